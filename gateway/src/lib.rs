@@ -1,0 +1,1 @@
+//! REST/JSON gateway for customerd.

@@ -1,0 +1,26 @@
+//! API keys and the layer that turns a request's key into its tenant.
+
+mod keys;
+mod layer;
+
+pub use keys::{IssuedKey, Mode, authenticate, create_key, ensure_initial_key};
+pub use layer::AuthLayer;
+
+use tonic::{Request, Status};
+
+/// Whose data a request may see: one account, in one mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub account_id: String,
+    pub live: bool,
+}
+
+impl Tenant {
+    /// The tenant the auth layer attached to this request.
+    pub fn of<T>(req: &Request<T>) -> Result<Self, Status> {
+        req.extensions()
+            .get::<Tenant>()
+            .cloned()
+            .ok_or_else(|| Status::unauthenticated("missing API key"))
+    }
+}

@@ -1,0 +1,51 @@
+//! What each command does.
+
+use std::process::ExitCode;
+
+use crate::auth::{self, Mode};
+use crate::config::{Cli, Command, KeysCommand, Settings};
+use crate::db;
+use crate::startup::{Application, StartupError, shutdown_signal};
+
+pub async fn run(cli: Cli) -> ExitCode {
+    match execute(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("customerd: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> Result<(), StartupError> {
+    match cli.command {
+        None => serve(Settings::new(cli.database_url, cli.serve)).await,
+        Some(Command::Serve(args)) => serve(Settings::new(cli.database_url, args)).await,
+        Some(Command::Migrate) => {
+            let db = db::connect(&cli.database_url).await?;
+            db::migrate(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Keys(KeysCommand::Create { live, account })) => {
+            let db = db::connect(&cli.database_url).await?;
+            db::migrate(&db).await?;
+            let mode = if live { Mode::Live } else { Mode::Test };
+            let key = auth::create_key(&db, &account, mode).await?;
+            println!("{}", key.secret);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), StartupError> {
+    let app = Application::build(settings).await?;
+    if let Some(key) = app.initial_key() {
+        println!(
+            "Created a test API key for account '{}' (shown only once):",
+            key.account_name
+        );
+        println!("{}", key.secret);
+    }
+    app.run_until_stopped(shutdown_signal()).await
+}

@@ -1,0 +1,282 @@
+//! Turns `customers.v1` requests into validated domain values, reporting every
+//! problem with the field path a client sent.
+
+use std::collections::BTreeMap;
+
+use crate::error::Result;
+use crate::proto::customers::v1 as pb;
+use crate::validation::{DESCRIPTION_MAX, METADATA_MAX_KEYS, NAME_MAX, PHONE_MAX, Violations};
+
+use super::{Change, CustomerChanges, ListQuery, MetadataChange, NewCustomer, PageStart};
+
+pub const DEFAULT_LIMIT: u64 = 10;
+pub const MAX_LIMIT: i32 = 1000;
+
+fn check_scalars(
+    v: &mut Violations,
+    prefix: &str,
+    email: Option<&str>,
+    name: Option<&str>,
+    phone: Option<&str>,
+    description: Option<&str>,
+) {
+    if let Some(email) = email {
+        v.email(&format!("{prefix}email"), email);
+    }
+    if let Some(name) = name {
+        v.max_chars(&format!("{prefix}name"), name, NAME_MAX);
+    }
+    if let Some(phone) = phone {
+        v.max_chars(&format!("{prefix}phone"), phone, PHONE_MAX);
+    }
+    if let Some(description) = description {
+        v.max_chars(
+            &format!("{prefix}description"),
+            description,
+            DESCRIPTION_MAX,
+        );
+    }
+}
+
+pub fn new_customer(req: pb::CreateCustomerRequest) -> Result<NewCustomer> {
+    let mut v = Violations::default();
+    check_scalars(
+        &mut v,
+        "",
+        req.email.as_deref(),
+        req.name.as_deref(),
+        req.phone.as_deref(),
+        req.description.as_deref(),
+    );
+    let metadata: BTreeMap<String, String> = req.metadata.into_iter().collect();
+    v.metadata("metadata", &metadata);
+    v.finish(NewCustomer {
+        email: req.email,
+        name: req.name,
+        phone: req.phone,
+        description: req.description,
+        metadata,
+    })
+}
+
+/// Without a mask, a value present replaces the stored one and absence keeps it.
+fn unmasked_change(value: Option<String>) -> Change<String> {
+    value.map_or(Change::Keep, Change::Set)
+}
+
+/// With a mask, only named fields change, and a named field without a value is cleared.
+fn masked_change(named: bool, value: Option<String>) -> Change<String> {
+    match (named, value) {
+        (false, _) => Change::Keep,
+        (true, Some(v)) => Change::Set(v),
+        (true, None) => Change::Clear,
+    }
+}
+
+pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChanges> {
+    let mut v = Violations::default();
+    let fields = req.customer.clone().unwrap_or_default();
+    check_scalars(
+        &mut v,
+        "customer.",
+        fields.email.as_deref(),
+        fields.name.as_deref(),
+        fields.phone.as_deref(),
+        fields.description.as_deref(),
+    );
+    let given: BTreeMap<String, String> = fields.metadata.into_iter().collect();
+    let paths: Vec<String> = req
+        .update_mask
+        .as_ref()
+        .map(|m| m.paths.clone())
+        .unwrap_or_default();
+
+    let mut changes = CustomerChanges::default();
+    if paths.is_empty() {
+        changes.email = unmasked_change(fields.email);
+        changes.name = unmasked_change(fields.name);
+        changes.phone = unmasked_change(fields.phone);
+        changes.description = unmasked_change(fields.description);
+        for (key, value) in given {
+            if value.is_empty() {
+                changes.metadata.remove.insert(key);
+            } else {
+                v.metadata_entry("customer.metadata", &key, &value);
+                changes.metadata.set.insert(key, value);
+            }
+        }
+        return v.finish(changes);
+    }
+
+    let has = |name: &str| paths.iter().any(|p| p == name);
+    changes.email = masked_change(has("email"), fields.email);
+    changes.name = masked_change(has("name"), fields.name);
+    changes.phone = masked_change(has("phone"), fields.phone);
+    changes.description = masked_change(has("description"), fields.description);
+
+    let mut metadata = MetadataChange::default();
+    for path in &paths {
+        match path.as_str() {
+            "email" | "name" | "phone" | "description" => {}
+            "metadata" => {
+                let replacement: BTreeMap<String, String> = given
+                    .iter()
+                    .filter(|(_, value)| !value.is_empty())
+                    .map(|(k, value)| (k.clone(), value.clone()))
+                    .collect();
+                if replacement.len() > METADATA_MAX_KEYS {
+                    v.add(
+                        "customer.metadata",
+                        format!("must have at most {METADATA_MAX_KEYS} keys"),
+                    );
+                }
+                for (k, value) in &replacement {
+                    v.metadata_entry("customer.metadata", k, value);
+                }
+                metadata.replace = Some(replacement);
+            }
+            other => match other.strip_prefix("metadata.") {
+                Some(key) => match given.get(key).filter(|value| !value.is_empty()) {
+                    Some(value) => {
+                        v.metadata_entry("customer.metadata", key, value);
+                        metadata.set.insert(key.to_owned(), value.clone());
+                    }
+                    None => {
+                        if key.is_empty() {
+                            v.add("update_mask", "'metadata.' must name a key");
+                        }
+                        metadata.remove.insert(key.to_owned());
+                    }
+                },
+                None => v.add("update_mask", format!("unknown field path '{other}'")),
+            },
+        }
+    }
+    changes.metadata = metadata;
+    v.finish(changes)
+}
+
+/// Microseconds since the epoch for a protobuf timestamp, or a violation.
+fn timestamp_micros(v: &mut Violations, field: &str, ts: &prost_types::Timestamp) -> Option<i64> {
+    if !(0..1_000_000_000).contains(&ts.nanos) {
+        v.add(field, "nanos must be between 0 and 999999999");
+        return None;
+    }
+    let micros = ts
+        .seconds
+        .checked_mul(1_000_000)
+        .and_then(|s| s.checked_add(i64::from(ts.nanos / 1000)));
+    if micros.is_none() {
+        v.add(field, "is out of range");
+    }
+    micros
+}
+
+pub fn list_query(req: &pb::ListCustomersRequest) -> Result<ListQuery> {
+    let mut v = Violations::default();
+    let limit = match req.limit {
+        0 => DEFAULT_LIMIT,
+        n if (1..=MAX_LIMIT).contains(&n) => n as u64,
+        _ => {
+            v.add("limit", format!("must be between 1 and {MAX_LIMIT}"));
+            DEFAULT_LIMIT
+        }
+    };
+    if req.offset < 0 {
+        v.add("offset", "must not be negative");
+    }
+    let start = match (
+        req.starting_after.is_empty(),
+        req.ending_before.is_empty(),
+        req.offset,
+    ) {
+        (true, true, 0) => PageStart::Newest,
+        (false, true, 0) => PageStart::After(req.starting_after.clone()),
+        (true, false, 0) => PageStart::Before(req.ending_before.clone()),
+        (true, true, n) => PageStart::Offset(u64::try_from(n).unwrap_or(0)),
+        (false, false, _) => {
+            v.add(
+                "ending_before",
+                "starting_after and ending_before are mutually exclusive",
+            );
+            PageStart::Newest
+        }
+        (_, _, _) => {
+            v.add("offset", "offset cannot be combined with a cursor");
+            PageStart::Newest
+        }
+    };
+    if let Some(email) = &req.email
+        && email.chars().count() > crate::validation::EMAIL_MAX
+    {
+        v.add("email", "is too long to match any customer");
+    }
+    let created_gte = req
+        .created_gte
+        .as_ref()
+        .and_then(|ts| timestamp_micros(&mut v, "created_gte", ts));
+    let created_lte = req
+        .created_lte
+        .as_ref()
+        .and_then(|ts| timestamp_micros(&mut v, "created_lte", ts));
+    v.finish(ListQuery {
+        limit,
+        start,
+        email: req.email.clone(),
+        created_gte,
+        created_lte,
+        include_total: req.include_total_count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost_types::FieldMask;
+
+    fn update(fields: pb::CustomerUpdate, paths: &[&str]) -> pb::UpdateCustomerRequest {
+        pb::UpdateCustomerRequest {
+            id: "cus_x".into(),
+            customer: Some(fields),
+            update_mask: Some(FieldMask {
+                paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            }),
+        }
+    }
+
+    #[test]
+    fn masked_field_without_value_is_cleared_and_unmasked_field_kept() {
+        let req = update(
+            pb::CustomerUpdate {
+                name: Some("ignored".into()),
+                ..Default::default()
+            },
+            &["email"],
+        );
+        let c = customer_changes(&req).unwrap();
+        assert_eq!(c.email, Change::Clear);
+        assert_eq!(c.name, Change::Keep);
+    }
+
+    #[test]
+    fn metadata_key_paths_set_or_remove() {
+        let req = update(
+            pb::CustomerUpdate {
+                metadata: [("a".to_owned(), "1".to_owned())].into(),
+                ..Default::default()
+            },
+            &["metadata.a", "metadata.b"],
+        );
+        let c = customer_changes(&req).unwrap();
+        assert_eq!(c.metadata.set.get("a").map(String::as_str), Some("1"));
+        assert!(c.metadata.remove.contains("b"));
+        assert!(c.metadata.replace.is_none());
+    }
+
+    #[test]
+    fn unknown_mask_path_is_reported() {
+        let req = update(pb::CustomerUpdate::default(), &["nickname"]);
+        let err = customer_changes(&req).unwrap_err();
+        assert!(matches!(err, crate::error::Error::Invalid(v) if v[0].field == "update_mask"));
+    }
+}

@@ -1,0 +1,97 @@
+//! Customers: the domain types, their storage and the `CustomerService` gRPC API.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+mod input;
+pub mod service;
+pub mod store;
+
+pub use service::CustomerApi;
+
+/// A customer as stored, with its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub id: String,
+    pub live: bool,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub description: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// Microseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Microseconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+/// A validated request to create a customer.
+#[derive(Debug, Clone, Default)]
+pub struct NewCustomer {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub description: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// What an update does to one optional field.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Change<T> {
+    #[default]
+    Keep,
+    Set(T),
+    Clear,
+}
+
+/// What an update does to the metadata: an optional wholesale replacement, then
+/// key-by-key sets and removals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetadataChange {
+    pub replace: Option<BTreeMap<String, String>>,
+    pub set: BTreeMap<String, String>,
+    pub remove: BTreeSet<String>,
+}
+
+impl MetadataChange {
+    pub fn is_empty(&self) -> bool {
+        self.replace.is_none() && self.set.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// A validated update.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerChanges {
+    pub email: Change<String>,
+    pub name: Change<String>,
+    pub phone: Change<String>,
+    pub description: Change<String>,
+    pub metadata: MetadataChange,
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStart {
+    Newest,
+    After(String),
+    Before(String),
+    Offset(u64),
+}
+
+/// A validated list request.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub limit: u64,
+    pub start: PageStart,
+    pub email: Option<String>,
+    pub created_gte: Option<i64>,
+    pub created_lte: Option<i64>,
+    pub include_total: bool,
+}
+
+/// One page of customers, newest first.
+#[derive(Debug, Clone)]
+pub struct CustomerPage {
+    pub customers: Vec<Customer>,
+    pub has_more: bool,
+    pub total: Option<u64>,
+}

@@ -1,0 +1,99 @@
+//! The `customers.v1.CustomerService` gRPC API.
+
+use sea_orm::DatabaseConnection;
+use tonic::{Request, Response, Status};
+
+use super::{Customer, input, store};
+use crate::auth::Tenant;
+use crate::proto::customers::v1 as pb;
+use crate::proto::customers::v1::customer_service_server::CustomerService;
+use crate::proto::timestamp;
+
+pub struct CustomerApi {
+    db: DatabaseConnection,
+}
+
+impl CustomerApi {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+impl From<Customer> for pb::Customer {
+    fn from(c: Customer) -> Self {
+        Self {
+            id: c.id,
+            email: c.email,
+            name: c.name,
+            phone: c.phone,
+            description: c.description,
+            metadata: c.metadata.into_iter().collect(),
+            live: c.live,
+            created_at: Some(timestamp(c.created_at)),
+            updated_at: Some(timestamp(c.updated_at)),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl CustomerService for CustomerApi {
+    async fn create_customer(
+        &self,
+        request: Request<pb::CreateCustomerRequest>,
+    ) -> Result<Response<pb::CreateCustomerResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let new = input::new_customer(request.into_inner())?;
+        let customer = store::create(&self.db, &tenant, new).await?;
+        Ok(Response::new(pb::CreateCustomerResponse {
+            customer: Some(customer.into()),
+        }))
+    }
+
+    async fn get_customer(
+        &self,
+        request: Request<pb::GetCustomerRequest>,
+    ) -> Result<Response<pb::GetCustomerResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let customer = store::get(&self.db, &tenant, &request.get_ref().id).await?;
+        Ok(Response::new(pb::GetCustomerResponse {
+            customer: Some(customer.into()),
+        }))
+    }
+
+    async fn update_customer(
+        &self,
+        request: Request<pb::UpdateCustomerRequest>,
+    ) -> Result<Response<pb::UpdateCustomerResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let changes = input::customer_changes(request.get_ref())?;
+        let customer = store::update(&self.db, &tenant, &request.get_ref().id, changes).await?;
+        Ok(Response::new(pb::UpdateCustomerResponse {
+            customer: Some(customer.into()),
+        }))
+    }
+
+    async fn delete_customer(
+        &self,
+        request: Request<pb::DeleteCustomerRequest>,
+    ) -> Result<Response<pb::DeleteCustomerResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let customer = store::delete(&self.db, &tenant, &request.get_ref().id).await?;
+        Ok(Response::new(pb::DeleteCustomerResponse {
+            customer: Some(customer.into()),
+        }))
+    }
+
+    async fn list_customers(
+        &self,
+        request: Request<pb::ListCustomersRequest>,
+    ) -> Result<Response<pb::ListCustomersResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let query = input::list_query(request.get_ref())?;
+        let page = store::list(&self.db, &tenant, query).await?;
+        Ok(Response::new(pb::ListCustomersResponse {
+            customers: page.customers.into_iter().map(Into::into).collect(),
+            has_more: page.has_more,
+            total_count: page.total.map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+        }))
+    }
+}

@@ -1,0 +1,344 @@
+//! Customer storage: plain functions over a SeaORM connection.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
+};
+
+use super::{
+    Change, Customer, CustomerChanges, CustomerPage, ListQuery, MetadataChange, NewCustomer,
+    PageStart,
+};
+use crate::auth::Tenant;
+use crate::db::entities::{customer, customer_metadata};
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::validation::METADATA_MAX_KEYS;
+
+const RESOURCE: &str = "customer";
+
+fn tenant_scope(tenant: &Tenant) -> Condition {
+    Condition::all()
+        .add(customer::Column::AccountId.eq(tenant.account_id.as_str()))
+        .add(customer::Column::Live.eq(tenant.live))
+}
+
+fn assemble(row: customer::Model, metadata: BTreeMap<String, String>) -> Customer {
+    Customer {
+        id: row.id,
+        live: row.live,
+        email: row.email,
+        name: row.name,
+        phone: row.phone,
+        description: row.description,
+        metadata,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+async fn load_metadata<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<String>,
+) -> Result<HashMap<String, BTreeMap<String, String>>> {
+    let mut by_customer: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_customer);
+    }
+    let rows = customer_metadata::Entity::find()
+        .filter(customer_metadata::Column::CustomerId.is_in(ids))
+        .all(db)
+        .await?;
+    for row in rows {
+        by_customer
+            .entry(row.customer_id)
+            .or_default()
+            .insert(row.key, row.value);
+    }
+    Ok(by_customer)
+}
+
+async fn insert_metadata<C: ConnectionTrait>(
+    db: &C,
+    customer_id: &str,
+    entries: &BTreeMap<String, String>,
+    overwrite: bool,
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows = entries.iter().map(|(k, v)| customer_metadata::ActiveModel {
+        customer_id: sea_orm::ActiveValue::Set(customer_id.to_owned()),
+        key: sea_orm::ActiveValue::Set(k.clone()),
+        value: sea_orm::ActiveValue::Set(v.clone()),
+    });
+    let mut insert = customer_metadata::Entity::insert_many(rows);
+    if overwrite {
+        insert = insert.on_conflict(
+            OnConflict::columns([
+                customer_metadata::Column::CustomerId,
+                customer_metadata::Column::Key,
+            ])
+            .update_column(customer_metadata::Column::Value)
+            .to_owned(),
+        );
+    }
+    insert.exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// Reads one customer of `tenant`, with its metadata.
+async fn find<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Customer> {
+    let row = customer::Entity::find_by_id(id.to_owned())
+        .filter(tenant_scope(tenant))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found(RESOURCE, id))?;
+    let mut metadata = load_metadata(db, vec![row.id.clone()]).await?;
+    let own = metadata.remove(&row.id).unwrap_or_default();
+    Ok(assemble(row, own))
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    new: NewCustomer,
+) -> Result<Customer> {
+    let now = ids::now_micros();
+    let row = customer::Model {
+        id: ids::customer_id(),
+        account_id: tenant.account_id.clone(),
+        live: tenant.live,
+        email: new.email,
+        name: new.name,
+        phone: new.phone,
+        description: new.description,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = db.begin().await?;
+    customer::Entity::insert(customer::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    insert_metadata(&txn, &row.id, &new.metadata, false).await?;
+    txn.commit().await?;
+    Ok(assemble(row, new.metadata))
+}
+
+pub async fn get(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Customer> {
+    find(db, tenant, id).await
+}
+
+fn change_expr(change: &Change<String>) -> Option<Expr> {
+    match change {
+        Change::Keep => None,
+        Change::Set(v) => Some(Expr::value(v.clone())),
+        Change::Clear => Some(Expr::value(Option::<String>::None)),
+    }
+}
+
+/// Writes the update's scalar fields and `updated_at`, which also takes the
+/// row's write lock for the rest of the transaction. False when no such customer.
+async fn write_row<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    id: &str,
+    changes: &CustomerChanges,
+) -> Result<bool> {
+    let mut update = customer::Entity::update_many()
+        .col_expr(customer::Column::UpdatedAt, Expr::value(ids::now_micros()))
+        .filter(customer::Column::Id.eq(id))
+        .filter(tenant_scope(tenant));
+    for (column, change) in [
+        (customer::Column::Email, &changes.email),
+        (customer::Column::Name, &changes.name),
+        (customer::Column::Phone, &changes.phone),
+        (customer::Column::Description, &changes.description),
+    ] {
+        if let Some(expr) = change_expr(change) {
+            update = update.col_expr(column, expr);
+        }
+    }
+    Ok(update.exec(db).await?.rows_affected > 0)
+}
+
+async fn apply_metadata<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    change: &MetadataChange,
+) -> Result<()> {
+    if let Some(replacement) = &change.replace {
+        customer_metadata::Entity::delete_many()
+            .filter(customer_metadata::Column::CustomerId.eq(id))
+            .exec(db)
+            .await?;
+        insert_metadata(db, id, replacement, true).await?;
+    }
+    if !change.remove.is_empty() {
+        customer_metadata::Entity::delete_many()
+            .filter(customer_metadata::Column::CustomerId.eq(id))
+            .filter(customer_metadata::Column::Key.is_in(change.remove.iter().cloned()))
+            .exec(db)
+            .await?;
+    }
+    insert_metadata(db, id, &change.set, true).await?;
+    let keys = customer_metadata::Entity::find()
+        .filter(customer_metadata::Column::CustomerId.eq(id))
+        .count(db)
+        .await?;
+    if keys > METADATA_MAX_KEYS as u64 {
+        return Err(Error::invalid(
+            "customer.metadata",
+            format!("must have at most {METADATA_MAX_KEYS} keys, the update would leave {keys}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies `changes` atomically. Concurrent updates of one customer are
+/// serialised by the row lock the first statement takes, so none is lost.
+pub async fn update(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    id: &str,
+    changes: CustomerChanges,
+) -> Result<Customer> {
+    let txn = db.begin().await?;
+    if !write_row(&txn, tenant, id, &changes).await? {
+        return Err(Error::not_found(RESOURCE, id));
+    }
+    if !changes.metadata.is_empty() {
+        apply_metadata(&txn, id, &changes.metadata).await?;
+    }
+    let customer = find(&txn, tenant, id).await?;
+    txn.commit().await?;
+    Ok(customer)
+}
+
+/// Deletes a customer and returns it as it was.
+pub async fn delete(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Customer> {
+    let txn = db.begin().await?;
+    // Lock first (a write, so SQLite takes its write lock before reading).
+    if !write_row(&txn, tenant, id, &CustomerChanges::default()).await? {
+        return Err(Error::not_found(RESOURCE, id));
+    }
+    let customer = find(&txn, tenant, id).await?;
+    customer_metadata::Entity::delete_many()
+        .filter(customer_metadata::Column::CustomerId.eq(id))
+        .exec(&txn)
+        .await?;
+    customer::Entity::delete_many()
+        .filter(customer::Column::Id.eq(id))
+        .filter(tenant_scope(tenant))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(customer)
+}
+
+/// The (created_at, id) position of a cursor customer, which must belong to `tenant`.
+async fn cursor_position(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    id: &str,
+    field: &str,
+) -> Result<(i64, String)> {
+    let row = customer::Entity::find_by_id(id.to_owned())
+        .filter(tenant_scope(tenant))
+        .select_only()
+        .column(customer::Column::CreatedAt)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    match row {
+        Some(created_at) => Ok((created_at, id.to_owned())),
+        None => Err(Error::invalid(field, format!("no such customer: '{id}'"))),
+    }
+}
+
+fn filtered(tenant: &Tenant, query: &ListQuery) -> Select<customer::Entity> {
+    let mut select = customer::Entity::find().filter(tenant_scope(tenant));
+    if let Some(email) = &query.email {
+        select = select.filter(customer::Column::Email.eq(email.as_str()));
+    }
+    if let Some(gte) = query.created_gte {
+        select = select.filter(customer::Column::CreatedAt.gte(gte));
+    }
+    if let Some(lte) = query.created_lte {
+        select = select.filter(customer::Column::CreatedAt.lte(lte));
+    }
+    select
+}
+
+/// Rows strictly older (`Order::Desc`) or newer (`Order::Asc`) than a position.
+fn beyond(position: (i64, String), order: &Order) -> Condition {
+    let (created_at, id) = position;
+    let (time, tie) = match order {
+        Order::Asc => (
+            customer::Column::CreatedAt.gt(created_at),
+            customer::Column::Id.gt(id),
+        ),
+        _ => (
+            customer::Column::CreatedAt.lt(created_at),
+            customer::Column::Id.lt(id),
+        ),
+    };
+    Condition::any().add(time).add(
+        Condition::all()
+            .add(customer::Column::CreatedAt.eq(created_at))
+            .add(tie),
+    )
+}
+
+/// One page, newest first. Cursors are keyset positions, so any page costs
+/// one index range scan however deep it lies.
+pub async fn list(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    query: ListQuery,
+) -> Result<CustomerPage> {
+    let base = filtered(tenant, &query);
+    let total = if query.include_total {
+        Some(base.clone().count(db).await?)
+    } else {
+        None
+    };
+    let (mut select, order) = match &query.start {
+        PageStart::Newest => (base, Order::Desc),
+        PageStart::Offset(n) => (base.offset(*n), Order::Desc),
+        PageStart::After(id) => {
+            let position = cursor_position(db, tenant, id, "starting_after").await?;
+            (base.filter(beyond(position, &Order::Desc)), Order::Desc)
+        }
+        PageStart::Before(id) => {
+            let position = cursor_position(db, tenant, id, "ending_before").await?;
+            (base.filter(beyond(position, &Order::Asc)), Order::Asc)
+        }
+    };
+    select = select
+        .order_by(customer::Column::CreatedAt, order.clone())
+        .order_by(customer::Column::Id, order.clone())
+        .limit(query.limit + 1);
+    let mut rows = select.all(db).await?;
+    let has_more = rows.len() as u64 > query.limit;
+    rows.truncate(query.limit as usize);
+    if order == Order::Asc {
+        rows.reverse();
+    }
+    let mut metadata = load_metadata(db, rows.iter().map(|r| r.id.clone()).collect()).await?;
+    let customers = rows
+        .into_iter()
+        .map(|row| {
+            let own = metadata.remove(&row.id).unwrap_or_default();
+            assemble(row, own)
+        })
+        .collect();
+    Ok(CustomerPage {
+        customers,
+        has_more,
+        total,
+    })
+}

@@ -1,0 +1,6 @@
+//! SeaORM entities, one module per table.
+
+pub mod account;
+pub mod api_key;
+pub mod customer;
+pub mod customer_metadata;

@@ -1,0 +1,28 @@
+//! Request ids: taken from `x-request-id` when the caller sends one, generated
+//! otherwise, recorded on the call's log span and echoed in the response.
+
+use http::{HeaderValue, Request};
+use tower_http::request_id::{MakeRequestId, RequestId};
+
+pub const HEADER: &str = "x-request-id";
+
+#[derive(Clone, Copy, Default)]
+pub struct MakeId;
+
+impl MakeRequestId for MakeId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&crate::ids::random_token("req_", 12))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The log span of one call.
+pub fn span<B>(request: &Request<B>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("call", method = %request.uri().path(), request_id = %id)
+}

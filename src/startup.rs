@@ -1,0 +1,167 @@
+//! Building and running the server: bind first (so the real ports are known,
+//! even for port 0), then serve until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{self, AuthLayer, IssuedKey};
+use crate::config::Settings;
+use crate::customers::CustomerApi;
+use crate::db;
+use crate::proto::{
+    FILE_DESCRIPTOR_SET, customers::v1::customer_service_server::CustomerServiceServer,
+};
+use crate::request_id::{self, MakeId};
+
+pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
+
+pub struct Application {
+    db: DatabaseConnection,
+    grpc_listener: TcpListener,
+    settings: Settings,
+    initial_key: Option<IssuedKey>,
+}
+
+impl Application {
+    /// Connects, migrates, creates a first key on an empty database, and binds.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let db = db::connect(&settings.database_url)
+            .await
+            .map_err(|e| format!("cannot open database: {e}"))?;
+        db::migrate(&db)
+            .await
+            .map_err(|e| format!("cannot migrate database: {e}"))?;
+        let initial_key = auth::ensure_initial_key(&db)
+            .await
+            .map_err(|e| format!("cannot create the first API key: {e}"))?;
+        let grpc_listener = TcpListener::bind(settings.grpc_addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.grpc_addr))?;
+        Ok(Self {
+            db,
+            grpc_listener,
+            settings,
+            initial_key,
+        })
+    }
+
+    /// The address gRPC is really served on.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_listener
+            .local_addr()
+            .unwrap_or(self.settings.grpc_addr)
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The key created because the database had none, if that happened.
+    pub fn initial_key(&self) -> Option<&IssuedKey> {
+        self.initial_key.as_ref()
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight calls.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<CustomerServiceServer<CustomerApi>>()
+            .await;
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+        let customers = CustomerServiceServer::new(CustomerApi::new(self.db.clone()));
+
+        let request_id_header = HeaderName::from_static(request_id::HEADER);
+        tracing::info!(grpc = %self.grpc_addr(), "serving gRPC and grpc-web");
+        Server::builder()
+            .accept_http1(true)
+            .timeout(Duration::from_secs(60))
+            .layer(cors(&self.settings.cors_allowed_origins))
+            .layer(tonic_web::GrpcWebLayer::new())
+            .layer(SetRequestIdLayer::new(request_id_header.clone(), MakeId))
+            .layer(PropagateRequestIdLayer::new(request_id_header))
+            .layer(TraceLayer::new_for_grpc().make_span_with(request_id::span))
+            .layer(AuthLayer::new(self.db.clone()))
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(customers)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.grpc_listener), shutdown)
+            .await?;
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+/// CORS for grpc-web: only the configured origins may call from a browser.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let header = HeaderName::from_static;
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header("content-type"),
+            header("authorization"),
+            header("x-api-key"),
+            header("x-grpc-web"),
+            header("x-user-agent"),
+            header("grpc-timeout"),
+            header("x-request-id"),
+            header("connect-protocol-version"),
+            header("connect-timeout-ms"),
+        ])
+        .expose_headers([
+            header("grpc-status"),
+            header("grpc-message"),
+            header("grpc-status-details-bin"),
+            header("x-request-id"),
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: draining in-flight calls");
+}

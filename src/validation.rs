@@ -1,0 +1,164 @@
+//! Field rules shared by every resource; each check appends its problems to a
+//! list so that one response reports them all.
+
+use std::collections::BTreeMap;
+
+use crate::error::Violation;
+
+pub const EMAIL_MAX: usize = 254;
+pub const NAME_MAX: usize = 256;
+pub const PHONE_MAX: usize = 64;
+pub const DESCRIPTION_MAX: usize = 1000;
+pub const METADATA_MAX_KEYS: usize = 50;
+pub const METADATA_KEY_MAX: usize = 40;
+pub const METADATA_VALUE_MAX: usize = 500;
+
+/// Collects violations while a request is checked.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<Violation>);
+
+impl Violations {
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(Violation::new(field, description));
+    }
+
+    /// `Ok(value)` when nothing was found wrong, else every problem at once.
+    pub fn finish<T>(self, value: T) -> crate::error::Result<T> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(crate::error::Error::Invalid(self.0))
+        }
+    }
+
+    pub fn max_chars(&mut self, field: &str, value: &str, max: usize) {
+        if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+    }
+
+    pub fn email(&mut self, field: &str, value: &str) {
+        if value.chars().count() > EMAIL_MAX {
+            self.add(field, format!("must be at most {EMAIL_MAX} characters"));
+        } else if !is_valid_email(value) {
+            self.add(field, "is not a valid email address");
+        }
+    }
+
+    /// Checks one metadata entry; `prefix` is the path of the map, e.g. `metadata`.
+    pub fn metadata_entry(&mut self, prefix: &str, key: &str, value: &str) {
+        if key.is_empty() {
+            self.add(prefix, "keys must not be empty");
+        } else if key.chars().count() > METADATA_KEY_MAX {
+            self.add(
+                format!("{prefix}.{key}"),
+                format!("key must be at most {METADATA_KEY_MAX} characters"),
+            );
+        }
+        if value.chars().count() > METADATA_VALUE_MAX {
+            self.add(
+                format!("{prefix}.{key}"),
+                format!("value must be at most {METADATA_VALUE_MAX} characters"),
+            );
+        }
+    }
+
+    /// Checks a whole metadata map as stored (count, keys, values).
+    pub fn metadata(&mut self, prefix: &str, map: &BTreeMap<String, String>) {
+        if map.len() > METADATA_MAX_KEYS {
+            self.add(
+                prefix,
+                format!("must have at most {METADATA_MAX_KEYS} keys"),
+            );
+        }
+        for (k, v) in map {
+            self.metadata_entry(prefix, k, v);
+        }
+    }
+}
+
+/// A pragmatic check of an address's shape: one `@`, a plausible local part and
+/// a dotted domain of valid labels. Deliverability is not checked.
+pub fn is_valid_email(value: &str) -> bool {
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && domain.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels.last().is_some_and(|tld| {
+            tld.chars().count() >= 2 && !tld.chars().all(|c| c.is_ascii_digit())
+        });
+    local_ok && domain_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_addresses() {
+        for ok in [
+            "customer@example.com",
+            "jane.smith+tag@mail.example.co.uk",
+            "o'brien@example.ie",
+            "x@sub-domain.example.org",
+        ] {
+            assert!(is_valid_email(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_addresses() {
+        for bad in [
+            "",
+            "plainaddress",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@@example.com",
+            "a b@example.com",
+            ".a@example.com",
+            "a..b@example.com",
+            "a@-example.com",
+            "a@example..com",
+            "a@1.2.3.4",
+        ] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn metadata_rules_report_each_problem() {
+        let mut v = Violations::default();
+        let mut map = BTreeMap::new();
+        for i in 0..51 {
+            map.insert(format!("k{i}"), "v".to_owned());
+        }
+        map.insert("k".repeat(41), "x".repeat(501));
+        v.metadata("metadata", &map);
+        let fields: Vec<_> =
+            v.0.iter()
+                .map(|x| (x.field.as_str(), x.description.as_str()))
+                .collect();
+        assert!(fields.contains(&("metadata", "must have at most 50 keys")));
+        let long_key = format!("metadata.{}", "k".repeat(41));
+        assert!(fields.contains(&(long_key.as_str(), "key must be at most 40 characters")));
+        assert!(fields.contains(&(long_key.as_str(), "value must be at most 500 characters")));
+    }
+}
