@@ -1,0 +1,200 @@
+//! Spawning a real server on random ports against a fresh database, and a
+//! generated gRPC client to call it with.
+
+use std::net::SocketAddr;
+
+use customerd::auth::{self, Mode};
+use customerd::config::Settings;
+use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
+use customerd::startup::Application;
+use sea_orm::{ConnectionTrait, Database};
+use tokio::sync::oneshot;
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+
+/// The database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+pub struct TestApp {
+    pub grpc_addr: SocketAddr,
+    pub db: sea_orm::DatabaseConnection,
+    pub database_url: String,
+    /// A test-mode key of account "acme".
+    pub key: String,
+    _shutdown: oneshot::Sender<()>,
+}
+
+fn unique_name() -> String {
+    customerd::ids::random_token("customerd_t_", 8)
+}
+
+fn env_url(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} must point at a server where this test may create databases")
+    })
+}
+
+/// Replaces the database name (the last path segment) of a URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A URL to a new, empty database of `backend`, used by this test alone.
+pub async fn fresh_database(backend: Backend) -> String {
+    let name = unique_name();
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+        Backend::Postgres | Backend::MySql => {
+            let admin_url = env_url(match backend {
+                Backend::Postgres => "TEST_POSTGRES_URL",
+                _ => "TEST_MYSQL_URL",
+            });
+            let admin = Database::connect(admin_url.as_str())
+                .await
+                .expect("connect to the test database server");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create a database for this test");
+            admin.close().await.ok();
+            with_database(&admin_url, &name)
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Vec::new()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, cors_allowed_origins: Vec<String>) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        customerd::telemetry::init();
+    }
+    let database_url = fresh_database(backend).await;
+    let settings = Settings {
+        database_url: database_url.clone(),
+        grpc_addr: "127.0.0.1:0".parse().unwrap(),
+        http_addr: "127.0.0.1:0".parse().unwrap(),
+        cors_allowed_origins,
+    };
+    let app = Application::build(settings).await.expect("server starts");
+    let grpc_addr = app.grpc_addr();
+    let db = app.db().clone();
+    let key = auth::create_key(&db, "acme", Mode::Test)
+        .await
+        .expect("create key")
+        .secret;
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        grpc_addr,
+        db,
+        database_url,
+        key,
+        _shutdown: tx,
+    }
+}
+
+impl TestApp {
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc_addr)
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.grpc_url())
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the server")
+    }
+
+    pub async fn customers(&self) -> CustomerServiceClient<Channel> {
+        CustomerServiceClient::new(self.channel().await)
+    }
+
+    /// A new key for `account` in `mode`.
+    pub async fn key_for(&self, account: &str, mode: Mode) -> String {
+        auth::create_key(&self.db, account, mode)
+            .await
+            .expect("create key")
+            .secret
+    }
+}
+
+/// A request carrying `key` as a bearer token.
+pub fn authed<T>(key: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let value: MetadataValue<_> = format!("Bearer {key}").parse().unwrap();
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
+/// The field violations of an INVALID_ARGUMENT status, as (field, description) pairs.
+pub fn violations(status: &tonic::Status) -> Vec<(String, String)> {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .expect("a google.rpc.BadRequest detail")
+        .field_violations
+        .into_iter()
+        .map(|v| (v.field, v.description))
+        .collect()
+}
+
+/// Runs an async test body once per backend: SQLite always, PostgreSQL and
+/// MySQL/MariaDB when asked for with `--ignored` (they need TEST_POSTGRES_URL / TEST_MYSQL_URL).
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs TEST_POSTGRES_URL"]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs TEST_MYSQL_URL"]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::MySql).await
+                }
+            )*
+        }
+    };
+}
