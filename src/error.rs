@@ -2,20 +2,65 @@
 
 use sea_orm::DbErr;
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+
+/// Why a field was rejected; sent as the `reason` of its `BadRequest` field
+/// violation so clients (and the REST gateway) can act on it without parsing text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// A required field is missing.
+    Required,
+    /// Not a valid email address.
+    InvalidEmail,
+    /// A string is longer than its limit (the description says the limit).
+    TooLong,
+    /// A map has more keys than allowed (the description says the limit).
+    TooManyKeys,
+    /// A map key is empty.
+    EmptyKey,
+    /// A number or timestamp lies outside its allowed range.
+    OutOfRange,
+    /// Fields that cannot be given together were.
+    MutuallyExclusive,
+    /// A pagination cursor names no object the caller can see.
+    UnknownCursor,
+    /// A field path or filter field that does not exist.
+    UnknownField,
+    /// Any other malformed value.
+    InvalidValue,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "REQUIRED",
+            Self::InvalidEmail => "INVALID_EMAIL",
+            Self::TooLong => "TOO_LONG",
+            Self::TooManyKeys => "TOO_MANY_KEYS",
+            Self::EmptyKey => "EMPTY_KEY",
+            Self::OutOfRange => "OUT_OF_RANGE",
+            Self::MutuallyExclusive => "MUTUALLY_EXCLUSIVE",
+            Self::UnknownCursor => "UNKNOWN_CURSOR",
+            Self::UnknownField => "UNKNOWN_FIELD",
+            Self::InvalidValue => "INVALID_VALUE",
+        }
+    }
+}
 
 /// One problem with one field of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     /// Path of the field in the request message, e.g. `email` or `metadata.plan`.
     pub field: String,
+    pub reason: Reason,
     pub description: String,
 }
 
 impl Violation {
-    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, reason: Reason, description: impl Into<String>) -> Self {
         Self {
             field: field.into(),
+            reason,
             description: description.into(),
         }
     }
@@ -45,8 +90,12 @@ impl Error {
         }
     }
 
-    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Self::Invalid(vec![Violation::new(field, description)])
+    pub fn invalid(
+        field: impl Into<String>,
+        reason: Reason,
+        description: impl Into<String>,
+    ) -> Self {
+        Self::Invalid(vec![Violation::new(field, reason, description)])
     }
 }
 
@@ -63,10 +112,16 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::Invalid(violations) => {
-                let mut details = ErrorDetails::new();
-                for v in &violations {
-                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
-                }
+                let field_violations: Vec<FieldViolation> = violations
+                    .iter()
+                    .map(|v| FieldViolation {
+                        field: v.field.clone(),
+                        description: v.description.clone(),
+                        reason: v.reason.as_str().to_owned(),
+                        localized_message: None,
+                    })
+                    .collect();
+                let details = ErrorDetails::with_bad_request(field_violations);
                 let summary = violations
                     .iter()
                     .map(|v| format!("{}: {}", v.field, v.description))

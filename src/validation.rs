@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::Violation;
+use crate::error::{Reason, Violation};
 
 pub const EMAIL_MAX: usize = 254;
 pub const NAME_MAX: usize = 256;
@@ -18,8 +18,13 @@ pub const METADATA_VALUE_MAX: usize = 500;
 pub struct Violations(Vec<Violation>);
 
 impl Violations {
-    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(Violation::new(field, description));
+    pub fn add(
+        &mut self,
+        field: impl Into<String>,
+        reason: Reason,
+        description: impl Into<String>,
+    ) {
+        self.0.push(Violation::new(field, reason, description));
     }
 
     /// `Ok(value)` when nothing was found wrong, else every problem at once.
@@ -33,31 +38,41 @@ impl Violations {
 
     pub fn max_chars(&mut self, field: &str, value: &str, max: usize) {
         if value.chars().count() > max {
-            self.add(field, format!("must be at most {max} characters"));
+            self.add(
+                field,
+                Reason::TooLong,
+                format!("must be at most {max} characters"),
+            );
         }
     }
 
     pub fn email(&mut self, field: &str, value: &str) {
         if value.chars().count() > EMAIL_MAX {
-            self.add(field, format!("must be at most {EMAIL_MAX} characters"));
+            self.add(
+                field,
+                Reason::TooLong,
+                format!("must be at most {EMAIL_MAX} characters"),
+            );
         } else if !is_valid_email(value) {
-            self.add(field, "is not a valid email address");
+            self.add(field, Reason::InvalidEmail, "is not a valid email address");
         }
     }
 
     /// Checks one metadata entry; `prefix` is the path of the map, e.g. `metadata`.
     pub fn metadata_entry(&mut self, prefix: &str, key: &str, value: &str) {
         if key.is_empty() {
-            self.add(prefix, "keys must not be empty");
+            self.add(prefix, Reason::EmptyKey, "keys must not be empty");
         } else if key.chars().count() > METADATA_KEY_MAX {
             self.add(
                 format!("{prefix}.{key}"),
+                Reason::TooLong,
                 format!("key must be at most {METADATA_KEY_MAX} characters"),
             );
         }
         if value.chars().count() > METADATA_VALUE_MAX {
             self.add(
                 format!("{prefix}.{key}"),
+                Reason::TooLong,
                 format!("value must be at most {METADATA_VALUE_MAX} characters"),
             );
         }
@@ -68,6 +83,7 @@ impl Violations {
         if map.len() > METADATA_MAX_KEYS {
             self.add(
                 prefix,
+                Reason::TooManyKeys,
                 format!("must have at most {METADATA_MAX_KEYS} keys"),
             );
         }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::Result;
+use crate::error::{Reason, Result};
 use crate::proto::customers::v1 as pb;
 use crate::validation::{DESCRIPTION_MAX, METADATA_MAX_KEYS, NAME_MAX, PHONE_MAX, Violations};
 
@@ -127,6 +127,7 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
                 if replacement.len() > METADATA_MAX_KEYS {
                     v.add(
                         "customer.metadata",
+                        Reason::TooManyKeys,
                         format!("must have at most {METADATA_MAX_KEYS} keys"),
                     );
                 }
@@ -143,12 +144,20 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
                     }
                     None => {
                         if key.is_empty() {
-                            v.add("update_mask", "'metadata.' must name a key");
+                            v.add(
+                                "update_mask",
+                                Reason::UnknownField,
+                                "'metadata.' must name a key",
+                            );
                         }
                         metadata.remove.insert(key.to_owned());
                     }
                 },
-                None => v.add("update_mask", format!("unknown field path '{other}'")),
+                None => v.add(
+                    "update_mask",
+                    Reason::UnknownField,
+                    format!("unknown field path '{other}'"),
+                ),
             },
         }
     }
@@ -159,7 +168,11 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
 /// Microseconds since the epoch for a protobuf timestamp, or a violation.
 fn timestamp_micros(v: &mut Violations, field: &str, ts: &prost_types::Timestamp) -> Option<i64> {
     if !(0..1_000_000_000).contains(&ts.nanos) {
-        v.add(field, "nanos must be between 0 and 999999999");
+        v.add(
+            field,
+            Reason::OutOfRange,
+            "nanos must be between 0 and 999999999",
+        );
         return None;
     }
     let micros = ts
@@ -167,7 +180,7 @@ fn timestamp_micros(v: &mut Violations, field: &str, ts: &prost_types::Timestamp
         .checked_mul(1_000_000)
         .and_then(|s| s.checked_add(i64::from(ts.nanos / 1000)));
     if micros.is_none() {
-        v.add(field, "is out of range");
+        v.add(field, Reason::OutOfRange, "is out of range");
     }
     micros
 }
@@ -178,12 +191,16 @@ pub fn list_query(req: &pb::ListCustomersRequest) -> Result<ListQuery> {
         0 => DEFAULT_LIMIT,
         n if (1..=MAX_LIMIT).contains(&n) => n as u64,
         _ => {
-            v.add("limit", format!("must be between 1 and {MAX_LIMIT}"));
+            v.add(
+                "limit",
+                Reason::OutOfRange,
+                format!("must be between 1 and {MAX_LIMIT}"),
+            );
             DEFAULT_LIMIT
         }
     };
     if req.offset < 0 {
-        v.add("offset", "must not be negative");
+        v.add("offset", Reason::OutOfRange, "must not be negative");
     }
     let start = match (
         req.starting_after.is_empty(),
@@ -197,19 +214,31 @@ pub fn list_query(req: &pb::ListCustomersRequest) -> Result<ListQuery> {
         (false, false, _) => {
             v.add(
                 "ending_before",
+                Reason::MutuallyExclusive,
                 "starting_after and ending_before are mutually exclusive",
             );
             PageStart::Newest
         }
         (_, _, _) => {
-            v.add("offset", "offset cannot be combined with a cursor");
+            v.add(
+                "offset",
+                Reason::MutuallyExclusive,
+                "offset cannot be combined with a cursor",
+            );
             PageStart::Newest
         }
     };
     if let Some(email) = &req.email
         && email.chars().count() > crate::validation::EMAIL_MAX
     {
-        v.add("email", "is too long to match any customer");
+        v.add(
+            "email",
+            Reason::TooLong,
+            format!(
+                "must be at most {} characters",
+                crate::validation::EMAIL_MAX
+            ),
+        );
     }
     let created_gte = req
         .created_gte

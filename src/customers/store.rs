@@ -14,7 +14,7 @@ use super::{
 };
 use crate::auth::Tenant;
 use crate::db::entities::{customer, customer_metadata};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::ids;
 use crate::validation::METADATA_MAX_KEYS;
 
@@ -192,6 +192,7 @@ async fn apply_metadata<C: ConnectionTrait>(
     if keys > METADATA_MAX_KEYS as u64 {
         return Err(Error::invalid(
             "customer.metadata",
+            Reason::TooManyKeys,
             format!("must have at most {METADATA_MAX_KEYS} keys, the update would leave {keys}"),
         ));
     }
@@ -255,7 +256,11 @@ async fn cursor_position(
         .await?;
     match row {
         Some(created_at) => Ok((created_at, id.to_owned())),
-        None => Err(Error::invalid(field, format!("no such customer: '{id}'"))),
+        None => Err(Error::invalid(
+            field,
+            Reason::UnknownCursor,
+            format!("no such customer: '{id}'"),
+        )),
     }
 }
 

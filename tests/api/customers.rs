@@ -9,7 +9,7 @@ use prost_types::{FieldMask, Timestamp};
 use tonic::Code;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, authed, spawn_app, violations};
+use crate::helpers::{Backend, TestApp, authed, reasons, spawn_app, violations};
 
 fn full_create() -> pb::CreateCustomerRequest {
     pb::CreateCustomerRequest {
@@ -710,6 +710,20 @@ async fn create_reports_every_invalid_field(backend: Backend) {
     .map(|(f, d)| (f.to_owned(), d.to_owned()))
     .collect();
     assert_eq!(got, want);
+    let got_reasons: BTreeSet<(String, String)> = reasons(&err).into_iter().collect();
+    let want_reasons: BTreeSet<(String, String)> = [
+        ("email", "INVALID_EMAIL"),
+        ("name", "TOO_LONG"),
+        ("phone", "TOO_LONG"),
+        ("description", "TOO_LONG"),
+        ("metadata", "TOO_MANY_KEYS"),
+        (long_key.as_str(), "TOO_LONG"),
+        ("metadata.long_value", "TOO_LONG"),
+    ]
+    .into_iter()
+    .map(|(f, d)| (f.to_owned(), d.to_owned()))
+    .collect();
+    assert_eq!(got_reasons, want_reasons);
 
     let too_long_email = format!("{}@example.com", "a".repeat(250));
     let err = app

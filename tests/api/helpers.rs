@@ -165,6 +165,18 @@ pub fn violations(status: &tonic::Status) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The (field, reason) pairs of an INVALID_ARGUMENT status.
+pub fn reasons(status: &tonic::Status) -> Vec<(String, String)> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .expect("a google.rpc.BadRequest detail")
+        .field_violations
+        .into_iter()
+        .map(|v| (v.field, v.reason))
+        .collect()
+}
+
 /// Runs an async test body once per backend: SQLite always, PostgreSQL and
 /// MySQL/MariaDB when asked for with `--ignored` (they need TEST_POSTGRES_URL / TEST_MYSQL_URL).
 #[macro_export]
