@@ -166,7 +166,11 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
 }
 
 /// Microseconds since the epoch for a protobuf timestamp, or a violation.
-fn timestamp_micros(v: &mut Violations, field: &str, ts: &prost_types::Timestamp) -> Option<i64> {
+pub(super) fn timestamp_micros(
+    v: &mut Violations,
+    field: &str,
+    ts: &prost_types::Timestamp,
+) -> Option<i64> {
     if !(0..1_000_000_000).contains(&ts.nanos) {
         v.add(
             field,
@@ -248,7 +252,12 @@ pub fn list_query(req: &pb::ListCustomersRequest) -> Result<ListQuery> {
         .created_lte
         .as_ref()
         .and_then(|ts| timestamp_micros(&mut v, "created_lte", ts));
+    let filter = req
+        .filter
+        .as_ref()
+        .and_then(|f| super::filter::parse(&mut v, "filter", f));
     v.finish(ListQuery {
+        filter,
         limit,
         start,
         email: req.email.clone(),

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub mod filter;
 mod input;
 pub mod service;
 pub mod store;
@@ -86,6 +87,7 @@ pub struct ListQuery {
     pub created_gte: Option<i64>,
     pub created_lte: Option<i64>,
     pub include_total: bool,
+    pub filter: Option<filter::Filter>,
 }
 
 /// One page of customers, newest first.

@@ -275,6 +275,9 @@ fn filtered(tenant: &Tenant, query: &ListQuery) -> Select<customer::Entity> {
     if let Some(lte) = query.created_lte {
         select = select.filter(customer::Column::CreatedAt.lte(lte));
     }
+    if let Some(tree) = &query.filter {
+        select = select.filter(super::filter::condition(tree));
+    }
     select
 }
 

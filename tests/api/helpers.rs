@@ -23,7 +23,6 @@ pub enum Backend {
 pub struct TestApp {
     pub grpc_addr: SocketAddr,
     pub db: sea_orm::DatabaseConnection,
-    pub database_url: String,
     /// A test-mode key of account "acme".
     pub key: String,
     _shutdown: oneshot::Sender<()>,
@@ -112,7 +111,6 @@ pub async fn spawn_app_with(backend: Backend, cors_allowed_origins: Vec<String>)
     TestApp {
         grpc_addr,
         db,
-        database_url,
         key,
         _shutdown: tx,
     }

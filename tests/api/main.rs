@@ -2,4 +2,7 @@
 
 mod helpers;
 
+mod cli;
 mod customers;
+mod filters;
+mod server;
