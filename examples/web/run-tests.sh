@@ -23,7 +23,7 @@ if [[ ! -x /usr/bin/chromium && -z "${CHROMIUM_PATH:-}" ]]; then
   sudo=()
   [[ $(id -u) -ne 0 ]] && sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 "${CHROMIUM_PATH:-/usr/bin/chromium}" --version
 
