@@ -40,10 +40,16 @@ echo "buf lint: ok"
 step "buf breaking"
 against=${BUF_AGAINST:-}
 if [[ -z $against ]]; then
-  if git rev-parse -q --verify 'HEAD~1^{commit}' >/dev/null && git cat-file -e 'HEAD~1:proto' 2>/dev/null; then
-    against='.git#ref=HEAD~1,subdir=proto'
+  has_parent() { git rev-parse -q --verify 'HEAD~1^{commit}' >/dev/null; }
+  if ! has_parent && [[ $(git rev-parse --is-shallow-repository) == true ]]; then
+    git fetch -q --deepen=1 2>/dev/null || true
+  fi
+  if ! has_parent; then
+    echo "note: HEAD has no parent commit here; nothing to check for breaking changes"
+  elif ! git cat-file -e 'HEAD~1:proto' 2>/dev/null; then
+    echo "note: HEAD~1 has no proto/ directory; nothing to check for breaking changes"
   else
-    echo "note: HEAD~1 is missing or has no proto/ directory; nothing to check for breaking changes"
+    against='.git#ref=HEAD~1,subdir=proto'
   fi
 fi
 if [[ -n $against ]]; then
