@@ -75,6 +75,19 @@ async function openPage(origin, t) {
   return page;
 }
 
+/** Runs `body` on the page opened from `origin`, then screenshots it to `screenshot` (pass or fail) and closes it. */
+async function withPage(origin, t, screenshot, body) {
+  const page = await openPage(origin, t);
+  try {
+    await body(page);
+  } finally {
+    const path = join(artifacts, screenshot);
+    await page.screenshot({ path, fullPage: true });
+    t.diagnostic(`screenshot: ${path}`);
+    await page.close();
+  }
+}
+
 /** Clicks `selector`, waits until the action it started has finished, and returns what the page shows. */
 async function clickAndSettle(page, selector) {
   await page.click(selector);
@@ -96,120 +109,112 @@ async function clickAndSettle(page, selector) {
 
 const customerId = /^cus_[0-9a-f]{24}$/;
 
-test("a page on an allowed origin creates, lists and updates customers and shows field violations", async (t) => {
-  const page = await openPage(allowedOrigin, t);
-  const calls = [];
-  page.on("request", (request) => {
-    if (request.url().startsWith(server)) {
-      calls.push({ path: new URL(request.url()).pathname, contentType: request.headers()["content-type"] });
-    }
-  });
+test("a page on an allowed origin creates, lists and updates customers and shows field violations", (t) =>
+  withPage(allowedOrigin, t, "customers-page.png", async (page) => {
+    const calls = [];
+    page.on("request", (request) => {
+      if (request.url().startsWith(server)) {
+        calls.push({ path: new URL(request.url()).pathname, contentType: request.headers()["content-type"] });
+      }
+    });
 
-  await page.fill("#create-email", "ada@example.com");
-  await page.fill("#create-name", "Ada Lovelace");
-  let shown = await clickAndSettle(page, "#create-form button[type=submit]");
-  assert.equal(shown.error, null);
-  const [, adaId] = shown.status.match(/^Created (\S+) \(ada@example\.com\)\.$/) ?? [];
-  assert.match(adaId ?? shown.status, customerId);
+    await page.fill("#create-email", "ada@example.com");
+    await page.fill("#create-name", "Ada Lovelace");
+    let shown = await clickAndSettle(page, "#create-form button[type=submit]");
+    assert.equal(shown.error, null);
+    const [, adaId] = shown.status.match(/^Created (\S+) \(ada@example\.com\)\.$/) ?? [];
+    assert.match(adaId ?? shown.status, customerId);
 
-  await page.fill("#create-email", "grace@example.com");
-  await page.fill("#create-name", "Grace Hopper");
-  shown = await clickAndSettle(page, "#create-form button[type=submit]");
-  assert.equal(shown.error, null);
-  assert.match(shown.status, /^Created cus_[0-9a-f]{24} \(grace@example\.com\)\.$/);
-  assert.equal(shown.summary, "Showing 2 of 2 customers, newest first.");
-  assert.deepEqual(
-    shown.rows.map(({ email, name }) => ({ email, name })),
-    [
-      { email: "grace@example.com", name: "Grace Hopper" },
-      { email: "ada@example.com", name: "Ada Lovelace" },
-    ],
-  );
-  assert.equal(shown.rows[1].id, adaId);
+    await page.fill("#create-email", "grace@example.com");
+    await page.fill("#create-name", "Grace Hopper");
+    shown = await clickAndSettle(page, "#create-form button[type=submit]");
+    assert.equal(shown.error, null);
+    assert.match(shown.status, /^Created cus_[0-9a-f]{24} \(grace@example\.com\)\.$/);
+    assert.equal(shown.summary, "Showing 2 of 2 customers, newest first.");
+    assert.deepEqual(
+      shown.rows.map(({ email, name }) => ({ email, name })),
+      [
+        { email: "grace@example.com", name: "Grace Hopper" },
+        { email: "ada@example.com", name: "Ada Lovelace" },
+      ],
+    );
+    assert.equal(shown.rows[1].id, adaId);
 
-  await page.click(`#customers tr[data-id="${adaId}"] button`);
-  assert.equal(await page.textContent("#edit-id"), adaId);
-  assert.equal(await page.inputValue("#update-name"), "Ada Lovelace");
-  await page.fill("#update-name", "Ada King");
-  shown = await clickAndSettle(page, "#update-form button[type=submit]");
-  assert.equal(shown.error, null);
-  assert.equal(shown.status, `Updated ${adaId}: name.`);
-  assert.deepEqual(
-    shown.rows.map(({ email, name }) => ({ email, name })),
-    [
-      { email: "grace@example.com", name: "Grace Hopper" },
-      { email: "ada@example.com", name: "Ada King" },
-    ],
-  );
+    await page.click(`#customers tr[data-id="${adaId}"] button`);
+    assert.equal(await page.textContent("#edit-id"), adaId);
+    assert.equal(await page.inputValue("#update-name"), "Ada Lovelace");
+    await page.fill("#update-name", "Ada King");
+    shown = await clickAndSettle(page, "#update-form button[type=submit]");
+    assert.equal(shown.error, null);
+    assert.equal(shown.status, `Updated ${adaId}: name.`);
+    assert.deepEqual(
+      shown.rows.map(({ email, name }) => ({ email, name })),
+      [
+        { email: "grace@example.com", name: "Grace Hopper" },
+        { email: "ada@example.com", name: "Ada King" },
+      ],
+    );
 
-  await page.fill("#create-email", "not-an-email");
-  await page.fill("#create-name", "Nobody");
-  shown = await clickAndSettle(page, "#create-form button[type=submit]");
-  assert.equal(shown.status, "");
-  assert.match(shown.error, /^INVALID_ARGUMENT: /);
-  assert.deepEqual(shown.violations, ["email: is not a valid email address"]);
-  assert.equal(shown.rows.length, 2);
-  assert.deepEqual(shown.activity.slice(0, 3), [
-    `Created ${adaId} (ada@example.com).`,
-    `Created ${shown.rows[0].id} (grace@example.com).`,
-    `Updated ${adaId}: name.`,
-  ]);
-  assert.equal(shown.activity.length, 4);
-  assert.match(shown.activity[3], /^INVALID_ARGUMENT: /);
-  assert.deepEqual(page.consoleErrors, []);
+    await page.fill("#create-email", "not-an-email");
+    await page.fill("#create-name", "Nobody");
+    shown = await clickAndSettle(page, "#create-form button[type=submit]");
+    assert.equal(shown.status, "");
+    assert.match(shown.error, /^INVALID_ARGUMENT: /);
+    assert.deepEqual(shown.violations, ["email: is not a valid email address"]);
+    assert.equal(shown.rows.length, 2);
+    assert.deepEqual(shown.activity.slice(0, 3), [
+      `Created ${adaId} (ada@example.com).`,
+      `Created ${shown.rows[0].id} (grace@example.com).`,
+      `Updated ${adaId}: name.`,
+    ]);
+    assert.equal(shown.activity.length, 4);
+    assert.match(shown.activity[3], /^INVALID_ARGUMENT: /);
+    assert.deepEqual(page.consoleErrors, []);
 
-  const screenshot = join(artifacts, "customers-page.png");
-  await page.screenshot({ path: screenshot, fullPage: true });
-  t.diagnostic(`screenshot: ${screenshot}`);
-
-  // The page really spoke grpc-web (binary) to customerd's gRPC port.
-  const methods = [...new Set(calls.map((c) => c.path))].sort();
-  assert.deepEqual(methods, [
-    "/customers.v1.CustomerService/CreateCustomer",
-    "/customers.v1.CustomerService/ListCustomers",
-    "/customers.v1.CustomerService/UpdateCustomer",
-  ]);
-  assert.ok(calls.every((c) => c.contentType === "application/grpc-web+proto"), JSON.stringify(calls));
-  await page.close();
-});
+    // The page really spoke grpc-web (binary) to customerd's gRPC port.
+    const methods = [...new Set(calls.map((c) => c.path))].sort();
+    assert.deepEqual(methods, [
+      "/customers.v1.CustomerService/CreateCustomer",
+      "/customers.v1.CustomerService/ListCustomers",
+      "/customers.v1.CustomerService/UpdateCustomer",
+    ]);
+    assert.ok(calls.every((c) => c.contentType === "application/grpc-web+proto"), JSON.stringify(calls));
+  }));
 
 test("a page on an origin customerd does not allow is refused by CORS", async (t) => {
-  const page = await openPage(refusedOrigin, t);
-  const failed = [];
-  page.on("requestfailed", (request) => failed.push(new URL(request.url()).pathname));
+  await withPage(refusedOrigin, t, "refused-origin.png", async (page) => {
+    const failed = [];
+    page.on("requestfailed", (request) => failed.push(new URL(request.url()).pathname));
 
-  await page.fill("#create-email", "blocked@example.com");
-  let shown = await clickAndSettle(page, "#create-form button[type=submit]");
-  assert.equal(shown.status, "");
-  assert.match(shown.error, new RegExp(`^Could not reach ${server} \\(.+\\)\\. `));
-  assert.ok(shown.error.includes(`origin ${refusedOrigin} in its CORS_ALLOWED_ORIGINS`), shown.error);
-  assert.deepEqual(shown.violations, []);
-  assert.deepEqual(failed, ["/customers.v1.CustomerService/CreateCustomer"]);
-  // Chromium says why: the preflight answer did not allow this origin.
-  assert.ok(
-    page.consoleErrors.some(
-      (text) =>
-        text.includes(`from origin '${refusedOrigin}' has been blocked by CORS policy`) &&
-        text.includes("No 'Access-Control-Allow-Origin' header"),
-    ),
-    page.consoleErrors.join("\n"),
-  );
+    await page.fill("#create-email", "blocked@example.com");
+    let shown = await clickAndSettle(page, "#create-form button[type=submit]");
+    assert.equal(shown.status, "");
+    assert.match(shown.error, new RegExp(`^Could not reach ${server} \\(.+\\)\\. `));
+    assert.ok(shown.error.includes(`origin ${refusedOrigin} in its CORS_ALLOWED_ORIGINS`), shown.error);
+    assert.deepEqual(shown.violations, []);
+    assert.deepEqual(failed, ["/customers.v1.CustomerService/CreateCustomer"]);
+    // Chromium says why: the preflight answer did not allow this origin.
+    assert.ok(
+      page.consoleErrors.some(
+        (text) =>
+          text.includes(`from origin '${refusedOrigin}' has been blocked by CORS policy`) &&
+          text.includes("No 'Access-Control-Allow-Origin' header"),
+      ),
+      page.consoleErrors.join("\n"),
+    );
 
-  shown = await clickAndSettle(page, "#refresh");
-  assert.match(shown.error, /^Could not reach /);
-  assert.deepEqual(shown.rows, []);
-  await page.screenshot({ path: join(artifacts, "refused-origin.png"), fullPage: true });
-  await page.close();
+    shown = await clickAndSettle(page, "#refresh");
+    assert.match(shown.error, /^Could not reach /);
+    assert.deepEqual(shown.rows, []);
+  });
 
-  // Refused before it was sent: the allowed origin still sees only the customers it made.
-  const allowed = await openPage(allowedOrigin, t);
-  shown = await clickAndSettle(allowed, "#refresh");
-  assert.equal(shown.error, null);
-  assert.deepEqual(
-    shown.rows.map((r) => r.email),
-    ["grace@example.com", "ada@example.com"],
-  );
-  await allowed.close();
+  // Refused before it was sent: the create never reached customerd.
+  await withPage(allowedOrigin, t, "after-refused-origin.png", async (page) => {
+    const shown = await clickAndSettle(page, "#refresh");
+    assert.equal(shown.error, null);
+    assert.ok(shown.rows.length > 0);
+    assert.ok(!shown.rows.some((r) => r.email === "blocked@example.com"), JSON.stringify(shown.rows));
+  });
 });
 
 test("preflight is granted to the configured origin only", async () => {
