@@ -23,6 +23,16 @@ pub fn customer_id() -> String {
     random_token("cus_", 12)
 }
 
+/// A new payment id: `pay_` and 24 hex characters.
+pub fn payment_id() -> String {
+    random_token("pay_", 12)
+}
+
+/// A new subscription id: `sub_` and 24 hex characters.
+pub fn subscription_id() -> String {
+    random_token("sub_", 12)
+}
+
 /// A new account id.
 pub fn account_id() -> String {
     random_token("acct_", 12)

@@ -3,12 +3,17 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod currency;
 pub mod customers;
 pub mod db;
 pub mod error;
 pub mod ids;
+pub mod metadata;
+pub mod paging;
+pub mod payments;
 pub mod proto;
 pub mod request_id;
 pub mod startup;
+pub mod subscriptions;
 pub mod telemetry;
 pub mod validation;

@@ -16,3 +16,8 @@ pub fn timestamp(micros: i64) -> prost_types::Timestamp {
         nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
     }
 }
+
+/// A row count as the `int64` the list responses carry.
+pub fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}

@@ -12,16 +12,20 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::auth::{self, AuthLayer, IssuedKey};
 use crate::config::Settings;
 use crate::customers::CustomerApi;
 use crate::db;
-use crate::proto::{
-    FILE_DESCRIPTOR_SET, customers::v1::customer_service_server::CustomerServiceServer,
-};
+use crate::payments::PaymentApi;
+use crate::proto::FILE_DESCRIPTOR_SET;
+use crate::proto::customers::v1::customer_service_server::CustomerServiceServer;
+use crate::proto::customers::v1::payment_service_server::PaymentServiceServer;
+use crate::proto::customers::v1::subscription_service_server::SubscriptionServiceServer;
 use crate::request_id::{self, MakeId};
+use crate::subscriptions::SubscriptionApi;
 
 pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -80,6 +84,12 @@ impl Application {
         health
             .set_serving::<CustomerServiceServer<CustomerApi>>()
             .await;
+        health
+            .set_serving::<PaymentServiceServer<PaymentApi>>()
+            .await;
+        health
+            .set_serving::<SubscriptionServiceServer<SubscriptionApi>>()
+            .await;
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
             .build_v1()?;
@@ -87,6 +97,8 @@ impl Application {
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
         let customers = CustomerServiceServer::new(CustomerApi::new(self.db.clone()));
+        let payments = PaymentServiceServer::new(PaymentApi::new(self.db.clone()));
+        let subscriptions = SubscriptionServiceServer::new(SubscriptionApi::new(self.db.clone()));
 
         let request_id_header = HeaderName::from_static(request_id::HEADER);
         tracing::info!(grpc = %self.grpc_addr(), "serving gRPC and grpc-web");
@@ -97,12 +109,20 @@ impl Application {
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(SetRequestIdLayer::new(request_id_header.clone(), MakeId))
             .layer(PropagateRequestIdLayer::new(request_id_header))
-            .layer(TraceLayer::new_for_grpc().make_span_with(request_id::span))
+            .layer(
+                TraceLayer::new_for_grpc()
+                    .make_span_with(request_id::span)
+                    // Client mistakes are not server faults; internal errors
+                    // are logged at ERROR where they are mapped to a status.
+                    .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+            )
             .layer(AuthLayer::new(self.db.clone()))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(customers)
+            .add_service(payments)
+            .add_service(subscriptions)
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.grpc_listener), shutdown)
             .await?;
         self.db.close().await?;

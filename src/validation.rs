@@ -9,6 +9,7 @@ pub const EMAIL_MAX: usize = 254;
 pub const NAME_MAX: usize = 256;
 pub const PHONE_MAX: usize = 64;
 pub const DESCRIPTION_MAX: usize = 1000;
+pub const PLAN_MAX: usize = 256;
 pub const METADATA_MAX_KEYS: usize = 50;
 pub const METADATA_KEY_MAX: usize = 40;
 pub const METADATA_VALUE_MAX: usize = 500;
@@ -76,6 +77,26 @@ impl Violations {
                 format!("value must be at most {METADATA_VALUE_MAX} characters"),
             );
         }
+    }
+
+    /// Microseconds since the Unix epoch for a protobuf timestamp, or a violation.
+    pub fn timestamp(&mut self, field: &str, ts: &prost_types::Timestamp) -> Option<i64> {
+        if !(0..1_000_000_000).contains(&ts.nanos) {
+            self.add(
+                field,
+                Reason::OutOfRange,
+                "nanos must be between 0 and 999999999",
+            );
+            return None;
+        }
+        let micros = ts
+            .seconds
+            .checked_mul(1_000_000)
+            .and_then(|s| s.checked_add(i64::from(ts.nanos / 1000)));
+        if micros.is_none() {
+            self.add(field, Reason::OutOfRange, "is out of range");
+        }
+        micros
     }
 
     /// Checks a whole metadata map as stored (count, keys, values).

@@ -229,7 +229,7 @@ fn parse_condition(v: &mut Violations, path: &str, c: &pb::CustomerCondition) ->
             );
             return None;
         };
-        let micros = super::input::timestamp_micros(v, &format!("{path}.time"), ts)?;
+        let micros = v.timestamp(&format!("{path}.time"), ts)?;
         return Some(Filter::Created { op, micros });
     }
     v.add(

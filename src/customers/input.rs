@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use crate::error::{Reason, Result};
 use crate::proto::customers::v1 as pb;
-use crate::validation::{DESCRIPTION_MAX, METADATA_MAX_KEYS, NAME_MAX, PHONE_MAX, Violations};
+use crate::validation::{
+    DESCRIPTION_MAX, EMAIL_MAX, METADATA_MAX_KEYS, NAME_MAX, PHONE_MAX, Violations,
+};
 
-use super::{Change, CustomerChanges, ListQuery, MetadataChange, NewCustomer, PageStart};
-
-pub const DEFAULT_LIMIT: u64 = 10;
-pub const MAX_LIMIT: i32 = 1000;
+use super::{Change, CustomerChanges, ListQuery, MetadataChange, NewCustomer};
+use crate::paging;
 
 fn check_scalars(
     v: &mut Violations,
@@ -165,105 +165,37 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
     v.finish(changes)
 }
 
-/// Microseconds since the epoch for a protobuf timestamp, or a violation.
-pub(super) fn timestamp_micros(
-    v: &mut Violations,
-    field: &str,
-    ts: &prost_types::Timestamp,
-) -> Option<i64> {
-    if !(0..1_000_000_000).contains(&ts.nanos) {
-        v.add(
-            field,
-            Reason::OutOfRange,
-            "nanos must be between 0 and 999999999",
-        );
-        return None;
-    }
-    let micros = ts
-        .seconds
-        .checked_mul(1_000_000)
-        .and_then(|s| s.checked_add(i64::from(ts.nanos / 1000)));
-    if micros.is_none() {
-        v.add(field, Reason::OutOfRange, "is out of range");
-    }
-    micros
-}
-
 pub fn list_query(req: &pb::ListCustomersRequest) -> Result<ListQuery> {
     let mut v = Violations::default();
-    let limit = match req.limit {
-        0 => DEFAULT_LIMIT,
-        n if (1..=MAX_LIMIT).contains(&n) => n as u64,
-        _ => {
-            v.add(
-                "limit",
-                Reason::OutOfRange,
-                format!("must be between 1 and {MAX_LIMIT}"),
-            );
-            DEFAULT_LIMIT
-        }
-    };
-    if req.offset < 0 {
-        v.add("offset", Reason::OutOfRange, "must not be negative");
-    }
-    let start = match (
-        req.starting_after.is_empty(),
-        req.ending_before.is_empty(),
+    let page = paging::parse(
+        &mut v,
+        req.limit,
+        &req.starting_after,
+        &req.ending_before,
         req.offset,
-    ) {
-        (true, true, 0) => PageStart::Newest,
-        (false, true, 0) => PageStart::After(req.starting_after.clone()),
-        (true, false, 0) => PageStart::Before(req.ending_before.clone()),
-        (true, true, n) => PageStart::Offset(u64::try_from(n).unwrap_or(0)),
-        (false, false, _) => {
-            v.add(
-                "ending_before",
-                Reason::MutuallyExclusive,
-                "starting_after and ending_before are mutually exclusive",
-            );
-            PageStart::Newest
-        }
-        (_, _, _) => {
-            v.add(
-                "offset",
-                Reason::MutuallyExclusive,
-                "offset cannot be combined with a cursor",
-            );
-            PageStart::Newest
-        }
-    };
-    if let Some(email) = &req.email
-        && email.chars().count() > crate::validation::EMAIL_MAX
-    {
-        v.add(
-            "email",
-            Reason::TooLong,
-            format!(
-                "must be at most {} characters",
-                crate::validation::EMAIL_MAX
-            ),
-        );
+        req.include_total_count,
+    );
+    if let Some(email) = &req.email {
+        v.max_chars("email", email, EMAIL_MAX);
     }
     let created_gte = req
         .created_gte
         .as_ref()
-        .and_then(|ts| timestamp_micros(&mut v, "created_gte", ts));
+        .and_then(|ts| v.timestamp("created_gte", ts));
     let created_lte = req
         .created_lte
         .as_ref()
-        .and_then(|ts| timestamp_micros(&mut v, "created_lte", ts));
+        .and_then(|ts| v.timestamp("created_lte", ts));
     let filter = req
         .filter
         .as_ref()
         .and_then(|f| super::filter::parse(&mut v, "filter", f));
     v.finish(ListQuery {
-        filter,
-        limit,
-        start,
+        page,
         email: req.email.clone(),
         created_gte,
         created_lte,
-        include_total: req.include_total_count,
+        filter,
     })
 }
 

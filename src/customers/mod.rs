@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::paging::PageRequest;
+
 pub mod filter;
 mod input;
 pub mod service;
@@ -69,31 +71,12 @@ pub struct CustomerChanges {
     pub metadata: MetadataChange,
 }
 
-/// Where a page starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PageStart {
-    Newest,
-    After(String),
-    Before(String),
-    Offset(u64),
-}
-
 /// A validated list request.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
-    pub limit: u64,
-    pub start: PageStart,
+    pub page: PageRequest,
     pub email: Option<String>,
     pub created_gte: Option<i64>,
     pub created_lte: Option<i64>,
-    pub include_total: bool,
     pub filter: Option<filter::Filter>,
-}
-
-/// One page of customers, newest first.
-#[derive(Debug, Clone)]
-pub struct CustomerPage {
-    pub customers: Vec<Customer>,
-    pub has_more: bool,
-    pub total: Option<u64>,
 }

@@ -7,7 +7,8 @@ use super::{Customer, input, store};
 use crate::auth::Tenant;
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::customer_service_server::CustomerService;
-use crate::proto::timestamp;
+use crate::proto::{count, timestamp};
+use crate::{payments, subscriptions};
 
 pub struct CustomerApi {
     db: DatabaseConnection,
@@ -91,9 +92,29 @@ impl CustomerService for CustomerApi {
         let query = input::list_query(request.get_ref())?;
         let page = store::list(&self.db, &tenant, query).await?;
         Ok(Response::new(pb::ListCustomersResponse {
-            customers: page.customers.into_iter().map(Into::into).collect(),
+            customers: page.items.into_iter().map(Into::into).collect(),
             has_more: page.has_more,
-            total_count: page.total.map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+            total_count: page.total.map(count),
         }))
+    }
+
+    async fn list_customer_payments(
+        &self,
+        request: Request<pb::ListCustomerPaymentsRequest>,
+    ) -> Result<Response<pb::ListCustomerPaymentsResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        payments::service::list_of_customer(&self.db, &tenant, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_customer_subscriptions(
+        &self,
+        request: Request<pb::ListCustomerSubscriptionsRequest>,
+    ) -> Result<Response<pb::ListCustomerSubscriptionsResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        subscriptions::service::list_of_customer(&self.db, &tenant, request.get_ref())
+            .await
+            .map(Response::new)
     }
 }

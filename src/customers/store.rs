@@ -4,19 +4,17 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, Select, TransactionTrait,
 };
 
-use super::{
-    Change, Customer, CustomerChanges, CustomerPage, ListQuery, MetadataChange, NewCustomer,
-    PageStart,
-};
+use super::{Change, Customer, CustomerChanges, ListQuery, MetadataChange, NewCustomer};
 use crate::auth::Tenant;
 use crate::db::entities::{customer, customer_metadata};
 use crate::error::{Error, Reason, Result};
-use crate::ids;
+use crate::paging::{self, Page};
 use crate::validation::METADATA_MAX_KEYS;
+use crate::{ids, payments, subscriptions};
 
 const RESOURCE: &str = "customer";
 
@@ -219,14 +217,45 @@ pub async fn update(
     Ok(customer)
 }
 
-/// Deletes a customer and returns it as it was.
+/// Takes the write lock of a customer's row for the rest of the transaction
+/// without changing it. False when the tenant has no such customer.
+pub async fn lock<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<bool> {
+    let result = customer::Entity::update_many()
+        .col_expr(
+            customer::Column::UpdatedAt,
+            Expr::col(customer::Column::UpdatedAt),
+        )
+        .filter(customer::Column::Id.eq(id))
+        .filter(tenant_scope(tenant))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Whether the tenant has a customer with this id.
+pub async fn exists<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<bool> {
+    let found = customer::Entity::find_by_id(id.to_owned())
+        .filter(tenant_scope(tenant))
+        .select_only()
+        .column(customer::Column::Id)
+        .into_tuple::<String>()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Deletes a customer and returns it as it was. In one transaction: its
+/// active, trialing and past-due subscriptions are canceled, its payments
+/// detached, and the customer removed; any failure leaves all of it as it was.
 pub async fn delete(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Customer> {
     let txn = db.begin().await?;
     // Lock first (a write, so SQLite takes its write lock before reading).
-    if !write_row(&txn, tenant, id, &CustomerChanges::default()).await? {
+    if !lock(&txn, tenant, id).await? {
         return Err(Error::not_found(RESOURCE, id));
     }
     let customer = find(&txn, tenant, id).await?;
+    subscriptions::store::cancel_all_of_customer(&txn, tenant, id, ids::now_micros()).await?;
+    payments::store::detach_customer(&txn, tenant, id).await?;
     customer_metadata::Entity::delete_many()
         .filter(customer_metadata::Column::CustomerId.eq(id))
         .exec(&txn)
@@ -238,30 +267,6 @@ pub async fn delete(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Resul
         .await?;
     txn.commit().await?;
     Ok(customer)
-}
-
-/// The (created_at, id) position of a cursor customer, which must belong to `tenant`.
-async fn cursor_position(
-    db: &DatabaseConnection,
-    tenant: &Tenant,
-    id: &str,
-    field: &str,
-) -> Result<(i64, String)> {
-    let row = customer::Entity::find_by_id(id.to_owned())
-        .filter(tenant_scope(tenant))
-        .select_only()
-        .column(customer::Column::CreatedAt)
-        .into_tuple::<i64>()
-        .one(db)
-        .await?;
-    match row {
-        Some(created_at) => Ok((created_at, id.to_owned())),
-        None => Err(Error::invalid(
-            field,
-            Reason::UnknownCursor,
-            format!("no such customer: '{id}'"),
-        )),
-    }
 }
 
 fn filtered(tenant: &Tenant, query: &ListQuery) -> Select<customer::Entity> {
@@ -281,72 +286,25 @@ fn filtered(tenant: &Tenant, query: &ListQuery) -> Select<customer::Entity> {
     select
 }
 
-/// Rows strictly older (`Order::Desc`) or newer (`Order::Asc`) than a position.
-fn beyond(position: (i64, String), order: &Order) -> Condition {
-    let (created_at, id) = position;
-    let (time, tie) = match order {
-        Order::Asc => (
-            customer::Column::CreatedAt.gt(created_at),
-            customer::Column::Id.gt(id),
-        ),
-        _ => (
-            customer::Column::CreatedAt.lt(created_at),
-            customer::Column::Id.lt(id),
-        ),
-    };
-    Condition::any().add(time).add(
-        Condition::all()
-            .add(customer::Column::CreatedAt.eq(created_at))
-            .add(tie),
-    )
-}
-
-/// One page, newest first. Cursors are keyset positions, so any page costs
-/// one index range scan however deep it lies.
+/// One page of customers, newest first.
 pub async fn list(
     db: &DatabaseConnection,
     tenant: &Tenant,
     query: ListQuery,
-) -> Result<CustomerPage> {
-    let base = filtered(tenant, &query);
-    let total = if query.include_total {
-        Some(base.clone().count(db).await?)
-    } else {
-        None
-    };
-    let (mut select, order) = match &query.start {
-        PageStart::Newest => (base, Order::Desc),
-        PageStart::Offset(n) => (base.offset(*n), Order::Desc),
-        PageStart::After(id) => {
-            let position = cursor_position(db, tenant, id, "starting_after").await?;
-            (base.filter(beyond(position, &Order::Desc)), Order::Desc)
-        }
-        PageStart::Before(id) => {
-            let position = cursor_position(db, tenant, id, "ending_before").await?;
-            (base.filter(beyond(position, &Order::Asc)), Order::Asc)
-        }
-    };
-    select = select
-        .order_by(customer::Column::CreatedAt, order.clone())
-        .order_by(customer::Column::Id, order.clone())
-        .limit(query.limit + 1);
-    let mut rows = select.all(db).await?;
-    let has_more = rows.len() as u64 > query.limit;
-    rows.truncate(query.limit as usize);
-    if order == Order::Asc {
-        rows.reverse();
-    }
-    let mut metadata = load_metadata(db, rows.iter().map(|r| r.id.clone()).collect()).await?;
-    let customers = rows
-        .into_iter()
-        .map(|row| {
-            let own = metadata.remove(&row.id).unwrap_or_default();
-            assemble(row, own)
-        })
-        .collect();
-    Ok(CustomerPage {
-        customers,
-        has_more,
-        total,
-    })
+) -> Result<Page<Customer>> {
+    let scope = customer::Entity::find().filter(tenant_scope(tenant));
+    let page = paging::fetch(
+        db,
+        RESOURCE,
+        scope,
+        filtered(tenant, &query),
+        (customer::Column::CreatedAt, customer::Column::Id),
+        &query.page,
+    )
+    .await?;
+    let mut metadata = load_metadata(db, page.items.iter().map(|r| r.id.clone()).collect()).await?;
+    Ok(page.map(|row| {
+        let own = metadata.remove(&row.id).unwrap_or_default();
+        assemble(row, own)
+    }))
 }

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod billing;
 mod cli;
 mod customers;
 mod filters;

@@ -4,3 +4,5 @@ pub mod account;
 pub mod api_key;
 pub mod customer;
 pub mod customer_metadata;
+pub mod payment;
+pub mod subscription;

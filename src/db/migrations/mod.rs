@@ -6,6 +6,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager};
 
 mod m20261122_000001_create_accounts_and_keys;
 mod m20261122_000002_create_customers;
+mod m20261122_000003_create_payments_and_subscriptions;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_accounts_and_keys::Migration),
             Box::new(m20261122_000002_create_customers::Migration),
+            Box::new(m20261122_000003_create_payments_and_subscriptions::Migration),
         ]
     }
 }

@@ -1,0 +1,187 @@
+//! Newest-first pages over any table with a `created_at` and a string `id`,
+//! by keyset cursor (`starting_after` / `ending_before`) or by offset.
+
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
+};
+
+use crate::error::{Error, Reason, Result};
+use crate::validation::Violations;
+
+pub const DEFAULT_LIMIT: u64 = 10;
+pub const MAX_LIMIT: i32 = 1000;
+
+/// Where a page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStart {
+    Newest,
+    After(String),
+    Before(String),
+    Offset(u64),
+}
+
+/// A validated page request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub start: PageStart,
+    pub include_total: bool,
+}
+
+/// One page, newest first.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// More items lie beyond this page in the direction of travel.
+    pub has_more: bool,
+    pub total: Option<u64>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_more: self.has_more,
+            total: self.total,
+        }
+    }
+}
+
+/// Validates the paging fields every list request has.
+pub fn parse(
+    v: &mut Violations,
+    limit: i32,
+    starting_after: &str,
+    ending_before: &str,
+    offset: i32,
+    include_total: bool,
+) -> PageRequest {
+    let limit = match limit {
+        0 => DEFAULT_LIMIT,
+        n if (1..=MAX_LIMIT).contains(&n) => n as u64,
+        _ => {
+            v.add(
+                "limit",
+                Reason::OutOfRange,
+                format!("must be between 1 and {MAX_LIMIT}"),
+            );
+            DEFAULT_LIMIT
+        }
+    };
+    if offset < 0 {
+        v.add("offset", Reason::OutOfRange, "must not be negative");
+    }
+    let start = match (starting_after.is_empty(), ending_before.is_empty(), offset) {
+        (true, true, n) if n <= 0 => PageStart::Newest,
+        (false, true, 0) => PageStart::After(starting_after.to_owned()),
+        (true, false, 0) => PageStart::Before(ending_before.to_owned()),
+        (true, true, n) => PageStart::Offset(n as u64),
+        (false, false, _) => {
+            v.add(
+                "ending_before",
+                Reason::MutuallyExclusive,
+                "starting_after and ending_before are mutually exclusive",
+            );
+            PageStart::Newest
+        }
+        (_, _, _) => {
+            v.add(
+                "offset",
+                Reason::MutuallyExclusive,
+                "offset cannot be combined with a cursor",
+            );
+            PageStart::Newest
+        }
+    };
+    PageRequest {
+        limit,
+        start,
+        include_total,
+    }
+}
+
+/// Rows strictly older (`Order::Desc`) or newer (`Order::Asc`) than a position.
+fn beyond<C: ColumnTrait>(created: C, id: C, position: (i64, String), order: &Order) -> Condition {
+    let (at, cursor_id) = position;
+    let (time, tie) = match order {
+        Order::Asc => (created.gt(at), id.gt(cursor_id)),
+        _ => (created.lt(at), id.lt(cursor_id)),
+    };
+    Condition::any()
+        .add(time)
+        .add(Condition::all().add(created.eq(at)).add(tie))
+}
+
+/// Reads one page of `filtered`, newest first. Cursors must name a row of
+/// `scope` (the caller's tenant); each page is one index range scan however
+/// deep it lies.
+pub async fn fetch<E, C>(
+    db: &C,
+    resource: &str,
+    scope: Select<E>,
+    filtered: Select<E>,
+    (created, id): (E::Column, E::Column),
+    page: &PageRequest,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let total = if page.include_total {
+        Some(filtered.clone().count(db).await?)
+    } else {
+        None
+    };
+    let cursor = |field: &'static str, cursor_id: String| {
+        let scope = scope.clone();
+        async move {
+            let at = scope
+                .filter(id.eq(cursor_id.as_str()))
+                .select_only()
+                .column(created)
+                .into_tuple::<i64>()
+                .one(db)
+                .await?;
+            match at {
+                Some(at) => Ok((at, cursor_id)),
+                None => Err(Error::invalid(
+                    field,
+                    Reason::UnknownCursor,
+                    format!("no such {resource}: '{cursor_id}'"),
+                )),
+            }
+        }
+    };
+    let (select, order) = match &page.start {
+        PageStart::Newest => (filtered, Order::Desc),
+        PageStart::Offset(n) => (filtered.offset(*n), Order::Desc),
+        PageStart::After(cursor_id) => {
+            let position = cursor("starting_after", cursor_id.clone()).await?;
+            let older = beyond(created, id, position, &Order::Desc);
+            (filtered.filter(older), Order::Desc)
+        }
+        PageStart::Before(cursor_id) => {
+            let position = cursor("ending_before", cursor_id.clone()).await?;
+            let newer = beyond(created, id, position, &Order::Asc);
+            (filtered.filter(newer), Order::Asc)
+        }
+    };
+    let mut rows = select
+        .order_by(created, order.clone())
+        .order_by(id, order.clone())
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    let has_more = rows.len() as u64 > page.limit;
+    rows.truncate(page.limit as usize);
+    if order == Order::Asc {
+        rows.reverse();
+    }
+    Ok(Page {
+        items: rows,
+        has_more,
+        total,
+    })
+}

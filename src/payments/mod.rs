@@ -1,0 +1,71 @@
+//! Payments: records of money received, optionally from a customer.
+
+use std::collections::BTreeMap;
+
+use crate::paging::PageRequest;
+
+mod input;
+pub mod service;
+pub mod store;
+
+pub use service::PaymentApi;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Pending,
+    Succeeded,
+    Failed,
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "refunded" => Self::Refunded,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub id: String,
+    pub customer: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub status: PaymentStatus,
+    pub description: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub live: bool,
+    pub created_at: i64,
+}
+
+/// A validated request to record a payment.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub customer: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub status: PaymentStatus,
+    pub description: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A validated list request.
+#[derive(Debug, Clone)]
+pub struct PaymentQuery {
+    pub page: PageRequest,
+    pub customer: Option<String>,
+}

@@ -1,0 +1,105 @@
+//! The `customers.v1.PaymentService` gRPC API.
+
+use sea_orm::DatabaseConnection;
+use tonic::{Request, Response, Status};
+
+use super::{Payment, PaymentStatus, input, store};
+use crate::auth::Tenant;
+use crate::proto::customers::v1 as pb;
+use crate::proto::customers::v1::payment_service_server::PaymentService;
+use crate::proto::{count, timestamp};
+
+pub struct PaymentApi {
+    db: DatabaseConnection,
+}
+
+impl PaymentApi {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+impl From<PaymentStatus> for pb::PaymentStatus {
+    fn from(s: PaymentStatus) -> Self {
+        match s {
+            PaymentStatus::Pending => Self::Pending,
+            PaymentStatus::Succeeded => Self::Succeeded,
+            PaymentStatus::Failed => Self::Failed,
+            PaymentStatus::Refunded => Self::Refunded,
+        }
+    }
+}
+
+impl From<Payment> for pb::Payment {
+    fn from(p: Payment) -> Self {
+        Self {
+            id: p.id,
+            customer: p.customer,
+            amount: p.amount,
+            currency: p.currency,
+            status: pb::PaymentStatus::from(p.status) as i32,
+            description: p.description,
+            metadata: p.metadata.into_iter().collect(),
+            live: p.live,
+            created_at: Some(timestamp(p.created_at)),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl PaymentService for PaymentApi {
+    async fn create_payment(
+        &self,
+        request: Request<pb::CreatePaymentRequest>,
+    ) -> Result<Response<pb::CreatePaymentResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let new = input::new_payment(request.into_inner())?;
+        let payment = store::create(&self.db, &tenant, new).await?;
+        Ok(Response::new(pb::CreatePaymentResponse {
+            payment: Some(payment.into()),
+        }))
+    }
+
+    async fn get_payment(
+        &self,
+        request: Request<pb::GetPaymentRequest>,
+    ) -> Result<Response<pb::GetPaymentResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let payment = store::get(&self.db, &tenant, &request.get_ref().id).await?;
+        Ok(Response::new(pb::GetPaymentResponse {
+            payment: Some(payment.into()),
+        }))
+    }
+
+    async fn list_payments(
+        &self,
+        request: Request<pb::ListPaymentsRequest>,
+    ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let query = input::list_query(request.get_ref())?;
+        let page = store::list(&self.db, &tenant, &query).await?;
+        Ok(Response::new(pb::ListPaymentsResponse {
+            payments: page.items.into_iter().map(Into::into).collect(),
+            has_more: page.has_more,
+            total_count: page.total.map(count),
+        }))
+    }
+}
+
+/// `CustomerService.ListCustomerPayments`: NOT_FOUND for a customer the caller cannot see.
+pub async fn list_of_customer(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    req: &pb::ListCustomerPaymentsRequest,
+) -> Result<pb::ListCustomerPaymentsResponse, Status> {
+    let query = input::customer_query(req)?;
+    if !crate::customers::store::exists(db, tenant, &req.id).await? {
+        return Err(crate::error::Error::not_found("customer", &req.id).into());
+    }
+    let page = store::list(db, tenant, &query).await?;
+    Ok(pb::ListCustomerPaymentsResponse {
+        payments: page.items.into_iter().map(Into::into).collect(),
+        has_more: page.has_more,
+        total_count: page.total.map(count),
+    })
+}

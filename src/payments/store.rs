@@ -1,0 +1,128 @@
+//! Payment storage: plain functions over a SeaORM connection.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+
+use super::{NewPayment, Payment, PaymentQuery, PaymentStatus};
+use crate::auth::Tenant;
+use crate::customers;
+use crate::db::entities::payment;
+use crate::error::{Error, Reason, Result};
+use crate::paging::{self, Page};
+use crate::{ids, metadata};
+
+const RESOURCE: &str = "payment";
+
+fn tenant_scope(tenant: &Tenant) -> Condition {
+    Condition::all()
+        .add(payment::Column::AccountId.eq(tenant.account_id.as_str()))
+        .add(payment::Column::Live.eq(tenant.live))
+}
+
+fn assemble(row: payment::Model) -> Result<Payment> {
+    let status = PaymentStatus::parse(&row.status)
+        .ok_or_else(|| DbErr::Custom(format!("unknown payment status '{}'", row.status)))?;
+    Ok(Payment {
+        metadata: metadata::decode(&row.metadata)?,
+        id: row.id,
+        customer: row.customer_id,
+        amount: row.amount,
+        currency: row.currency,
+        status,
+        description: row.description,
+        live: row.live,
+        created_at: row.created_at,
+    })
+}
+
+pub async fn create(db: &DatabaseConnection, tenant: &Tenant, new: NewPayment) -> Result<Payment> {
+    let row = payment::Model {
+        id: ids::payment_id(),
+        account_id: tenant.account_id.clone(),
+        live: tenant.live,
+        customer_id: new.customer.clone(),
+        amount: new.amount,
+        currency: new.currency,
+        status: new.status.as_str().to_owned(),
+        description: new.description,
+        metadata: metadata::encode(&new.metadata),
+        created_at: ids::now_micros(),
+    };
+    let txn = db.begin().await?;
+    // Holding the customer's row lock keeps a concurrent delete from missing this payment.
+    if let Some(customer) = &new.customer
+        && !customers::store::lock(&txn, tenant, customer).await?
+    {
+        return Err(Error::invalid(
+            "customer",
+            Reason::InvalidValue,
+            format!("no such customer: '{customer}'"),
+        ));
+    }
+    payment::Entity::insert(payment::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    assemble(row)
+}
+
+pub async fn get(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Payment> {
+    let row = payment::Entity::find_by_id(id.to_owned())
+        .filter(tenant_scope(tenant))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found(RESOURCE, id))?;
+    assemble(row)
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    query: &PaymentQuery,
+) -> Result<Page<Payment>> {
+    let scope = payment::Entity::find().filter(tenant_scope(tenant));
+    let mut filtered = scope.clone();
+    if let Some(customer) = &query.customer {
+        filtered = filtered.filter(payment::Column::CustomerId.eq(customer.as_str()));
+    }
+    let page = paging::fetch(
+        db,
+        RESOURCE,
+        scope,
+        filtered,
+        (payment::Column::CreatedAt, payment::Column::Id),
+        &query.page,
+    )
+    .await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(assemble)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        has_more: page.has_more,
+        total: page.total,
+    })
+}
+
+/// Detaches every payment of a customer being deleted; they stay readable.
+pub async fn detach_customer<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    customer_id: &str,
+) -> Result<u64> {
+    let result = payment::Entity::update_many()
+        .col_expr(
+            payment::Column::CustomerId,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(tenant_scope(tenant))
+        .filter(payment::Column::CustomerId.eq(customer_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

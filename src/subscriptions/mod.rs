@@ -1,0 +1,72 @@
+//! Subscriptions: a customer's enrolment in a plan, until canceled.
+
+use std::collections::BTreeMap;
+
+use crate::paging::PageRequest;
+
+mod input;
+pub mod service;
+pub mod store;
+
+pub use service::SubscriptionApi;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionStatus {
+    Active,
+    Trialing,
+    PastDue,
+    Canceled,
+}
+
+impl SubscriptionStatus {
+    /// Statuses that deleting the customer cancels.
+    pub const CANCELABLE: [Self; 3] = [Self::Active, Self::Trialing, Self::PastDue];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Trialing => "trialing",
+            Self::PastDue => "past_due",
+            Self::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "active" => Self::Active,
+            "trialing" => Self::Trialing,
+            "past_due" => Self::PastDue,
+            "canceled" => Self::Canceled,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub id: String,
+    pub customer: String,
+    pub plan: String,
+    pub status: SubscriptionStatus,
+    pub metadata: BTreeMap<String, String>,
+    pub live: bool,
+    pub created_at: i64,
+    pub canceled_at: Option<i64>,
+}
+
+/// A validated request to subscribe a customer.
+#[derive(Debug, Clone)]
+pub struct NewSubscription {
+    pub customer: String,
+    pub plan: String,
+    pub status: SubscriptionStatus,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A validated list request.
+#[derive(Debug, Clone)]
+pub struct SubscriptionQuery {
+    pub page: PageRequest,
+    pub customer: Option<String>,
+    pub status: Option<SubscriptionStatus>,
+}

@@ -1,0 +1,115 @@
+//! The `customers.v1.SubscriptionService` gRPC API.
+
+use sea_orm::DatabaseConnection;
+use tonic::{Request, Response, Status};
+
+use super::{Subscription, SubscriptionStatus, input, store};
+use crate::auth::Tenant;
+use crate::proto::customers::v1 as pb;
+use crate::proto::customers::v1::subscription_service_server::SubscriptionService;
+use crate::proto::{count, timestamp};
+
+pub struct SubscriptionApi {
+    db: DatabaseConnection,
+}
+
+impl SubscriptionApi {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+impl From<SubscriptionStatus> for pb::SubscriptionStatus {
+    fn from(s: SubscriptionStatus) -> Self {
+        match s {
+            SubscriptionStatus::Active => Self::Active,
+            SubscriptionStatus::Trialing => Self::Trialing,
+            SubscriptionStatus::PastDue => Self::PastDue,
+            SubscriptionStatus::Canceled => Self::Canceled,
+        }
+    }
+}
+
+impl From<Subscription> for pb::Subscription {
+    fn from(s: Subscription) -> Self {
+        Self {
+            id: s.id,
+            customer: s.customer,
+            plan: s.plan,
+            status: pb::SubscriptionStatus::from(s.status) as i32,
+            metadata: s.metadata.into_iter().collect(),
+            live: s.live,
+            created_at: Some(timestamp(s.created_at)),
+            canceled_at: s.canceled_at.map(timestamp),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl SubscriptionService for SubscriptionApi {
+    async fn create_subscription(
+        &self,
+        request: Request<pb::CreateSubscriptionRequest>,
+    ) -> Result<Response<pb::CreateSubscriptionResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let new = input::new_subscription(request.into_inner())?;
+        let subscription = store::create(&self.db, &tenant, new).await?;
+        Ok(Response::new(pb::CreateSubscriptionResponse {
+            subscription: Some(subscription.into()),
+        }))
+    }
+
+    async fn get_subscription(
+        &self,
+        request: Request<pb::GetSubscriptionRequest>,
+    ) -> Result<Response<pb::GetSubscriptionResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let subscription = store::get(&self.db, &tenant, &request.get_ref().id).await?;
+        Ok(Response::new(pb::GetSubscriptionResponse {
+            subscription: Some(subscription.into()),
+        }))
+    }
+
+    async fn cancel_subscription(
+        &self,
+        request: Request<pb::CancelSubscriptionRequest>,
+    ) -> Result<Response<pb::CancelSubscriptionResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let subscription = store::cancel(&self.db, &tenant, &request.get_ref().id).await?;
+        Ok(Response::new(pb::CancelSubscriptionResponse {
+            subscription: Some(subscription.into()),
+        }))
+    }
+
+    async fn list_subscriptions(
+        &self,
+        request: Request<pb::ListSubscriptionsRequest>,
+    ) -> Result<Response<pb::ListSubscriptionsResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let query = input::list_query(request.get_ref())?;
+        let page = store::list(&self.db, &tenant, &query).await?;
+        Ok(Response::new(pb::ListSubscriptionsResponse {
+            subscriptions: page.items.into_iter().map(Into::into).collect(),
+            has_more: page.has_more,
+            total_count: page.total.map(count),
+        }))
+    }
+}
+
+/// `CustomerService.ListCustomerSubscriptions`: NOT_FOUND for a customer the caller cannot see.
+pub async fn list_of_customer(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    req: &pb::ListCustomerSubscriptionsRequest,
+) -> Result<pb::ListCustomerSubscriptionsResponse, Status> {
+    let query = input::customer_query(req)?;
+    if !crate::customers::store::exists(db, tenant, &req.id).await? {
+        return Err(crate::error::Error::not_found("customer", &req.id).into());
+    }
+    let page = store::list(db, tenant, &query).await?;
+    Ok(pb::ListCustomerSubscriptionsResponse {
+        subscriptions: page.items.into_iter().map(Into::into).collect(),
+        has_more: page.has_more,
+        total_count: page.total.map(count),
+    })
+}

@@ -1,0 +1,174 @@
+//! Subscription storage: plain functions over a SeaORM connection.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+
+use super::{NewSubscription, Subscription, SubscriptionQuery, SubscriptionStatus};
+use crate::auth::Tenant;
+use crate::customers;
+use crate::db::entities::subscription;
+use crate::error::{Error, Reason, Result};
+use crate::paging::{self, Page};
+use crate::{ids, metadata};
+
+const RESOURCE: &str = "subscription";
+
+fn tenant_scope(tenant: &Tenant) -> Condition {
+    Condition::all()
+        .add(subscription::Column::AccountId.eq(tenant.account_id.as_str()))
+        .add(subscription::Column::Live.eq(tenant.live))
+}
+
+fn assemble(row: subscription::Model) -> Result<Subscription> {
+    let status = SubscriptionStatus::parse(&row.status)
+        .ok_or_else(|| DbErr::Custom(format!("unknown subscription status '{}'", row.status)))?;
+    Ok(Subscription {
+        metadata: metadata::decode(&row.metadata)?,
+        id: row.id,
+        customer: row.customer_id,
+        plan: row.plan,
+        status,
+        live: row.live,
+        created_at: row.created_at,
+        canceled_at: row.canceled_at,
+    })
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    new: NewSubscription,
+) -> Result<Subscription> {
+    let row = subscription::Model {
+        id: ids::subscription_id(),
+        account_id: tenant.account_id.clone(),
+        live: tenant.live,
+        customer_id: new.customer.clone(),
+        plan: new.plan,
+        status: new.status.as_str().to_owned(),
+        metadata: metadata::encode(&new.metadata),
+        created_at: ids::now_micros(),
+        canceled_at: None,
+    };
+    let txn = db.begin().await?;
+    // Holding the customer's row lock keeps a concurrent delete from missing this subscription.
+    if !customers::store::lock(&txn, tenant, &new.customer).await? {
+        return Err(Error::invalid(
+            "customer",
+            Reason::InvalidValue,
+            format!("no such customer: '{}'", new.customer),
+        ));
+    }
+    subscription::Entity::insert(subscription::ActiveModel::from(row.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    assemble(row)
+}
+
+async fn find<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Subscription> {
+    let row = subscription::Entity::find_by_id(id.to_owned())
+        .filter(tenant_scope(tenant))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found(RESOURCE, id))?;
+    assemble(row)
+}
+
+pub async fn get(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Subscription> {
+    find(db, tenant, id).await
+}
+
+fn cancelable() -> Condition {
+    Condition::any().add(
+        subscription::Column::Status
+            .is_in(SubscriptionStatus::CANCELABLE.map(SubscriptionStatus::as_str)),
+    )
+}
+
+fn cancel_columns(
+    update: sea_orm::UpdateMany<subscription::Entity>,
+    now: i64,
+) -> sea_orm::UpdateMany<subscription::Entity> {
+    update
+        .col_expr(
+            subscription::Column::Status,
+            Expr::value(SubscriptionStatus::Canceled.as_str()),
+        )
+        .col_expr(subscription::Column::CanceledAt, Expr::value(now))
+}
+
+/// Cancels one subscription. The status check and the change are one
+/// statement, so two concurrent cancels cannot both succeed.
+pub async fn cancel(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Subscription> {
+    let txn = db.begin().await?;
+    let changed = cancel_columns(subscription::Entity::update_many(), ids::now_micros())
+        .filter(tenant_scope(tenant))
+        .filter(subscription::Column::Id.eq(id))
+        .filter(cancelable())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let current = find(&txn, tenant, id).await?;
+    if changed == 0 {
+        return Err(Error::FailedPrecondition(format!(
+            "subscription '{id}' is already canceled"
+        )));
+    }
+    txn.commit().await?;
+    Ok(current)
+}
+
+/// Cancels every active, trialing or past-due subscription of a customer
+/// being deleted; already canceled ones keep their `canceled_at`.
+pub async fn cancel_all_of_customer<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    customer_id: &str,
+    now: i64,
+) -> Result<u64> {
+    let result = cancel_columns(subscription::Entity::update_many(), now)
+        .filter(tenant_scope(tenant))
+        .filter(subscription::Column::CustomerId.eq(customer_id))
+        .filter(cancelable())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    query: &SubscriptionQuery,
+) -> Result<Page<Subscription>> {
+    let scope = subscription::Entity::find().filter(tenant_scope(tenant));
+    let mut filtered = scope.clone();
+    if let Some(customer) = &query.customer {
+        filtered = filtered.filter(subscription::Column::CustomerId.eq(customer.as_str()));
+    }
+    if let Some(status) = query.status {
+        filtered = filtered.filter(subscription::Column::Status.eq(status.as_str()));
+    }
+    let page = paging::fetch(
+        db,
+        RESOURCE,
+        scope,
+        filtered,
+        (subscription::Column::CreatedAt, subscription::Column::Id),
+        &query.page,
+    )
+    .await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(assemble)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        has_more: page.has_more,
+        total: page.total,
+    })
+}
