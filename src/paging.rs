@@ -102,15 +102,20 @@ pub fn parse(
 }
 
 /// Rows strictly older (`Order::Desc`) or newer (`Order::Asc`) than a position.
+///
+/// Written as `created <= at AND (created < at OR id < cursor)` rather than
+/// the equivalent `created < at OR (created = at AND id < cursor)`: the first
+/// conjunct bounds the index range, so the scan starts at the cursor instead
+/// of at the newest row.
 fn beyond<C: ColumnTrait>(created: C, id: C, position: (i64, String), order: &Order) -> Condition {
     let (at, cursor_id) = position;
-    let (time, tie) = match order {
-        Order::Asc => (created.gt(at), id.gt(cursor_id)),
-        _ => (created.lt(at), id.lt(cursor_id)),
+    let (bound, strictly, tie) = match order {
+        Order::Asc => (created.gte(at), created.gt(at), id.gt(cursor_id)),
+        _ => (created.lte(at), created.lt(at), id.lt(cursor_id)),
     };
-    Condition::any()
-        .add(time)
-        .add(Condition::all().add(created.eq(at)).add(tie))
+    Condition::all()
+        .add(bound)
+        .add(Condition::any().add(strictly).add(tie))
 }
 
 /// Reads one page of `filtered`, newest first. Cursors must name a row of

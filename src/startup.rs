@@ -8,8 +8,8 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Method};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
@@ -102,6 +102,8 @@ impl Application {
 
         let request_id_header = HeaderName::from_static(request_id::HEADER);
         tracing::info!(grpc = %self.grpc_addr(), "serving gRPC and grpc-web");
+        // Small replies must not wait for a delayed ACK.
+        let incoming = TcpIncoming::from(self.grpc_listener).with_nodelay(Some(true));
         Server::builder()
             .accept_http1(true)
             .timeout(Duration::from_secs(60))
@@ -123,7 +125,7 @@ impl Application {
             .add_service(customers)
             .add_service(payments)
             .add_service(subscriptions)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.grpc_listener), shutdown)
+            .serve_with_incoming_shutdown(incoming, shutdown)
             .await?;
         self.db.close().await?;
         Ok(())
