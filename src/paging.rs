@@ -1,9 +1,11 @@
 //! Newest-first pages over any table with a `created_at` and a string `id`,
 //! by keyset cursor (`starting_after` / `ending_before`) or by offset.
 
+use sea_orm::sea_query::Alias;
+use sea_orm::sea_query::extension::mysql::{IndexHintScope, MySqlSelectStatementExt};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use crate::error::{Error, Reason, Result};
@@ -118,6 +120,15 @@ fn beyond<C: ColumnTrait>(created: C, id: C, position: (i64, String), order: &Or
         .add(Condition::any().add(strictly).add(tie))
 }
 
+/// The columns a page is ordered by, and the index whose range a page scans:
+/// `(tenant columns, [equality filter,] created_at, id)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Keyset<C> {
+    pub created: C,
+    pub id: C,
+    pub index: &'static str,
+}
+
 /// Reads one page of `filtered`, newest first. Cursors must name a row of
 /// `scope` (the caller's tenant); each page is one index range scan however
 /// deep it lies.
@@ -126,7 +137,7 @@ pub async fn fetch<E, C>(
     resource: &str,
     scope: Select<E>,
     filtered: Select<E>,
-    (created, id): (E::Column, E::Column),
+    keyset: Keyset<E::Column>,
     page: &PageRequest,
 ) -> Result<Page<E::Model>>
 where
@@ -134,6 +145,7 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
+    let Keyset { created, id, index } = keyset;
     let total = if page.include_total {
         Some(filtered.clone().count(db).await?)
     } else {
@@ -173,6 +185,13 @@ where
             (filtered.filter(newer), Order::Asc)
         }
     };
+    let mut select = select;
+    if matches!(page.start, PageStart::After(_) | PageStart::Before(_)) {
+        // MySQL and MariaDB otherwise prefer scanning the tenant prefix from
+        // the newest row, which costs the cursor's depth. Other backends
+        // ignore index hints.
+        QueryTrait::query(&mut select).force_index(Alias::new(index), IndexHintScope::All);
+    }
     let mut rows = select
         .order_by(created, order.clone())
         .order_by(id, order.clone())

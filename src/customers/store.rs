@@ -12,7 +12,7 @@ use super::{Change, Customer, CustomerChanges, ListQuery, MetadataChange, NewCus
 use crate::auth::Tenant;
 use crate::db::entities::{customer, customer_metadata};
 use crate::error::{Error, Reason, Result};
-use crate::paging::{self, Page};
+use crate::paging::{self, Keyset, Page};
 use crate::validation::METADATA_MAX_KEYS;
 use crate::{ids, payments, subscriptions};
 
@@ -298,7 +298,15 @@ pub async fn list(
         RESOURCE,
         scope,
         filtered(tenant, &query),
-        (customer::Column::CreatedAt, customer::Column::Id),
+        Keyset {
+            created: customer::Column::CreatedAt,
+            id: customer::Column::Id,
+            index: if query.email.is_some() {
+                "customers_tenant_email_created_idx"
+            } else {
+                "customers_tenant_created_idx"
+            },
+        },
         &query.page,
     )
     .await?;

@@ -11,7 +11,7 @@ use crate::auth::Tenant;
 use crate::customers;
 use crate::db::entities::payment;
 use crate::error::{Error, Reason, Result};
-use crate::paging::{self, Page};
+use crate::paging::{self, Keyset, Page};
 use crate::{ids, metadata};
 
 const RESOURCE: &str = "payment";
@@ -93,7 +93,15 @@ pub async fn list(
         RESOURCE,
         scope,
         filtered,
-        (payment::Column::CreatedAt, payment::Column::Id),
+        Keyset {
+            created: payment::Column::CreatedAt,
+            id: payment::Column::Id,
+            index: if query.customer.is_some() {
+                "payments_tenant_customer_created_idx"
+            } else {
+                "payments_tenant_created_idx"
+            },
+        },
         &query.page,
     )
     .await?;

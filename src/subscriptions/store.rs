@@ -11,7 +11,7 @@ use crate::auth::Tenant;
 use crate::customers;
 use crate::db::entities::subscription;
 use crate::error::{Error, Reason, Result};
-use crate::paging::{self, Page};
+use crate::paging::{self, Keyset, Page};
 use crate::{ids, metadata};
 
 const RESOURCE: &str = "subscription";
@@ -157,7 +157,15 @@ pub async fn list(
         RESOURCE,
         scope,
         filtered,
-        (subscription::Column::CreatedAt, subscription::Column::Id),
+        Keyset {
+            created: subscription::Column::CreatedAt,
+            id: subscription::Column::Id,
+            index: match (&query.customer, query.status) {
+                (Some(_), _) => "subscriptions_tenant_customer_created_idx",
+                (None, Some(_)) => "subscriptions_tenant_status_created_idx",
+                (None, None) => "subscriptions_tenant_created_idx",
+            },
+        },
         &query.page,
     )
     .await?;
