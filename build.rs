@@ -10,6 +10,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let fds = protox::compile(["customers/v1/customers.proto"], ["proto"])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(out.join("customers_descriptor.bin"), fds.encode_to_vec())?;
-    tonic_prost_build::configure().compile_fds(fds)?;
+    tonic_prost_build::configure()
+        // Ordered maps encode deterministically, so equal requests have equal
+        // fingerprints (see src/idempotency.rs).
+        .btree_map(".")
+        .compile_fds(fds)?;
     Ok(())
 }

@@ -74,6 +74,9 @@ pub enum Error {
     NotFound { resource: &'static str, id: String },
     #[error("{0}")]
     FailedPrecondition(String),
+    /// A conflict with a concurrent request; retrying may succeed.
+    #[error("{0}")]
+    Aborted(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
     #[error("internal error")]
@@ -133,6 +136,7 @@ impl From<Error> for Status {
                 Status::not_found(format!("no such {resource}: '{id}'"))
             }
             Error::FailedPrecondition(msg) => Status::failed_precondition(msg),
+            Error::Aborted(msg) => Status::aborted(msg),
             Error::Unavailable(source) => {
                 tracing::error!(error = %source, "database unavailable");
                 Status::unavailable("the database is unavailable, try again")

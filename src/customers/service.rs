@@ -1,14 +1,18 @@
 //! The `customers.v1.CustomerService` gRPC API.
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use tonic::{Request, Response, Status};
 
 use super::{Customer, input, store};
 use crate::auth::Tenant;
+use crate::error::Error;
+use crate::idempotency::{self, Claim};
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::customer_service_server::CustomerService;
 use crate::proto::{count, timestamp};
 use crate::{payments, subscriptions};
+
+const CREATE: &str = "/customers.v1.CustomerService/CreateCustomer";
 
 pub struct CustomerApi {
     db: DatabaseConnection,
@@ -43,11 +47,22 @@ impl CustomerService for CustomerApi {
         request: Request<pb::CreateCustomerRequest>,
     ) -> Result<Response<pb::CreateCustomerResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let new = input::new_customer(request.into_inner())?;
-        let customer = store::create(&self.db, &tenant, new).await?;
-        Ok(Response::new(pb::CreateCustomerResponse {
+        let key = idempotency::key_of(&request)?;
+        let message = request.into_inner();
+        let new = input::new_customer(message.clone())?;
+        let txn = self.db.begin().await.map_err(Error::from)?;
+        let slot = match idempotency::claim(&txn, &tenant, key.as_deref(), CREATE, &message).await?
+        {
+            Claim::Replay(reply) => return Ok(Response::new(reply)),
+            Claim::Proceed(slot) => slot,
+        };
+        let customer = store::create(&txn, &tenant, new).await?;
+        let reply = pb::CreateCustomerResponse {
             customer: Some(customer.into()),
-        }))
+        };
+        idempotency::record(&txn, slot, &reply).await?;
+        txn.commit().await.map_err(Error::from)?;
+        Ok(Response::new(reply))
     }
 
     async fn get_customer(

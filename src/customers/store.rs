@@ -100,8 +100,9 @@ async fn find<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<C
     Ok(assemble(row, own))
 }
 
-pub async fn create(
-    db: &DatabaseConnection,
+/// Inserts a customer with its metadata, inside the caller's transaction.
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
     tenant: &Tenant,
     new: NewCustomer,
 ) -> Result<Customer> {
@@ -117,12 +118,10 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let txn = db.begin().await?;
     customer::Entity::insert(customer::ActiveModel::from(row.clone()))
-        .exec_without_returning(&txn)
+        .exec_without_returning(db)
         .await?;
-    insert_metadata(&txn, &row.id, &new.metadata, false).await?;
-    txn.commit().await?;
+    insert_metadata(db, &row.id, &new.metadata, false).await?;
     Ok(assemble(row, new.metadata))
 }
 

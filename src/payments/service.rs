@@ -1,13 +1,17 @@
 //! The `customers.v1.PaymentService` gRPC API.
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use tonic::{Request, Response, Status};
 
 use super::{Payment, PaymentStatus, input, store};
 use crate::auth::Tenant;
+use crate::error::Error;
+use crate::idempotency::{self, Claim};
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::payment_service_server::PaymentService;
 use crate::proto::{count, timestamp};
+
+const CREATE: &str = "/customers.v1.PaymentService/CreatePayment";
 
 pub struct PaymentApi {
     db: DatabaseConnection,
@@ -53,11 +57,22 @@ impl PaymentService for PaymentApi {
         request: Request<pb::CreatePaymentRequest>,
     ) -> Result<Response<pb::CreatePaymentResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let new = input::new_payment(request.into_inner())?;
-        let payment = store::create(&self.db, &tenant, new).await?;
-        Ok(Response::new(pb::CreatePaymentResponse {
+        let key = idempotency::key_of(&request)?;
+        let message = request.into_inner();
+        let new = input::new_payment(message.clone())?;
+        let txn = self.db.begin().await.map_err(Error::from)?;
+        let slot = match idempotency::claim(&txn, &tenant, key.as_deref(), CREATE, &message).await?
+        {
+            Claim::Replay(reply) => return Ok(Response::new(reply)),
+            Claim::Proceed(slot) => slot,
+        };
+        let payment = store::create(&txn, &tenant, new).await?;
+        let reply = pb::CreatePaymentResponse {
             payment: Some(payment.into()),
-        }))
+        };
+        idempotency::record(&txn, slot, &reply).await?;
+        txn.commit().await.map_err(Error::from)?;
+        Ok(Response::new(reply))
     }
 
     async fn get_payment(

@@ -3,7 +3,6 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 
 use super::{NewPayment, Payment, PaymentQuery, PaymentStatus};
@@ -38,7 +37,12 @@ fn assemble(row: payment::Model) -> Result<Payment> {
     })
 }
 
-pub async fn create(db: &DatabaseConnection, tenant: &Tenant, new: NewPayment) -> Result<Payment> {
+/// Records a payment, inside the caller's transaction.
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    new: NewPayment,
+) -> Result<Payment> {
     let row = payment::Model {
         id: ids::payment_id(),
         account_id: tenant.account_id.clone(),
@@ -51,10 +55,9 @@ pub async fn create(db: &DatabaseConnection, tenant: &Tenant, new: NewPayment) -
         metadata: metadata::encode(&new.metadata),
         created_at: ids::now_micros(),
     };
-    let txn = db.begin().await?;
     // Holding the customer's row lock keeps a concurrent delete from missing this payment.
     if let Some(customer) = &new.customer
-        && !customers::store::lock(&txn, tenant, customer).await?
+        && !customers::store::lock(db, tenant, customer).await?
     {
         return Err(Error::invalid(
             "customer",
@@ -63,9 +66,8 @@ pub async fn create(db: &DatabaseConnection, tenant: &Tenant, new: NewPayment) -
         ));
     }
     payment::Entity::insert(payment::ActiveModel::from(row.clone()))
-        .exec_without_returning(&txn)
+        .exec_without_returning(db)
         .await?;
-    txn.commit().await?;
     assemble(row)
 }
 

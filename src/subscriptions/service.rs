@@ -1,13 +1,17 @@
 //! The `customers.v1.SubscriptionService` gRPC API.
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use tonic::{Request, Response, Status};
 
 use super::{Subscription, SubscriptionStatus, input, store};
 use crate::auth::Tenant;
+use crate::error::Error;
+use crate::idempotency::{self, Claim};
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::subscription_service_server::SubscriptionService;
 use crate::proto::{count, timestamp};
+
+const CREATE: &str = "/customers.v1.SubscriptionService/CreateSubscription";
 
 pub struct SubscriptionApi {
     db: DatabaseConnection,
@@ -52,11 +56,22 @@ impl SubscriptionService for SubscriptionApi {
         request: Request<pb::CreateSubscriptionRequest>,
     ) -> Result<Response<pb::CreateSubscriptionResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let new = input::new_subscription(request.into_inner())?;
-        let subscription = store::create(&self.db, &tenant, new).await?;
-        Ok(Response::new(pb::CreateSubscriptionResponse {
+        let key = idempotency::key_of(&request)?;
+        let message = request.into_inner();
+        let new = input::new_subscription(message.clone())?;
+        let txn = self.db.begin().await.map_err(Error::from)?;
+        let slot = match idempotency::claim(&txn, &tenant, key.as_deref(), CREATE, &message).await?
+        {
+            Claim::Replay(reply) => return Ok(Response::new(reply)),
+            Claim::Proceed(slot) => slot,
+        };
+        let subscription = store::create(&txn, &tenant, new).await?;
+        let reply = pb::CreateSubscriptionResponse {
             subscription: Some(subscription.into()),
-        }))
+        };
+        idempotency::record(&txn, slot, &reply).await?;
+        txn.commit().await.map_err(Error::from)?;
+        Ok(Response::new(reply))
     }
 
     async fn get_subscription(

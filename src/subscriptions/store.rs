@@ -37,8 +37,9 @@ fn assemble(row: subscription::Model) -> Result<Subscription> {
     })
 }
 
-pub async fn create(
-    db: &DatabaseConnection,
+/// Subscribes a customer, inside the caller's transaction.
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
     tenant: &Tenant,
     new: NewSubscription,
 ) -> Result<Subscription> {
@@ -53,9 +54,8 @@ pub async fn create(
         created_at: ids::now_micros(),
         canceled_at: None,
     };
-    let txn = db.begin().await?;
     // Holding the customer's row lock keeps a concurrent delete from missing this subscription.
-    if !customers::store::lock(&txn, tenant, &new.customer).await? {
+    if !customers::store::lock(db, tenant, &new.customer).await? {
         return Err(Error::invalid(
             "customer",
             Reason::InvalidValue,
@@ -63,9 +63,8 @@ pub async fn create(
         ));
     }
     subscription::Entity::insert(subscription::ActiveModel::from(row.clone()))
-        .exec_without_returning(&txn)
+        .exec_without_returning(db)
         .await?;
-    txn.commit().await?;
     assemble(row)
 }
 

@@ -1,7 +1,7 @@
 //! Payments and subscriptions over gRPC: every RPC, a customer's sub-resource
 //! listings, validation, isolation, and what deleting a customer does.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use customerd::auth::Mode;
 use customerd::proto::customers::v1 as pb;
@@ -50,7 +50,7 @@ async fn pay(app: &TestApp, key: &str, customer: Option<&str>, amount: i64) -> p
                 amount,
                 currency: "USD".into(),
                 description: Some(format!("order of {amount}")),
-                metadata: HashMap::from([("order".into(), amount.to_string())]),
+                metadata: BTreeMap::from([("order".into(), amount.to_string())]),
                 ..Default::default()
             },
         ))
@@ -76,7 +76,7 @@ async fn subscribe(
                 customer: customer.into(),
                 plan: plan.into(),
                 status: status as i32,
-                metadata: HashMap::from([("seats".into(), "3".into())]),
+                metadata: BTreeMap::from([("seats".into(), "3".into())]),
             },
         ))
         .await
@@ -96,7 +96,10 @@ async fn payments_are_created_read_and_listed(backend: Backend) {
     assert_eq!(p.currency, "usd");
     assert_eq!(p.status, pb::PaymentStatus::Succeeded as i32);
     assert_eq!(p.description.as_deref(), Some("order of 2500"));
-    assert_eq!(p.metadata, HashMap::from([("order".into(), "2500".into())]));
+    assert_eq!(
+        p.metadata,
+        BTreeMap::from([("order".into(), "2500".into())])
+    );
     assert!(!p.live);
     assert!(p.created_at.is_some());
 
@@ -154,7 +157,7 @@ async fn subscriptions_are_created_listed_and_canceled_once(backend: Backend) {
     assert_eq!(s.customer, customer);
     assert_eq!(s.plan, "pro");
     assert_eq!(s.status, pb::SubscriptionStatus::Active as i32);
-    assert_eq!(s.metadata, HashMap::from([("seats".into(), "3".into())]));
+    assert_eq!(s.metadata, BTreeMap::from([("seats".into(), "3".into())]));
     assert_eq!(s.canceled_at, None);
     let trial = subscribe(
         &app,
@@ -478,7 +481,7 @@ async fn billing_validation_reports_every_problem(backend: Backend) {
                 status: 42,
                 description: Some("d".repeat(1001)),
                 customer: Some(String::new()),
-                metadata: HashMap::from([("k".repeat(41), "v".into())]),
+                metadata: BTreeMap::from([("k".repeat(41), "v".into())]),
             },
             vec![
                 ("customer", "INVALID_VALUE"),
@@ -519,7 +522,7 @@ async fn billing_validation_reports_every_problem(backend: Backend) {
             pb::CreatePaymentRequest {
                 amount: 1,
                 currency: "eur".into(),
-                metadata: HashMap::from([("k".repeat(41), "v".into())]),
+                metadata: BTreeMap::from([("k".repeat(41), "v".into())]),
                 ..Default::default()
             },
         ))

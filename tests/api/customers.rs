@@ -1,7 +1,7 @@
 //! CustomerService over gRPC: every RPC, update semantics, pagination,
 //! isolation, validation and concurrent writers, on every backend.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use customerd::auth::Mode;
 use customerd::proto::customers::v1 as pb;
@@ -17,7 +17,7 @@ fn full_create() -> pb::CreateCustomerRequest {
         name: Some("John Doe".into()),
         phone: Some("0241234567".into()),
         description: Some("Premium customer".into()),
-        metadata: HashMap::from([("user_id".into(), "123".into())]),
+        metadata: BTreeMap::from([("user_id".into(), "123".into())]),
     }
 }
 
@@ -58,7 +58,7 @@ async fn create_returns_every_field(backend: Backend) {
     assert_eq!(c.description.as_deref(), Some("Premium customer"));
     assert_eq!(
         c.metadata,
-        HashMap::from([("user_id".into(), "123".into())])
+        BTreeMap::from([("user_id".into(), "123".into())])
     );
     assert!(!c.live);
     assert!((before..=before + 5).contains(&seconds(&c.created_at)));
@@ -127,7 +127,7 @@ async fn update_without_mask_sets_given_fields_and_merges_metadata(backend: Back
                 id: created.id.clone(),
                 customer: Some(pb::CustomerUpdate {
                     name: Some("Jane Doe".into()),
-                    metadata: HashMap::from([
+                    metadata: BTreeMap::from([
                         ("vip".into(), "true".into()),
                         ("user_id".into(), String::new()),
                     ]),
@@ -150,7 +150,7 @@ async fn update_without_mask_sets_given_fields_and_merges_metadata(backend: Back
     // Metadata merges; an empty value removes the key.
     assert_eq!(
         updated.metadata,
-        HashMap::from([("vip".into(), "true".into())])
+        BTreeMap::from([("vip".into(), "true".into())])
     );
     assert_eq!(updated.created_at, created.created_at);
     let (before, after) = (created.updated_at.unwrap(), updated.updated_at.unwrap());
@@ -176,7 +176,7 @@ async fn update_with_mask_clears_named_fields_and_keeps_the_rest(backend: Backen
                     // Not in the mask: ignored although given.
                     name: Some("Ignored".into()),
                     email: Some("new@example.com".into()),
-                    metadata: HashMap::from([("plan".into(), "platinum".into())]),
+                    metadata: BTreeMap::from([("plan".into(), "platinum".into())]),
                     ..Default::default()
                 }),
                 update_mask: mask(&["phone", "email", "metadata.plan", "metadata.region"]),
@@ -193,7 +193,7 @@ async fn update_with_mask_clears_named_fields_and_keeps_the_rest(backend: Backen
     assert_eq!(updated.description.as_deref(), Some("Premium customer"));
     assert_eq!(
         updated.metadata,
-        HashMap::from([
+        BTreeMap::from([
             ("user_id".into(), "123".into()),
             ("plan".into(), "platinum".into()),
         ])
@@ -267,7 +267,7 @@ async fn update_beyond_fifty_metadata_keys_is_rejected_and_changes_nothing(backe
                 id: created.id.clone(),
                 customer: Some(pb::CustomerUpdate {
                     name: Some("Changed".into()),
-                    metadata: HashMap::from([("one_more".into(), "v".into())]),
+                    metadata: BTreeMap::from([("one_more".into(), "v".into())]),
                     ..Default::default()
                 }),
                 update_mask: None,
@@ -673,7 +673,7 @@ async fn missing_or_unknown_key_is_unauthenticated(backend: Backend) {
 
 async fn create_reports_every_invalid_field(backend: Backend) {
     let app = spawn_app(backend).await;
-    let mut metadata: HashMap<String, String> =
+    let mut metadata: BTreeMap<String, String> =
         (0..51).map(|i| (format!("k{i}"), "v".to_owned())).collect();
     metadata.insert("k".repeat(41), "v".into());
     metadata.insert("long_value".into(), "x".repeat(501));
@@ -766,7 +766,7 @@ async fn update_reports_invalid_fields_with_their_request_paths(backend: Backend
                 id: created.id,
                 customer: Some(pb::CustomerUpdate {
                     email: Some("bad@".into()),
-                    metadata: HashMap::from([("plan".into(), "x".repeat(501))]),
+                    metadata: BTreeMap::from([("plan".into(), "x".repeat(501))]),
                     ..Default::default()
                 }),
                 update_mask: mask(&["email", "metadata.plan", "nickname"]),
@@ -887,7 +887,7 @@ async fn concurrent_metadata_updates_lose_nothing(backend: Backend) {
             pb::UpdateCustomerRequest {
                 id: created.id.clone(),
                 customer: Some(pb::CustomerUpdate {
-                    metadata: HashMap::from([(format!("key{i}"), format!("value{i}"))]),
+                    metadata: BTreeMap::from([(format!("key{i}"), format!("value{i}"))]),
                     ..Default::default()
                 }),
                 update_mask: None,
@@ -911,7 +911,7 @@ async fn concurrent_metadata_updates_lose_nothing(backend: Backend) {
         .into_inner()
         .customer
         .unwrap();
-    let want: HashMap<String, String> = (0..50)
+    let want: BTreeMap<String, String> = (0..50)
         .map(|i| (format!("key{i}"), format!("value{i}")))
         .collect();
     assert_eq!(fetched.metadata, want);

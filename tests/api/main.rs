@@ -6,4 +6,5 @@ mod billing;
 mod cli;
 mod customers;
 mod filters;
+mod idempotency;
 mod server;

@@ -4,5 +4,6 @@ pub mod account;
 pub mod api_key;
 pub mod customer;
 pub mod customer_metadata;
+pub mod idempotency_key;
 pub mod payment;
 pub mod subscription;

@@ -7,6 +7,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager};
 mod m20261122_000001_create_accounts_and_keys;
 mod m20261122_000002_create_customers;
 mod m20261122_000003_create_payments_and_subscriptions;
+mod m20261122_000004_create_idempotency_keys;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_accounts_and_keys::Migration),
             Box::new(m20261122_000002_create_customers::Migration),
             Box::new(m20261122_000003_create_payments_and_subscriptions::Migration),
+            Box::new(m20261122_000004_create_idempotency_keys::Migration),
         ]
     }
 }
