@@ -1,1 +1,62 @@
-//! REST/JSON gateway for customerd.
+//! REST/JSON gateway for customerd: three vendor dialects (profiles) over the
+//! `customers.v1` gRPC API.
+//!
+//! | profile | base path |
+//! |---|---|
+//! | `paygate` | `/v1` |
+//! | `4geeks` | `/4geeks/v1` |
+//! | `epoch` | `/epoch/v1` |
+//!
+//! Plus `/openapi.json` and `/docs`. Every route translates one REST call into
+//! one gRPC call; the service holds every rule.
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tonic::transport::Channel;
+
+pub mod auth;
+pub mod body;
+pub mod customers;
+pub mod error;
+pub mod filters;
+pub mod openapi;
+pub mod profiles;
+pub mod proto;
+pub mod query;
+pub mod request_id;
+pub mod timestamps;
+pub mod validation;
+
+use profiles::{Upstream, epoch, four_geeks, paygate};
+
+/// Every profile's routes, `/openapi.json` and `/docs`, calling `upstream`.
+pub fn router(upstream: Channel) -> Router {
+    Router::new()
+        .nest(paygate::BASE, paygate::routes())
+        .nest(four_geeks::BASE, four_geeks::routes())
+        .nest(epoch::BASE, epoch::routes())
+        .route("/openapi.json", get(openapi::serve_document))
+        .route("/docs", get(openapi::serve_docs))
+        .fallback(error::no_route)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(error::BODY_LIMIT))
+        .layer(middleware::from_fn(request_id::assign))
+        .with_state(Upstream::new(upstream))
+}
+
+/// Serves the gateway on `listener` until `shutdown` completes, then lets
+/// in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    upstream: Channel,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(upstream))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,230 @@
+//! Customers in REST form: request bodies bound into `customers.v1` requests,
+//! and the customer object every profile writes.
+
+use std::collections::BTreeMap;
+
+use prost_types::FieldMask;
+use serde::Serialize;
+
+use crate::body::{Field, Fields, JsonBody};
+use crate::error::ApiError;
+use crate::proto::pb;
+use crate::timestamps;
+use crate::validation::{Loc, Rule};
+
+/// The string fields of a customer, as named in REST bodies and mask paths.
+const SCALARS: [&str; 4] = ["email", "name", "phone", "description"];
+
+/// How a profile writes instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeStyle {
+    /// RFC 3339 in UTC to the second: `"2024-01-15T10:00:00Z"`.
+    Iso,
+    /// Integer milliseconds since the Unix epoch.
+    Millis,
+}
+
+fn take_scalars(f: &mut Fields) -> [Field<String>; 4] {
+    SCALARS.map(|name| f.string(name))
+}
+
+/// `POST /customers`: every field optional and nullable (null = not given),
+/// except `email` when `email_required` (the 4geeks profile).
+pub fn create_request(
+    body: JsonBody,
+    email_required: bool,
+) -> Result<pb::CreateCustomerRequest, ApiError> {
+    let mut f = body.fields();
+    let [email, name, phone, description] = take_scalars(&mut f);
+    if email_required && matches!(email, Field::Absent | Field::Null) {
+        f.problem(Loc::body().key("email"), Rule::Missing);
+    }
+    let metadata = f
+        .string_map("metadata")
+        .into_option()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect();
+    f.finish()?;
+    Ok(pb::CreateCustomerRequest {
+        email: email.into_option(),
+        name: name.into_option(),
+        phone: phone.into_option(),
+        description: description.into_option(),
+        metadata,
+    })
+}
+
+/// `PATCH /customers/{id}`: a field omitted keeps its value, null clears it;
+/// `metadata` merges key by key (null or "" removes a key) and
+/// `"metadata": null` clears it all. Bound as an update mask.
+pub fn update_request(id: String, body: JsonBody) -> Result<pb::UpdateCustomerRequest, ApiError> {
+    let mut f = body.fields();
+    let mut fields = pb::CustomerUpdate::default();
+    let mut paths = Vec::new();
+    for (name, field) in SCALARS.into_iter().zip(take_scalars(&mut f)) {
+        let value = match field {
+            Field::Absent | Field::Invalid => continue,
+            Field::Null => None,
+            Field::Value(v) => Some(v),
+        };
+        paths.push(name.to_owned());
+        match name {
+            "email" => fields.email = value,
+            "name" => fields.name = value,
+            "phone" => fields.phone = value,
+            _ => fields.description = value,
+        }
+    }
+    match f.string_map("metadata") {
+        Field::Absent | Field::Invalid => {}
+        Field::Null => paths.push("metadata".to_owned()),
+        Field::Value(entries) => {
+            for (key, value) in entries {
+                paths.push(format!("metadata.{key}"));
+                if let Some(value) = value {
+                    fields.metadata.insert(key, value);
+                }
+            }
+        }
+    }
+    f.finish()?;
+    Ok(pb::UpdateCustomerRequest {
+        id,
+        customer: Some(fields),
+        update_mask: (!paths.is_empty()).then_some(FieldMask { paths }),
+    })
+}
+
+/// An instant as a profile writes it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Time {
+    Iso(String),
+    Millis(i64),
+}
+
+fn time(ts: Option<&prost_types::Timestamp>, style: TimeStyle) -> Option<Time> {
+    let ts = ts?;
+    match style {
+        TimeStyle::Iso => timestamps::iso(ts).map(Time::Iso),
+        TimeStyle::Millis => Some(Time::Millis(timestamps::millis(ts))),
+    }
+}
+
+/// The customer object, the same fields in every profile.
+#[derive(Debug, Serialize)]
+pub struct CustomerJson<'a> {
+    id: &'a str,
+    object: &'static str,
+    email: Option<&'a str>,
+    name: Option<&'a str>,
+    phone: Option<&'a str>,
+    description: Option<&'a str>,
+    metadata: BTreeMap<&'a str, &'a str>,
+    live: bool,
+    created_at: Option<Time>,
+    updated_at: Option<Time>,
+}
+
+impl<'a> CustomerJson<'a> {
+    pub fn new(c: &'a pb::Customer, style: TimeStyle) -> Self {
+        Self {
+            id: &c.id,
+            object: "customer",
+            email: c.email.as_deref(),
+            name: c.name.as_deref(),
+            phone: c.phone.as_deref(),
+            description: c.description.as_deref(),
+            metadata: c
+                .metadata
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+            live: c.live,
+            created_at: time(c.created_at.as_ref(), style),
+            updated_at: time(c.updated_at.as_ref(), style),
+        }
+    }
+}
+
+/// The reply to a delete in the paygate and 4geeks profiles.
+#[derive(Debug, Serialize)]
+pub struct Deleted<'a> {
+    pub id: &'a str,
+    pub object: &'static str,
+    pub deleted: bool,
+}
+
+impl<'a> Deleted<'a> {
+    pub fn customer(c: &'a pb::Customer) -> Self {
+        Self {
+            id: &c.id,
+            object: "customer",
+            deleted: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> JsonBody {
+        JsonBody::parse(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn update_mask_says_what_changes() {
+        let req = update_request(
+            "cus_1".into(),
+            body(r#"{"name": "Jane Doe", "phone": null, "metadata": {"vip": "true", "old": null, "gone": ""}}"#),
+        )
+        .unwrap();
+        let mut paths = req.update_mask.unwrap().paths;
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "metadata.gone",
+                "metadata.old",
+                "metadata.vip",
+                "name",
+                "phone"
+            ]
+        );
+        let fields = req.customer.unwrap();
+        assert_eq!(fields.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(fields.phone, None);
+        assert_eq!(fields.metadata.get("vip").map(String::as_str), Some("true"));
+        assert_eq!(fields.metadata.get("gone").map(String::as_str), Some(""));
+        assert!(!fields.metadata.contains_key("old"));
+    }
+
+    #[test]
+    fn metadata_null_clears_and_empty_body_changes_nothing() {
+        let req = update_request("cus_1".into(), body(r#"{"metadata": null}"#)).unwrap();
+        assert_eq!(req.update_mask.unwrap().paths, ["metadata"]);
+        let req = update_request("cus_1".into(), body("{}")).unwrap();
+        assert_eq!(req.update_mask, None);
+        assert_eq!(req.customer, Some(pb::CustomerUpdate::default()));
+    }
+
+    #[test]
+    fn email_required_only_where_asked() {
+        assert!(create_request(body("{}"), false).is_ok());
+        let Err(ApiError::Invalid(p)) = create_request(body(r#"{"email": null}"#), true) else {
+            panic!("email is required");
+        };
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!([{"loc": ["body", "email"], "msg": "field required", "type": "value_error.missing"}])
+        );
+        let Err(ApiError::Invalid(p)) = create_request(body(r#"{"email": 1}"#), true) else {
+            panic!("email must be a string");
+        };
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].kind, "type_error.str");
+    }
+}

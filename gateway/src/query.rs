@@ -1,0 +1,142 @@
+//! Query strings: parameters taken one by one, every problem reported at once.
+//!
+//! A parameter given twice takes its last value; a parameter the route does
+//! not know is a 422 (`extra fields not permitted`), so a misspelt filter never
+//! silently returns everything.
+
+use prost_types::Timestamp;
+
+use crate::error::ApiError;
+use crate::timestamps::Instant;
+use crate::validation::{Loc, Problem, Rule};
+
+/// The parameters of one request, consumed as the route reads them.
+#[derive(Debug, Default)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+    problems: Vec<Problem>,
+}
+
+/// Which end of an instant's span a bound takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    Lower,
+    Upper,
+}
+
+impl Query {
+    pub fn parse(raw: Option<&str>) -> Self {
+        let pairs = raw
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        Self {
+            pairs,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Records a problem of the caller's own.
+    pub fn problem(&mut self, loc: Loc, rule: Rule) {
+        self.problems.push(Problem::new(loc, rule));
+    }
+
+    /// Records a problem found by a parser of one parameter.
+    pub fn add(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    /// Removes every occurrence of `name`, returning the last value.
+    pub fn string(&mut self, name: &str) -> Option<String> {
+        let mut last = None;
+        self.pairs.retain(|(k, v)| {
+            if k == name {
+                last = Some(v.clone());
+                false
+            } else {
+                true
+            }
+        });
+        last
+    }
+
+    /// An integer in `min..=max`, `default` when absent.
+    pub fn integer(&mut self, name: &str, min: i32, max: i32, default: i32) -> i32 {
+        let Some(text) = self.string(name) else {
+            return default;
+        };
+        match text.trim().parse::<i64>() {
+            Err(_) => self.problem(Loc::query(name), Rule::NotInteger),
+            Ok(n) if n < i64::from(min) => {
+                self.problem(Loc::query(name), Rule::AtLeast(min.into()))
+            }
+            Ok(n) if n > i64::from(max) => self.problem(Loc::query(name), Rule::AtMost(max.into())),
+            Ok(n) => return n as i32,
+        }
+        default
+    }
+
+    /// An instant (unix seconds or ISO 8601); `bound` picks the start or end of
+    /// the span the text names (see [`crate::timestamps`]).
+    pub fn instant(&mut self, name: &str, bound: Bound) -> Option<Timestamp> {
+        let text = self.string(name)?;
+        match Instant::parse(&text) {
+            Some(i) => Some(match bound {
+                Bound::Lower => i.first(),
+                Bound::Upper => i.last(),
+            }),
+            None => {
+                self.problem(Loc::query(name), Rule::InvalidDatetime);
+                None
+            }
+        }
+    }
+
+    /// Ok when every parameter was known and valid; otherwise every problem.
+    pub fn finish(mut self) -> Result<(), ApiError> {
+        let mut unknown: Vec<String> = Vec::new();
+        for (name, _) in self.pairs.drain(..) {
+            if !unknown.contains(&name) {
+                unknown.push(name);
+            }
+        }
+        for name in unknown {
+            self.problem(Loc::query(&name), Rule::Extra);
+        }
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Invalid(self.problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_typed_parameters_and_reports_the_rest() {
+        let mut q = Query::parse(Some(
+            "limit=0&offset=x&created%5Bgte%5D=2024-01-15&email=a%2Bb%40c.io&email=d@e.io&foo=1",
+        ));
+        assert_eq!(q.integer("limit", 1, 100, 10), 10);
+        assert_eq!(q.integer("offset", 0, i32::MAX, 0), 0);
+        assert!(q.instant("created[gte]", Bound::Lower).is_some());
+        assert_eq!(q.string("email").as_deref(), Some("d@e.io"));
+        let Err(ApiError::Invalid(problems)) = q.finish() else {
+            panic!("problems expected");
+        };
+        let got: Vec<_> = problems
+            .iter()
+            .map(|p| serde_json::to_value(p).unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                serde_json::json!({"loc": ["query", "limit"], "msg": "ensure this value is greater than or equal to 1", "type": "value_error.number.not_ge"}),
+                serde_json::json!({"loc": ["query", "offset"], "msg": "value is not a valid integer", "type": "type_error.integer"}),
+                serde_json::json!({"loc": ["query", "foo"], "msg": "extra fields not permitted", "type": "value_error.extra"}),
+            ]
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Request ids: the caller's `X-Request-Id` when it is sane (1 to 128 visible
+//! ASCII characters), a new one otherwise. It is set on every response, on the
+//! log span of the request, and forwarded to the service as `x-request-id`.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+pub const HEADER: &str = "x-request-id";
+
+/// The id of the request being served, in its extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(String);
+
+impl RequestId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn acceptable(value: &HeaderValue) -> Option<String> {
+    let bytes = value.as_bytes();
+    let sane =
+        !bytes.is_empty() && bytes.len() <= 128 && bytes.iter().all(|b| (0x21..=0x7e).contains(b));
+    sane.then(|| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// `req_` and 24 hex characters, unpredictable enough to be unique.
+fn generate() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut words = [0u64; 2];
+    for word in &mut words {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        hasher.write_u128(nanos);
+        *word = hasher.finish();
+    }
+    format!("req_{:016x}{:08x}", words[0], words[1] as u32)
+}
+
+/// Middleware: assigns the id, logs the request under it and sets the header.
+pub async fn assign(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(HEADER)
+        .and_then(acceptable)
+        .unwrap_or_else(generate);
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!(
+        "http",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %id,
+    );
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "served"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(HEADER, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_sane_ids_and_replaces_others() {
+        assert_eq!(
+            acceptable(&HeaderValue::from_static("abc-123")).as_deref(),
+            Some("abc-123")
+        );
+        assert_eq!(acceptable(&HeaderValue::from_static("has space")), None);
+        assert_eq!(acceptable(&HeaderValue::from_static("")), None);
+        let long = "x".repeat(129);
+        assert_eq!(acceptable(&HeaderValue::from_str(&long).unwrap()), None);
+        let (a, b) = (generate(), generate());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 28);
+    }
+}

@@ -1,0 +1,279 @@
+//! Validation problems in the seeds' vocabulary (pydantic v1, as the 4geeks
+//! document shows): `{"loc": [...], "msg": "...", "type": "..."}`.
+//!
+//! Both the gateway's own checks and the service's `BadRequest` violations go
+//! through [`Problem::new`], so one rule always reads the same.
+
+use serde::Serialize;
+use serde_json::Value;
+use tonic_types::FieldViolation;
+
+/// Where a problem lies: `["body", "metadata", "plan"]`, `["query", "limit"]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Loc(Vec<Value>);
+
+impl Loc {
+    pub fn body() -> Self {
+        Self(vec![Value::from("body")])
+    }
+
+    /// The query string as a whole.
+    pub fn query_string() -> Self {
+        Self(vec![Value::from("query")])
+    }
+
+    pub fn query(parameter: &str) -> Self {
+        Self(vec![Value::from("query"), Value::from(parameter)])
+    }
+
+    pub fn path(parameter: &str) -> Self {
+        Self(vec![Value::from("path"), Value::from(parameter)])
+    }
+
+    pub fn key(mut self, key: &str) -> Self {
+        self.0.push(Value::from(key));
+        self
+    }
+
+    pub fn index(mut self, index: usize) -> Self {
+        self.0.push(Value::from(index));
+        self
+    }
+}
+
+/// What is wrong, independent of where.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rule {
+    Missing,
+    Extra,
+    NotString,
+    NotObject,
+    NotArray,
+    NotInteger,
+    /// The body is not JSON; carries the parser's account of where.
+    JsonDecode(String),
+    InvalidEmail,
+    InvalidDatetime,
+    MaxLength(u64),
+    MaxItems(u64),
+    AtLeast(i64),
+    AtMost(i64),
+    /// Not one of the listed values.
+    NotOneOf(&'static [&'static str]),
+    /// Any other rule, in the service's own words: `reason` is its code.
+    Other {
+        reason: String,
+        description: String,
+    },
+}
+
+/// One entry of a 422 `detail` list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub loc: Loc,
+    pub msg: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl Problem {
+    /// The one place where a rule becomes words.
+    pub fn new(loc: Loc, rule: Rule) -> Self {
+        let (msg, kind): (String, &str) = match rule {
+            Rule::Missing => ("field required".into(), "value_error.missing"),
+            Rule::Extra => ("extra fields not permitted".into(), "value_error.extra"),
+            Rule::NotString => ("str type expected".into(), "type_error.str"),
+            Rule::NotObject => ("value is not a valid dict".into(), "type_error.dict"),
+            Rule::NotArray => ("value is not a valid list".into(), "type_error.list"),
+            Rule::NotInteger => ("value is not a valid integer".into(), "type_error.integer"),
+            Rule::JsonDecode(detail) => (detail, "value_error.jsondecode"),
+            Rule::InvalidEmail => (
+                "value is not a valid email address".into(),
+                "value_error.email",
+            ),
+            Rule::InvalidDatetime => ("invalid datetime format".into(), "value_error.datetime"),
+            Rule::MaxLength(n) => (
+                format!("ensure this value has at most {n} characters"),
+                "value_error.any_str.max_length",
+            ),
+            Rule::MaxItems(n) => (
+                format!("ensure this value has at most {n} items"),
+                "value_error.dict.max_items",
+            ),
+            Rule::AtLeast(n) => (
+                format!("ensure this value is greater than or equal to {n}"),
+                "value_error.number.not_ge",
+            ),
+            Rule::AtMost(n) => (
+                format!("ensure this value is less than or equal to {n}"),
+                "value_error.number.not_le",
+            ),
+            Rule::NotOneOf(allowed) => {
+                let listed: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+                (
+                    format!(
+                        "value is not a valid enumeration member; permitted: {}",
+                        listed.join(", ")
+                    ),
+                    "type_error.enum",
+                )
+            }
+            Rule::Other {
+                reason,
+                description,
+            } => {
+                return Self {
+                    loc,
+                    msg: description,
+                    kind: format!("value_error.{}", reason.to_ascii_lowercase()),
+                };
+            }
+        };
+        Self {
+            loc,
+            msg,
+            kind: kind.to_owned(),
+        }
+    }
+
+    /// A service violation at `loc`, its reason code read as a rule.
+    pub fn from_violation(loc: Loc, violation: &FieldViolation) -> Self {
+        let limit = first_number(&violation.description);
+        let rule = match (violation.reason.as_str(), limit) {
+            ("REQUIRED", _) => Rule::Missing,
+            ("INVALID_EMAIL", _) => Rule::InvalidEmail,
+            ("TOO_LONG", Some(n)) => Rule::MaxLength(n),
+            ("TOO_MANY_KEYS", Some(n)) => Rule::MaxItems(n),
+            (reason, _) => Rule::Other {
+                reason: if reason.is_empty() {
+                    "invalid".to_owned()
+                } else {
+                    reason.to_owned()
+                },
+                description: violation.description.clone(),
+            },
+        };
+        Self::new(loc, rule)
+    }
+}
+
+/// The first unsigned integer in a text, e.g. the limit in "must be at most 40 characters".
+fn first_number(text: &str) -> Option<u64> {
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = text[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Where a service field path lies in the REST request.
+///
+/// Bodies: the `customer.` prefix of updates is dropped, `metadata.<key>` becomes
+/// `["body", "metadata", "<key>"]`, `id` is the path parameter. Lists: each
+/// field is the query parameter it came from, and `filter…` points into the
+/// `filters` document.
+pub fn body_loc(field: &str) -> Loc {
+    let field = field.strip_prefix("customer.").unwrap_or(field);
+    if field == "id" {
+        return Loc::path("id");
+    }
+    if field == "update_mask" || field == "customer" || field.is_empty() {
+        return Loc::body();
+    }
+    match field.split_once('.') {
+        Some((head, rest)) => Loc::body().key(head).key(rest),
+        None => Loc::body().key(field),
+    }
+}
+
+/// See [`body_loc`].
+pub fn query_loc(field: &str) -> Loc {
+    match field {
+        "created_gte" => Loc::query("created[gte]"),
+        "created_lte" => Loc::query("created[lte]"),
+        f if f == "filter" || f.starts_with("filter.") || f.starts_with("filter[") => {
+            crate::filters::loc_of_field(f)
+        }
+        f => Loc::query(f),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn violation(field: &str, reason: &str, description: &str) -> FieldViolation {
+        FieldViolation {
+            field: field.into(),
+            description: description.into(),
+            reason: reason.into(),
+            localized_message: None,
+        }
+    }
+
+    fn json(p: &Problem) -> Value {
+        serde_json::to_value(p).unwrap()
+    }
+
+    #[test]
+    fn service_reasons_read_in_the_seed_vocabulary() {
+        let cases = [
+            (
+                violation(
+                    "customer.email",
+                    "INVALID_EMAIL",
+                    "is not a valid email address",
+                ),
+                serde_json::json!({"loc": ["body", "email"], "msg": "value is not a valid email address", "type": "value_error.email"}),
+            ),
+            (
+                violation(
+                    "customer.metadata.plan",
+                    "TOO_LONG",
+                    "value must be at most 500 characters",
+                ),
+                serde_json::json!({"loc": ["body", "metadata", "plan"], "msg": "ensure this value has at most 500 characters", "type": "value_error.any_str.max_length"}),
+            ),
+            (
+                violation(
+                    "metadata",
+                    "TOO_MANY_KEYS",
+                    "must have at most 50 keys, the update would leave 51",
+                ),
+                serde_json::json!({"loc": ["body", "metadata"], "msg": "ensure this value has at most 50 items", "type": "value_error.dict.max_items"}),
+            ),
+            (
+                violation("email", "REQUIRED", "is required"),
+                serde_json::json!({"loc": ["body", "email"], "msg": "field required", "type": "value_error.missing"}),
+            ),
+            (
+                violation("metadata", "EMPTY_KEY", "keys must not be empty"),
+                serde_json::json!({"loc": ["body", "metadata"], "msg": "keys must not be empty", "type": "value_error.empty_key"}),
+            ),
+        ];
+        for (v, want) in cases {
+            assert_eq!(json(&Problem::from_violation(body_loc(&v.field), &v)), want);
+        }
+    }
+
+    #[test]
+    fn list_fields_point_at_their_query_parameters() {
+        let v = violation("created_gte", "OUT_OF_RANGE", "is out of range");
+        assert_eq!(
+            json(&Problem::from_violation(query_loc(&v.field), &v)),
+            serde_json::json!({"loc": ["query", "created[gte]"], "msg": "is out of range", "type": "value_error.out_of_range"})
+        );
+        assert_eq!(query_loc("starting_after"), Loc::query("starting_after"));
+    }
+
+    #[test]
+    fn metadata_keys_with_dots_stay_whole() {
+        assert_eq!(
+            body_loc("customer.metadata.a.b"),
+            Loc::body().key("metadata").key("a.b")
+        );
+        assert_eq!(body_loc("id"), Loc::path("id"));
+    }
+}
