@@ -30,6 +30,19 @@ pub enum Command {
     Keys(KeysCommand),
     /// Apply database migrations and exit.
     Migrate,
+    /// Serve only the REST gateway, forwarding to a remote gRPC server.
+    Gateway(GatewayArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GatewayArgs {
+    /// The gRPC server to forward to, e.g. http://10.0.0.5:50051.
+    #[arg(long, env = "GATEWAY_UPSTREAM")]
+    pub upstream: String,
+
+    /// Address for the REST gateway.
+    #[arg(long, env = "HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]

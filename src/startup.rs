@@ -2,14 +2,14 @@
 //! even for port 0), then serve until a shutdown signal.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Method};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
-use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Endpoint, Server};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
@@ -32,6 +32,7 @@ pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Application {
     db: DatabaseConnection,
     grpc_listener: TcpListener,
+    http_listener: TcpListener,
     settings: Settings,
     initial_key: Option<IssuedKey>,
 }
@@ -51,9 +52,13 @@ impl Application {
         let grpc_listener = TcpListener::bind(settings.grpc_addr)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.grpc_addr))?;
+        let http_listener = TcpListener::bind(settings.http_addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.http_addr))?;
         Ok(Self {
             db,
             grpc_listener,
+            http_listener,
             settings,
             initial_key,
         })
@@ -66,6 +71,13 @@ impl Application {
             .unwrap_or(self.settings.grpc_addr)
     }
 
+    /// The address the REST gateway is really served on.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_listener
+            .local_addr()
+            .unwrap_or(self.settings.http_addr)
+    }
+
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
     }
@@ -75,7 +87,9 @@ impl Application {
         self.initial_key.as_ref()
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight calls.
+    /// Serves gRPC and the REST gateway until `shutdown` completes. The gateway
+    /// drains its in-flight requests first, then gRPC drains and stops, so no
+    /// gateway request loses its upstream mid-way.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -101,13 +115,35 @@ impl Application {
         let subscriptions = SubscriptionServiceServer::new(SubscriptionApi::new(self.db.clone()));
 
         let request_id_header = HeaderName::from_static(request_id::HEADER);
-        tracing::info!(grpc = %self.grpc_addr(), "serving gRPC and grpc-web");
+        let (grpc_addr, http_addr) = (self.grpc_addr(), self.http_addr());
+        let Self {
+            db,
+            grpc_listener,
+            http_listener,
+            settings,
+            ..
+        } = self;
+        let upstream = upstream_endpoint(Endpoint::from_shared(format!(
+            "http://{}",
+            loopback_for(grpc_addr)
+        ))?)
+        .connect_lazy();
+        let (gateway_done, gateway_stopped) = tokio::sync::oneshot::channel::<()>();
+        let gateway = async move {
+            let served = customerd_gateway::serve(http_listener, upstream, shutdown).await;
+            let _ = gateway_done.send(());
+            served.map_err(StartupError::from)
+        };
+        let grpc_shutdown = async move {
+            let _ = gateway_stopped.await;
+        };
+        tracing::info!(grpc = %grpc_addr, http = %http_addr, "serving gRPC, grpc-web and the REST gateway");
         // Small replies must not wait for a delayed ACK.
-        let incoming = TcpIncoming::from(self.grpc_listener).with_nodelay(Some(true));
-        Server::builder()
+        let incoming = TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
+        let grpc = Server::builder()
             .accept_http1(true)
             .timeout(Duration::from_secs(60))
-            .layer(cors(&self.settings.cors_allowed_origins))
+            .layer(cors(&settings.cors_allowed_origins))
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(SetRequestIdLayer::new(request_id_header.clone(), MakeId))
             .layer(PropagateRequestIdLayer::new(request_id_header))
@@ -118,18 +154,39 @@ impl Application {
                     // are logged at ERROR where they are mapped to a status.
                     .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
             )
-            .layer(AuthLayer::new(self.db.clone()))
+            .layer(AuthLayer::new(db.clone()))
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(customers)
             .add_service(payments)
             .add_service(subscriptions)
-            .serve_with_incoming_shutdown(incoming, shutdown)
-            .await?;
-        self.db.close().await?;
+            .serve_with_incoming_shutdown(incoming, grpc_shutdown);
+        let grpc = async move { grpc.await.map_err(StartupError::from) };
+        tokio::try_join!(grpc, gateway)?;
+        db.close().await?;
         Ok(())
     }
+}
+
+/// How the gateway reaches a gRPC server: the same settings in `serve` and in
+/// `customerd gateway`.
+pub fn upstream_endpoint(endpoint: Endpoint) -> Endpoint {
+    endpoint
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .tcp_nodelay(true)
+}
+
+/// An address this process can connect to for a listener bound to `addr`
+/// (a wildcard address becomes loopback).
+fn loopback_for(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
 }
 
 /// CORS for grpc-web: only the configured origins may call from a browser.

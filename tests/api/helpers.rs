@@ -22,6 +22,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub grpc_addr: SocketAddr,
+    /// Where the REST gateway listens.
+    pub http_addr: SocketAddr,
     pub db: sea_orm::DatabaseConnection,
     /// A test-mode key of account "acme".
     pub key: String,
@@ -99,6 +101,7 @@ pub async fn spawn_app_with(backend: Backend, cors_allowed_origins: Vec<String>)
     };
     let app = Application::build(settings).await.expect("server starts");
     let grpc_addr = app.grpc_addr();
+    let http_addr = app.http_addr();
     let db = app.db().clone();
     let key = auth::create_key(&db, "acme", Mode::Test)
         .await
@@ -110,6 +113,7 @@ pub async fn spawn_app_with(backend: Backend, cors_allowed_origins: Vec<String>)
     }));
     TestApp {
         grpc_addr,
+        http_addr,
         db,
         key,
         _shutdown: tx,
@@ -119,6 +123,11 @@ pub async fn spawn_app_with(backend: Backend, cors_allowed_origins: Vec<String>)
 impl TestApp {
     pub fn grpc_url(&self) -> String {
         format!("http://{}", self.grpc_addr)
+    }
+
+    /// The REST gateway's base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr)
     }
 
     pub async fn channel(&self) -> Channel {
@@ -207,4 +216,39 @@ macro_rules! backend_tests {
             )*
         }
     };
+}
+
+/// An HTTP/1.1 client for the REST gateway, as curl and vendor SDKs talk to it.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .http1_only()
+        .build()
+        .expect("build an HTTP client")
+}
+
+/// What a client sees of a gateway response: status, headers and JSON body.
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Sends a request and reads its JSON body (`Null` when the body is not JSON).
+pub async fn send(request: reqwest::RequestBuilder) -> Reply {
+    let response = request.send().await.expect("the gateway answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("read the body");
+    let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }

@@ -6,5 +6,6 @@ mod billing;
 mod cli;
 mod customers;
 mod filters;
+mod gateway_seeds;
 mod idempotency;
 mod server;
