@@ -215,7 +215,11 @@ async fn fourgeeks_documented_calls_answer_as_documented(backend: Backend) {
     assert_eq!(listed.body["items"][1]["description"], Value::Null);
 
     // Defaults: limit 10, offset 0.
-    let defaults = send(http.get(format!("{base}/customers")).header("X-Api-Key", &key)).await;
+    let defaults = send(
+        http.get(format!("{base}/customers"))
+            .header("X-Api-Key", &key),
+    )
+    .await;
     assert_eq!(defaults.body["limit"], 10);
     assert_eq!(defaults.body["offset"], 0);
 
@@ -303,7 +307,11 @@ async fn epoch_documented_calls_answer_as_documented(backend: Backend) {
     assert!(updated.body["updated_at"].as_i64() >= created.body["updated_at"].as_i64());
 
     // List all customers: {object, data, has_more}.
-    let listed = send(http.get(format!("{base}/customers")).header("Authorization", &auth)).await;
+    let listed = send(
+        http.get(format!("{base}/customers"))
+            .header("Authorization", &auth),
+    )
+    .await;
     assert_eq!(
         listed.body,
         json!({"object": "list", "data": [updated.body], "has_more": false})
@@ -338,12 +346,10 @@ async fn updates_keep_clear_and_merge(backend: Backend) {
     let http = http_client();
     for base in ["/v1", "/4geeks/v1", "/epoch/v1"] {
         let url = format!("{}{base}/customers", app.http_url());
-        let created = send(
-            http.post(&url).header("X-Api-Key", &app.key).json(&json!({
-                "email": "keep@example.com", "name": "Name", "phone": "123", "description": "desc",
-                "metadata": {"a": "1", "b": "2", "c": "3"}
-            })),
-        )
+        let created = send(http.post(&url).header("X-Api-Key", &app.key).json(&json!({
+            "email": "keep@example.com", "name": "Name", "phone": "123", "description": "desc",
+            "metadata": {"a": "1", "b": "2", "c": "3"}
+        })))
         .await;
         assert_eq!(created.status, 200, "{base}: {}", created.body);
         let one = format!("{url}/{}", created.body["id"].as_str().unwrap());
@@ -357,10 +363,19 @@ async fn updates_keep_clear_and_merge(backend: Backend) {
         assert_eq!(patched.body["name"], Value::Null, "{base}");
         assert_eq!(patched.body["phone"], "123", "{base}");
         assert_eq!(patched.body["description"], "new", "{base}");
-        assert_eq!(patched.body["metadata"], json!({"c": "3", "d": "4"}), "{base}");
+        assert_eq!(
+            patched.body["metadata"],
+            json!({"c": "3", "d": "4"}),
+            "{base}"
+        );
 
         // An empty body changes nothing but still answers with the customer.
-        let empty = send(http.patch(&one).header("X-Api-Key", &app.key).json(&json!({}))).await;
+        let empty = send(
+            http.patch(&one)
+                .header("X-Api-Key", &app.key)
+                .json(&json!({})),
+        )
+        .await;
         assert_eq!(empty.status, 200, "{base}");
         assert_eq!(empty.body["metadata"], patched.body["metadata"], "{base}");
         assert_eq!(empty.body["email"], patched.body["email"], "{base}");

@@ -6,6 +6,7 @@ mod billing;
 mod cli;
 mod customers;
 mod filters;
+mod gateway_errors;
 mod gateway_seeds;
 mod idempotency;
 mod server;

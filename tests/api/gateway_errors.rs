@@ -1,0 +1,721 @@
+//! The gateway's error answers: every 422 rule with its exact body, malformed
+//! and mistyped JSON, body limits, keys, unknown routes and methods, request
+//! ids, and the OpenAPI document and docs page.
+
+use serde_json::{Value, json};
+
+use crate::helpers::Backend::Sqlite;
+use crate::helpers::{Reply, TestApp, http_client, send, spawn_app};
+
+fn detail(entries: &[(&[Value], &str, &str)]) -> Value {
+    json!({
+        "detail": entries
+            .iter()
+            .map(|(loc, msg, kind)| json!({"loc": loc, "msg": msg, "type": kind}))
+            .collect::<Vec<_>>()
+    })
+}
+
+async fn post(app: &TestApp, path: &str, body: &str) -> Reply {
+    send(
+        http_client()
+            .post(format!("{}{path}", app.http_url()))
+            .header("X-Api-Key", &app.key)
+            .header("Content-Type", "application/json")
+            .body(body.to_owned()),
+    )
+    .await
+}
+
+async fn patch(app: &TestApp, path: &str, body: &str) -> Reply {
+    send(
+        http_client()
+            .patch(format!("{}{path}", app.http_url()))
+            .header("X-Api-Key", &app.key)
+            .header("Content-Type", "application/json")
+            .body(body.to_owned()),
+    )
+    .await
+}
+
+async fn get(app: &TestApp, path_and_query: &str) -> Reply {
+    send(
+        http_client()
+            .get(format!("{}{path_and_query}", app.http_url()))
+            .header("X-Api-Key", &app.key),
+    )
+    .await
+}
+
+async fn customer_id(app: &TestApp) -> String {
+    let created = post(app, "/v1/customers", r#"{"email": "a@example.com"}"#).await;
+    created.body["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn field_rules_answer_422_in_the_seed_vocabulary() {
+    let app = spawn_app(Sqlite).await;
+    let long_email = format!("{}@example.com", "a".repeat(250));
+    let cases: Vec<(String, Value)> = vec![
+        (
+            r#"{"email": "not-an-email"}"#.into(),
+            detail(&[(&["body".into(), "email".into()], "value is not a valid email address", "value_error.email")]),
+        ),
+        (
+            json!({"email": long_email}).to_string(),
+            detail(&[(&["body".into(), "email".into()], "ensure this value has at most 254 characters", "value_error.any_str.max_length")]),
+        ),
+        (
+            json!({"name": "n".repeat(257), "phone": "1".repeat(65), "description": "d".repeat(1001)}).to_string(),
+            detail(&[
+                (&["body".into(), "name".into()], "ensure this value has at most 256 characters", "value_error.any_str.max_length"),
+                (&["body".into(), "phone".into()], "ensure this value has at most 64 characters", "value_error.any_str.max_length"),
+                (&["body".into(), "description".into()], "ensure this value has at most 1000 characters", "value_error.any_str.max_length"),
+            ]),
+        ),
+        (
+            json!({"metadata": {"k".repeat(41): "v"}}).to_string(),
+            detail(&[(&["body".into(), "metadata".into(), "k".repeat(41).into()], "ensure this value has at most 40 characters", "value_error.any_str.max_length")]),
+        ),
+        (
+            json!({"metadata": {"plan": "x".repeat(501)}}).to_string(),
+            detail(&[(&["body".into(), "metadata".into(), "plan".into()], "ensure this value has at most 500 characters", "value_error.any_str.max_length")]),
+        ),
+        (
+            json!({"metadata": {"": "v"}}).to_string(),
+            detail(&[(&["body".into(), "metadata".into()], "keys must not be empty", "value_error.empty_key")]),
+        ),
+        (
+            json!({"metadata": (0..51).map(|i| (format!("k{i}"), json!("v"))).collect::<serde_json::Map<_, _>>()}).to_string(),
+            detail(&[(&["body".into(), "metadata".into()], "ensure this value has at most 50 items", "value_error.dict.max_items")]),
+        ),
+    ];
+    for (body, want) in cases {
+        for profile in ["/v1", "/4geeks/v1", "/epoch/v1"] {
+            // The 4geeks profile needs an email; give a valid one where the case has none.
+            let body = if profile == "/4geeks/v1" && !body.contains("\"email\"") {
+                body.replacen('{', r#"{"email": "ok@example.com", "#, 1)
+            } else {
+                body.clone()
+            };
+            let reply = post(&app, &format!("{profile}/customers"), &body).await;
+            assert_eq!(reply.status, 422, "{profile} {body}");
+            let mut got = reply.body.clone();
+            let mut want = want.clone();
+            sort_detail(&mut got);
+            sort_detail(&mut want);
+            assert_eq!(got, want, "{profile} {body}");
+        }
+    }
+    // Nothing was stored by the failed calls.
+    assert_eq!(
+        get(&app, "/4geeks/v1/customers").await.body["total_items"],
+        0
+    );
+}
+
+fn sort_detail(body: &mut Value) {
+    if let Some(entries) = body["detail"].as_array_mut() {
+        entries.sort_by_key(|e| e.to_string());
+    }
+}
+
+#[tokio::test]
+async fn update_violations_point_at_body_fields() {
+    let app = spawn_app(Sqlite).await;
+    let created = post(
+        &app,
+        "/v1/customers",
+        &json!({"metadata": (0..50).map(|i| (format!("k{i}"), json!("v"))).collect::<serde_json::Map<_, _>>()}).to_string(),
+    )
+    .await;
+    let id = created.body["id"].as_str().unwrap();
+    let bad = patch(
+        &app,
+        &format!("/v1/customers/{id}"),
+        r#"{"email": "bad@", "metadata": {"plan": null}}"#,
+    )
+    .await;
+    assert_eq!(
+        bad.body,
+        detail(&[(
+            &["body".into(), "email".into()],
+            "value is not a valid email address",
+            "value_error.email"
+        )])
+    );
+    let too_many = patch(
+        &app,
+        &format!("/epoch/v1/customers/{id}"),
+        r#"{"metadata": {"one_more": "v"}}"#,
+    )
+    .await;
+    assert_eq!(too_many.status, 422);
+    assert_eq!(
+        too_many.body,
+        detail(&[(
+            &["body".into(), "metadata".into()],
+            "ensure this value has at most 50 items",
+            "value_error.dict.max_items"
+        )])
+    );
+}
+
+#[tokio::test]
+async fn fourgeeks_requires_email_even_when_null() {
+    let app = spawn_app(Sqlite).await;
+    for body in ["{}", r#"{"email": null, "name": "x"}"#, ""] {
+        let reply = post(&app, "/4geeks/v1/customers", body).await;
+        assert_eq!(reply.status, 422, "{body}");
+        assert_eq!(
+            reply.body,
+            detail(&[(
+                &["body".into(), "email".into()],
+                "field required",
+                "value_error.missing"
+            )]),
+            "{body}"
+        );
+    }
+    // The other profiles do not require it.
+    assert_eq!(post(&app, "/v1/customers", "{}").await.status, 200);
+    assert_eq!(post(&app, "/epoch/v1/customers", "").await.status, 200);
+}
+
+#[tokio::test]
+async fn malformed_json_is_one_problem_on_the_body() {
+    let app = spawn_app(Sqlite).await;
+    let id = customer_id(&app).await;
+    for (method, path) in [
+        ("POST", "/v1/customers".to_owned()),
+        ("PATCH", format!("/epoch/v1/customers/{id}")),
+    ] {
+        let request = http_client()
+            .request(method.parse().unwrap(), format!("{}{path}", app.http_url()))
+            .header("X-Api-Key", &app.key)
+            .header("Content-Type", "application/json")
+            .body(r#"{"email": "a@example.com","#);
+        let reply = send(request).await;
+        assert_eq!(reply.status, 422);
+        assert_eq!(
+            reply.body,
+            detail(&[(
+                &["body".into()],
+                "JSON decode error: EOF while parsing a value at line 1 column 26",
+                "value_error.jsondecode"
+            )])
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_json_types_and_unknown_fields_are_all_reported() {
+    let app = spawn_app(Sqlite).await;
+    let reply = post(
+        &app,
+        "/v1/customers",
+        r#"{"email": 42, "name": ["x"], "phone": true, "description": {}, "metadata": {"a": 1, "b": "ok"}, "nickname": "x", "balance": 5}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 422);
+    assert_eq!(
+        reply.body,
+        detail(&[
+            (
+                &["body".into(), "email".into()],
+                "str type expected",
+                "type_error.str"
+            ),
+            (
+                &["body".into(), "name".into()],
+                "str type expected",
+                "type_error.str"
+            ),
+            (
+                &["body".into(), "phone".into()],
+                "str type expected",
+                "type_error.str"
+            ),
+            (
+                &["body".into(), "description".into()],
+                "str type expected",
+                "type_error.str"
+            ),
+            (
+                &["body".into(), "metadata".into(), "a".into()],
+                "str type expected",
+                "type_error.str"
+            ),
+            (
+                &["body".into(), "balance".into()],
+                "extra fields not permitted",
+                "value_error.extra"
+            ),
+            (
+                &["body".into(), "nickname".into()],
+                "extra fields not permitted",
+                "value_error.extra"
+            ),
+        ])
+    );
+    let not_dict = post(&app, "/v1/customers", r#"{"metadata": "plan=gold"}"#).await;
+    assert_eq!(
+        not_dict.body,
+        detail(&[(
+            &["body".into(), "metadata".into()],
+            "value is not a valid dict",
+            "type_error.dict"
+        )])
+    );
+    for body in ["[]", "\"customer\"", "12", "null"] {
+        let reply = post(&app, "/epoch/v1/customers", body).await;
+        assert_eq!(
+            reply.body,
+            detail(&[(
+                &["body".into()],
+                "value is not a valid dict",
+                "type_error.dict"
+            )]),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn query_rules_answer_422_on_their_parameters() {
+    let app = spawn_app(Sqlite).await;
+    let q = |name: &str| -> Vec<Value> { vec!["query".into(), name.into()] };
+    let cases: Vec<(&str, Value)> = vec![
+        (
+            "/v1/customers?limit=0",
+            detail(&[(
+                &q("limit"),
+                "ensure this value is greater than or equal to 1",
+                "value_error.number.not_ge",
+            )]),
+        ),
+        (
+            "/v1/customers?limit=101",
+            detail(&[(
+                &q("limit"),
+                "ensure this value is less than or equal to 100",
+                "value_error.number.not_le",
+            )]),
+        ),
+        (
+            "/4geeks/v1/customers?limit=101",
+            detail(&[(
+                &q("limit"),
+                "ensure this value is less than or equal to 100",
+                "value_error.number.not_le",
+            )]),
+        ),
+        (
+            "/epoch/v1/customers?limit=1001",
+            detail(&[(
+                &q("limit"),
+                "ensure this value is less than or equal to 1000",
+                "value_error.number.not_le",
+            )]),
+        ),
+        (
+            "/epoch/v1/customers?limit=ten",
+            detail(&[(
+                &q("limit"),
+                "value is not a valid integer",
+                "type_error.integer",
+            )]),
+        ),
+        (
+            "/4geeks/v1/customers?offset=-1",
+            detail(&[(
+                &q("offset"),
+                "ensure this value is greater than or equal to 0",
+                "value_error.number.not_ge",
+            )]),
+        ),
+        (
+            "/4geeks/v1/customers?offset=99999999999",
+            detail(&[(
+                &q("offset"),
+                "ensure this value is less than or equal to 2147483647",
+                "value_error.number.not_le",
+            )]),
+        ),
+        (
+            "/v1/customers?created%5Bgte%5D=yesterday",
+            detail(&[(
+                &q("created[gte]"),
+                "invalid datetime format",
+                "value_error.datetime",
+            )]),
+        ),
+        (
+            "/v1/customers?created[lte]=2024-02-30",
+            detail(&[(
+                &q("created[lte]"),
+                "invalid datetime format",
+                "value_error.datetime",
+            )]),
+        ),
+        (
+            "/v1/customers?starting_after=cus_nope",
+            detail(&[(
+                &q("starting_after"),
+                "no such customer: 'cus_nope'",
+                "value_error.unknown_cursor",
+            )]),
+        ),
+        (
+            "/epoch/v1/customers?ending_before=cus_nope",
+            detail(&[(
+                &q("ending_before"),
+                "no such customer: 'cus_nope'",
+                "value_error.unknown_cursor",
+            )]),
+        ),
+        (
+            "/v1/customers?email=x&offset=3&expand[]=y",
+            detail(&[
+                (
+                    &q("offset"),
+                    "extra fields not permitted",
+                    "value_error.extra",
+                ),
+                (
+                    &q("expand[]"),
+                    "extra fields not permitted",
+                    "value_error.extra",
+                ),
+            ]),
+        ),
+        (
+            "/epoch/v1/customers?limit=0&email=a@b.co",
+            detail(&[
+                (
+                    &q("limit"),
+                    "ensure this value is greater than or equal to 1",
+                    "value_error.number.not_ge",
+                ),
+                (
+                    &q("email"),
+                    "extra fields not permitted",
+                    "value_error.extra",
+                ),
+            ]),
+        ),
+        ("/v1/customers?email=".to_owned().leak(), detail(&[])),
+    ];
+    for (path, want) in cases {
+        let reply = get(&app, path).await;
+        if want["detail"].as_array().unwrap().is_empty() {
+            assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+            continue;
+        }
+        assert_eq!(reply.status, 422, "{path}");
+        assert_eq!(reply.body, want, "{path}");
+    }
+    let id = customer_id(&app).await;
+    let both = get(
+        &app,
+        &format!("/v1/customers?starting_after={id}&ending_before={id}"),
+    )
+    .await;
+    assert_eq!(
+        both.body,
+        detail(&[(
+            &q("ending_before"),
+            "starting_after and ending_before are mutually exclusive",
+            "value_error.mutually_exclusive"
+        )])
+    );
+}
+
+#[tokio::test]
+async fn filter_problems_point_into_the_document() {
+    let app = spawn_app(Sqlite).await;
+    let f = |filters: &str| format!("/epoch/v1/customers?filters={}", urlencode(filters));
+    let at = |path: &[Value]| -> Vec<Value> {
+        let mut loc = vec![json!("query"), json!("filters")];
+        loc.extend_from_slice(path);
+        loc
+    };
+    let cases: Vec<(String, Value)> = vec![
+        // The gateway's grammar.
+        (
+            f(
+                r#"{"and": [{"field": "email", "op": "like", "value": "x"}, {"field": "name", "value": 1}]}"#,
+            ),
+            detail(&[
+                (
+                    &at(&["and".into(), 0.into(), "op".into()]),
+                    "value is not a valid enumeration member; permitted: 'eq', 'ne', 'contains', 'starts_with', 'gt', 'gte', 'lt', 'lte', 'is_null', 'is_not_null'",
+                    "type_error.enum",
+                ),
+                (
+                    &at(&["and".into(), 1.into(), "op".into()]),
+                    "field required",
+                    "value_error.missing",
+                ),
+            ]),
+        ),
+        (
+            f("not json"),
+            detail(&[(
+                &at(&[]),
+                "JSON decode error: expected ident at line 1 column 2",
+                "value_error.jsondecode",
+            )]),
+        ),
+        // The service's rules, pointed back at the document.
+        (
+            f(
+                r#"{"or": [{"field": "email", "op": "eq", "value": "a@b.co"}, {"field": "nickname", "op": "eq", "value": "x"}]}"#,
+            ),
+            detail(&[(
+                &at(&["or".into(), 1.into(), "field".into()]),
+                "unknown field 'nickname': use email, name, phone, description, created_at or metadata.<key>",
+                "value_error.unknown_field",
+            )]),
+        ),
+        (
+            f(r#"{"field": "email", "op": "gt", "value": "a"}"#),
+            detail(&[(
+                &at(&["op".into()]),
+                "FILTER_OPERATOR_GT cannot be applied to 'email'",
+                "value_error.invalid_value",
+            )]),
+        ),
+    ];
+    for (path, want) in cases {
+        let reply = get(&app, &path).await;
+        assert_eq!(reply.status, 422, "{path}: {}", reply.body);
+        assert_eq!(reply.body, want, "{path}");
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn oversized_bodies_and_other_media_types_are_refused_with_json() {
+    let app = spawn_app(Sqlite).await;
+    let huge = json!({"description": "x".repeat(200 * 1024)}).to_string();
+    let reply = post(&app, "/v1/customers", &huge).await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(
+        reply.body,
+        json!({"error": {"type": "payload_too_large", "message": "the request body exceeds 131072 bytes"}})
+    );
+    assert!(reply.header("x-request-id").is_some());
+
+    let text = send(
+        http_client()
+            .post(format!("{}/v1/customers", app.http_url()))
+            .header("X-Api-Key", &app.key)
+            .header("Content-Type", "text/plain")
+            .body("{}"),
+    )
+    .await;
+    assert_eq!(text.status, 415);
+    assert_eq!(
+        text.body,
+        json!({"error": {"type": "unsupported_media_type", "message": "send the body as application/json"}})
+    );
+
+    // curl -d without -H sends a form content type; a JSON body is still read as JSON,
+    // and so is a body with no content type at all.
+    for content_type in [Some("application/x-www-form-urlencoded"), None] {
+        let mut request = http_client()
+            .post(format!("{}/v1/customers", app.http_url()))
+            .header("X-Api-Key", &app.key)
+            .body(r#"{"name": "curl"}"#);
+        if let Some(ct) = content_type {
+            request = request.header("Content-Type", ct);
+        }
+        let reply = send(request).await;
+        assert_eq!(reply.status, 200, "{content_type:?}: {}", reply.body);
+        assert_eq!(reply.body["name"], "curl");
+    }
+}
+
+#[tokio::test]
+async fn keys_missing_or_unknown_answer_401_with_json() {
+    let app = spawn_app(Sqlite).await;
+    let http = http_client();
+    let missing = send(http.get(format!("{}/v1/customers", app.http_url()))).await;
+    assert_eq!(missing.status, 401);
+    assert_eq!(
+        missing.body,
+        json!({"error": {"type": "unauthenticated", "message": "missing API key: send 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'"}})
+    );
+    for (name, value) in [
+        (
+            "Authorization",
+            "Bearer sk_test_0000000000000000000000000000000000000000",
+        ),
+        ("X-Api-Key", "sk_live_nope"),
+        ("X-Api-Key", "nonsense"),
+    ] {
+        let reply = send(
+            http.post(format!("{}/4geeks/v1/customers", app.http_url()))
+                .header(name, value)
+                .json(&json!({"email": "a@example.com"})),
+        )
+        .await;
+        assert_eq!(reply.status, 401, "{name}: {value}");
+        assert_eq!(
+            reply.body,
+            json!({"error": {"type": "unauthenticated", "message": "invalid API key"}})
+        );
+    }
+    let wrong_scheme = send(
+        http.get(format!("{}/epoch/v1/customers", app.http_url()))
+            .header("Authorization", format!("Basic {}", app.key)),
+    )
+    .await;
+    assert_eq!(wrong_scheme.status, 401);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_json() {
+    let app = spawn_app(Sqlite).await;
+    let http = http_client();
+    for path in [
+        "/",
+        "/v2/customers",
+        "/v1/customers/cus_1/extra",
+        "/v1/customer",
+    ] {
+        let reply = send(
+            http.get(format!("{}{path}", app.http_url()))
+                .header("X-Api-Key", &app.key),
+        )
+        .await;
+        assert_eq!(reply.status, 404, "{path}");
+        assert_eq!(
+            reply.body,
+            json!({"error": {"type": "not_found", "message": "no such route"}})
+        );
+        assert!(reply.header("x-request-id").is_some());
+    }
+    for (method, path) in [
+        ("PUT", "/v1/customers"),
+        ("DELETE", "/4geeks/v1/customers"),
+        ("PUT", "/epoch/v1/customers/cus_1"),
+        ("POST", "/openapi.json"),
+    ] {
+        let reply = send(
+            http.request(method.parse().unwrap(), format!("{}{path}", app.http_url()))
+                .header("X-Api-Key", &app.key),
+        )
+        .await;
+        assert_eq!(reply.status, 405, "{method} {path}");
+        assert_eq!(
+            reply.body,
+            json!({"error": {"type": "method_not_allowed", "message": "this route does not accept that method"}})
+        );
+        assert!(reply.header("x-request-id").is_some());
+    }
+    let missing = get(&app, "/epoch/v1/customers/cus_000000000000000000000000").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.body,
+        json!({"error": {"type": "not_found", "message": "no such customer: 'cus_000000000000000000000000'"}})
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app(Sqlite).await;
+    let http = http_client();
+    let given = send(
+        http.get(format!("{}/v1/customers", app.http_url()))
+            .header("X-Api-Key", &app.key)
+            .header("X-Request-Id", "client-chosen-42"),
+    )
+    .await;
+    assert_eq!(given.header("x-request-id"), Some("client-chosen-42"));
+
+    let mut seen = std::collections::HashSet::new();
+    for reply in [
+        get(&app, "/v1/customers").await,
+        get(&app, "/v1/customers?limit=0").await,
+        send(http.get(format!("{}/v1/customers", app.http_url()))).await,
+        send(
+            http.get(format!("{}/v1/customers", app.http_url()))
+                .header("X-Api-Key", &app.key)
+                .header("X-Request-Id", "has space"),
+        )
+        .await,
+    ] {
+        let id = reply.header("x-request-id").expect("request id").to_owned();
+        assert!(id.starts_with("req_") && id.len() == 28, "{id}");
+        assert!(seen.insert(id));
+    }
+}
+
+#[tokio::test]
+async fn openapi_document_and_docs_page_are_served() {
+    let app = spawn_app(Sqlite).await;
+    let http = http_client();
+    let doc = send(http.get(format!("{}/openapi.json", app.http_url()))).await;
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.body["openapi"], "3.0.3");
+    let paths = doc.body["paths"].as_object().unwrap();
+    let mut listed: Vec<&str> = paths.keys().map(String::as_str).collect();
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        [
+            "/4geeks/v1/customers",
+            "/4geeks/v1/customers/{id}",
+            "/epoch/v1/customers",
+            "/epoch/v1/customers/{id}",
+            "/v1/customers",
+            "/v1/customers/{id}",
+        ]
+    );
+    let list_params: Vec<&str> = doc.body["paths"]["/v1/customers"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        list_params,
+        [
+            "limit",
+            "starting_after",
+            "ending_before",
+            "email",
+            "created[gte]",
+            "created[lte]"
+        ]
+    );
+
+    let page = http
+        .get(format!("{}/docs", app.http_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        page.headers()["content-type"].to_str().unwrap(),
+        "text/html; charset=utf-8"
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("fetch(\"openapi.json\")"));
+    assert!(
+        !html.contains("<script src") && !html.contains("<link"),
+        "self-contained"
+    );
+}
