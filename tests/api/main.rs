@@ -7,6 +7,7 @@ mod cli;
 mod customers;
 mod filters;
 mod gateway_errors;
+mod gateway_lists;
 mod gateway_seeds;
 mod idempotency;
 mod server;
