@@ -75,17 +75,28 @@ async fn fourgeeks_offset_pages_report_totals_limit_and_offset(backend: Backend)
     let all = create_many(&app, 23, |i| json!({"email": format!("c{i}@example.com")})).await;
     let mut seen = Vec::new();
     for (offset, size) in [(0, 10), (10, 10), (20, 3), (30, 0)] {
-        let page = get(&app, &format!("/4geeks/v1/customers?limit=10&offset={offset}")).await;
+        let page = get(
+            &app,
+            &format!("/4geeks/v1/customers?limit=10&offset={offset}"),
+        )
+        .await;
         assert_eq!(page["total_items"], 23, "offset {offset}");
         assert_eq!(page["limit"], 10, "offset {offset}");
         assert_eq!(page["offset"], offset, "offset {offset}");
-        assert_eq!(page["items"].as_array().unwrap().len(), size, "offset {offset}");
+        assert_eq!(
+            page["items"].as_array().unwrap().len(),
+            size,
+            "offset {offset}"
+        );
         seen.extend(ids(&page, "items"));
     }
     assert_eq!(seen, all, "every customer once, newest first");
     let odd = get(&app, "/4geeks/v1/customers?limit=7&offset=5").await;
     assert_eq!(ids(&odd, "items"), all[5..12].to_vec());
-    assert_eq!((odd["limit"].clone(), odd["offset"].clone()), (json!(7), json!(5)));
+    assert_eq!(
+        (odd["limit"].clone(), odd["offset"].clone()),
+        (json!(7), json!(5))
+    );
 }
 
 /// Follows `starting_after` to the end, then `ending_before` back to the start.
@@ -107,13 +118,20 @@ async fn walk(app: &TestApp, base: &str, limit: usize, all: &[String]) {
         }
         cursor = page_ids.last().cloned();
     }
-    assert_eq!(seen, all, "{base}: every customer exactly once, newest first");
+    assert_eq!(
+        seen, all,
+        "{base}: every customer exactly once, newest first"
+    );
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), all.len());
 
     let mut back: Vec<String> = Vec::new();
     let mut cursor = all.last().unwrap().clone();
     loop {
-        let page = get(app, &format!("{base}/customers?limit={limit}&ending_before={cursor}")).await;
+        let page = get(
+            app,
+            &format!("{base}/customers?limit={limit}&ending_before={cursor}"),
+        )
+        .await;
         let page_ids = ids(&page, "data");
         back.splice(0..0, page_ids.clone());
         if page["has_more"] == false {
@@ -130,7 +148,10 @@ async fn cursor_pagination_walks_every_customer_exactly_once(backend: Backend) {
     walk(&app, "/v1", 10, &all).await;
     walk(&app, "/epoch/v1", 7, &all).await;
     // Defaults: 10 in paygate, 50 in epoch.
-    assert_eq!(ids(&get(&app, "/v1/customers").await, "data"), all[..10].to_vec());
+    assert_eq!(
+        ids(&get(&app, "/v1/customers").await, "data"),
+        all[..10].to_vec()
+    );
     assert_eq!(ids(&get(&app, "/epoch/v1/customers").await, "data"), all);
 }
 
@@ -141,7 +162,10 @@ async fn paygate_filters_by_email_and_created_range(backend: Backend) {
     })
     .await;
     let even = get(&app, "/v1/customers?email=even%40example.com").await;
-    assert_eq!(ids(&even, "data"), vec![all[1].clone(), all[3].clone(), all[5].clone()]);
+    assert_eq!(
+        ids(&even, "data"),
+        vec![all[1].clone(), all[3].clone(), all[5].clone()]
+    );
 
     // A customer's own rendered created_at, used as both bounds, finds it (with
     // whichever others were created within the same second).
@@ -167,7 +191,11 @@ async fn paygate_filters_by_email_and_created_range(backend: Backend) {
     assert!(!ids(&before, "data").contains(&all[2]));
     let after = get(&app, &format!("/v1/customers?created[gte]={}", seconds + 1)).await;
     assert!(!ids(&after, "data").contains(&all[2]));
-    let everything = get(&app, "/v1/customers?created[gte]=2020-01-01&created[lte]=2999-12-31T23:59:59%2B02:00").await;
+    let everything = get(
+        &app,
+        "/v1/customers?created[gte]=2020-01-01&created[lte]=2999-12-31T23:59:59%2B02:00",
+    )
+    .await;
     assert_eq!(ids(&everything, "data"), all);
 }
 
@@ -189,7 +217,12 @@ async fn epoch_filters_reach_the_service_and_page_with_cursors(backend: Backend)
     // all[k] is customer number 5 - k.
     let customer = |n: usize| all[plans.len() - 1 - n].clone();
 
-    let gold = filtered(&app, json!({"field": "metadata.plan", "op": "eq", "value": "gold"}), "").await;
+    let gold = filtered(
+        &app,
+        json!({"field": "metadata.plan", "op": "eq", "value": "gold"}),
+        "",
+    )
+    .await;
     assert_eq!(gold, vec![customer(4), customer(2), customer(0)]);
 
     let nested = filtered(
@@ -216,12 +249,27 @@ async fn epoch_filters_reach_the_service_and_page_with_cursors(backend: Backend)
     // created_at, by the millisecond a customer shows and by ISO text.
     let third = get(&app, &format!("/epoch/v1/customers/{}", customer(2))).await;
     let ms = third["created_at"].as_i64().unwrap();
-    let exact = filtered(&app, json!({"field": "created_at", "op": "eq", "value": ms}), "").await;
+    let exact = filtered(
+        &app,
+        json!({"field": "created_at", "op": "eq", "value": ms}),
+        "",
+    )
+    .await;
     assert!(exact.contains(&customer(2)), "{exact:?}");
-    let not_before = filtered(&app, json!({"field": "created_at", "op": "gte", "value": ms}), "").await;
+    let not_before = filtered(
+        &app,
+        json!({"field": "created_at", "op": "gte", "value": ms}),
+        "",
+    )
+    .await;
     assert!(not_before.contains(&customer(2)) && all.starts_with(&not_before));
     let iso = get(&app, &format!("/v1/customers/{}", customer(2))).await["created_at"].clone();
-    let up_to = filtered(&app, json!({"field": "created_at", "op": "lte", "value": iso}), "").await;
+    let up_to = filtered(
+        &app,
+        json!({"field": "created_at", "op": "lte", "value": iso}),
+        "",
+    )
+    .await;
     assert!(up_to.contains(&customer(2)) && up_to.contains(&customer(0)));
 
     // A filtered list pages with cursors like any other.

@@ -9,5 +9,7 @@ mod filters;
 mod gateway_errors;
 mod gateway_lists;
 mod gateway_seeds;
+mod gateway_standalone;
+mod gateway_upstream;
 mod idempotency;
 mod server;
