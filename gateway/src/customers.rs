@@ -29,7 +29,8 @@ fn take_scalars(f: &mut Fields) -> [Field<String>; 4] {
 }
 
 /// `POST /customers`: every field optional and nullable (null = not given),
-/// except `email` when `email_required` (the 4geeks profile).
+/// except `email` when `email_required` (the 4geeks profile). Metadata values
+/// must be strings: null removes a key only in an update.
 pub fn create_request(
     body: JsonBody,
     email_required: bool,
@@ -39,13 +40,15 @@ pub fn create_request(
     if email_required && matches!(email, Field::Absent | Field::Null) {
         f.problem(Loc::body().key("email"), Rule::Missing);
     }
-    let metadata = f
-        .string_map("metadata")
-        .into_option()
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(k, v)| Some((k, v?)))
-        .collect();
+    let mut metadata = std::collections::HashMap::new();
+    for (key, value) in f.string_map("metadata").into_option().unwrap_or_default() {
+        match value {
+            Some(value) => {
+                metadata.insert(key, value);
+            }
+            None => f.problem(Loc::body().key("metadata").key(&key), Rule::NotNull),
+        }
+    }
     f.finish()?;
     Ok(pb::CreateCustomerRequest {
         email: email.into_option(),
@@ -226,5 +229,17 @@ mod tests {
         };
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].kind, "type_error.str");
+    }
+
+    #[test]
+    fn null_metadata_values_only_mean_something_in_updates() {
+        let Err(ApiError::Invalid(p)) = create_request(body(r#"{"metadata": {"a": null}}"#), false)
+        else {
+            panic!("null is not a metadata value");
+        };
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!([{"loc": ["body", "metadata", "a"], "msg": "none is not an allowed value", "type": "type_error.none.not_allowed"}])
+        );
     }
 }

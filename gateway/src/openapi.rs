@@ -92,6 +92,14 @@ fn cursor_parameters() -> Vec<Value> {
     ]
 }
 
+fn instant_schema() -> Value {
+    json!({ "anyOf": [
+        { "type": "string", "format": "date-time" },
+        { "type": "string", "format": "date" },
+        { "type": "string", "pattern": "^[0-9]{1,11}$", "description": "unix seconds" },
+    ]})
+}
+
 fn paygate_list_parameters() -> Vec<Value> {
     let instant = "ISO 8601 (`2024-01-15T10:00:00Z`, an offset, a fraction, or a bare date) or unix seconds. \
                    An instant names its whole second (or day, or fraction unit): `created[lte]` includes all of it.";
@@ -105,12 +113,12 @@ fn paygate_list_parameters() -> Vec<Value> {
     out.push(query_parameter(
         "created[gte]",
         &format!("Only customers created at or after this instant. {instant}"),
-        json!({ "type": "string" }),
+        instant_schema(),
     ));
     out.push(query_parameter(
         "created[lte]",
         &format!("Only customers created at or before this instant. {instant}"),
-        json!({ "type": "string" }),
+        instant_schema(),
     ));
     out
 }
@@ -252,7 +260,7 @@ fn profile_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
 }
 
 fn nullable_string(max: u64, description: &str) -> Value {
-    json!({ "type": "string", "nullable": true, "maxLength": max, "description": description })
+    json!({ "type": ["string", "null"], "maxLength": max, "description": description })
 }
 
 fn customer_schema(millis: bool) -> Value {
@@ -261,7 +269,7 @@ fn customer_schema(millis: bool) -> Value {
     } else {
         json!({ "type": "string", "format": "date-time", "description": "RFC 3339 in UTC, to the second." })
     };
-    let text = json!({ "type": "string", "nullable": true });
+    let text = json!({ "type": ["string", "null"] });
     json!({
         "type": "object",
         "required": ["id", "object", "email", "name", "phone", "description", "metadata", "live", "created_at", "updated_at"],
@@ -278,14 +286,14 @@ fn customer_schema(millis: bool) -> Value {
 }
 
 fn input_schema(email_required: bool, update: bool) -> Value {
-    let mut email = nullable_string(254, "A valid email address.");
+    let mut email = json!({ "type": ["string", "null"], "format": "email", "maxLength": 254, "description": "A valid email address." });
     if email_required {
-        email = json!({ "type": "string", "maxLength": 254, "description": "A valid email address (required)." });
+        email = json!({ "type": "string", "format": "email", "maxLength": 254, "description": "A valid email address (required)." });
     }
     let value = if update {
-        json!({ "type": "string", "nullable": true, "maxLength": 500, "description": "null or \"\" removes the key." })
+        json!({ "type": ["string", "null"], "maxLength": 500, "description": "null or \"\" removes the key." })
     } else {
-        json!({ "type": "string", "nullable": true, "maxLength": 500, "description": "null leaves the key out." })
+        json!({ "type": "string", "maxLength": 500 })
     };
     let mut schema = json!({
         "type": "object",
@@ -295,13 +303,21 @@ fn input_schema(email_required: bool, update: bool) -> Value {
             "phone": nullable_string(64, "Phone number."),
             "description": nullable_string(1000, "Free text."),
             "metadata": {
-                "type": "object", "nullable": true, "maxProperties": 50,
+                "type": ["object", "null"], "maxProperties": 50,
                 "description": "String values; keys 1 to 40 characters.",
+                "propertyNames": { "minLength": 1 },
                 "additionalProperties": value,
             },
         },
         "additionalProperties": false,
     });
+    // Keys are at most 40 characters; removing a longer one (which cannot
+    // exist) is accepted as the no-op it is.
+    schema["properties"]["metadata"]["patternProperties"] = if update {
+        json!({ "^[\\s\\S]{41,}$": { "enum": [null, ""] } })
+    } else {
+        json!({ "^[\\s\\S]{41,}$": false })
+    };
     if email_required {
         schema["required"] = json!(["email"]);
     }
@@ -381,7 +397,7 @@ fn components() -> Value {
                     "type": "object",
                     "required": ["loc", "msg", "type"],
                     "properties": {
-                        "loc": { "type": "array", "items": { "oneOf": [{ "type": "string" }, { "type": "integer" }] } },
+                        "loc": { "type": "array", "items": { "type": ["string", "integer"] } },
                         "msg": { "type": "string" },
                         "type": { "type": "string" },
                     },
@@ -410,7 +426,7 @@ pub fn document() -> Value {
         profile_paths(profile, &mut paths);
     }
     json!({
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "customerd REST gateway",
             "version": env!("CARGO_PKG_VERSION"),

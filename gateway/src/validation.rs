@@ -47,6 +47,8 @@ impl Loc {
 pub enum Rule {
     Missing,
     Extra,
+    /// null where a value is needed.
+    NotNull,
     NotString,
     NotObject,
     NotArray,
@@ -83,6 +85,10 @@ impl Problem {
         let (msg, kind): (String, &str) = match rule {
             Rule::Missing => ("field required".into(), "value_error.missing"),
             Rule::Extra => ("extra fields not permitted".into(), "value_error.extra"),
+            Rule::NotNull => (
+                "none is not an allowed value".into(),
+                "type_error.none.not_allowed",
+            ),
             Rule::NotString => ("str type expected".into(), "type_error.str"),
             Rule::NotObject => ("value is not a valid dict".into(), "type_error.dict"),
             Rule::NotArray => ("value is not a valid list".into(), "type_error.list"),

@@ -669,7 +669,7 @@ async fn openapi_document_and_docs_page_are_served() {
     let http = http_client();
     let doc = send(http.get(format!("{}/openapi.json", app.http_url()))).await;
     assert_eq!(doc.status, 200);
-    assert_eq!(doc.body["openapi"], "3.0.3");
+    assert_eq!(doc.body["openapi"], "3.1.0");
     let paths = doc.body["paths"].as_object().unwrap();
     let mut listed: Vec<&str> = paths.keys().map(String::as_str).collect();
     listed.sort_unstable();
