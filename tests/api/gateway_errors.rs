@@ -258,6 +258,15 @@ async fn wrong_json_types_and_unknown_fields_are_all_reported() {
             ),
         ])
     );
+    let null_value = post(&app, "/v1/customers", r#"{"metadata": {"plan": null}}"#).await;
+    assert_eq!(
+        null_value.body,
+        detail(&[(
+            &["body".into(), "metadata".into(), "plan".into()],
+            "none is not an allowed value",
+            "type_error.none.not_allowed"
+        )])
+    );
     let not_dict = post(&app, "/v1/customers", r#"{"metadata": "plan=gold"}"#).await;
     assert_eq!(
         not_dict.body,
@@ -486,12 +495,33 @@ async fn filter_problems_point_into_the_document() {
                 "value_error.invalid_value",
             )]),
         ),
+        (
+            f(&nested(9)),
+            detail(&[(
+                &at(&["and".into(), 0.into(), "and".into(), 0.into(), "and".into(), 0.into(), "and".into(), 0.into(), "and".into(), 0.into(), "and".into(), 0.into(), "and".into(), 0.into(), "and".into(), 0.into()]),
+                "must be at most 8 levels deep",
+                "value_error.out_of_range",
+            )]),
+        ),
+        (
+            f(&json!({"or": (0..51).map(|i| json!({"field": "name", "op": "eq", "value": i.to_string()})).collect::<Vec<_>>()}).to_string()),
+            detail(&[(&at(&[]), "must have at most 50 conditions", "value_error.out_of_range")]),
+        ),
     ];
     for (path, want) in cases {
         let reply = get(&app, &path).await;
         assert_eq!(reply.status, 422, "{path}: {}", reply.body);
         assert_eq!(reply.body, want, "{path}");
     }
+}
+
+/// A condition wrapped in `levels - 1` single-child `and` groups.
+fn nested(levels: usize) -> String {
+    let mut doc = json!({"field": "email", "op": "is_null"});
+    for _ in 1..levels {
+        doc = json!({"and": [doc]});
+    }
+    doc.to_string()
 }
 
 fn urlencode(text: &str) -> String {
