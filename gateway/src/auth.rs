@@ -1,4 +1,5 @@
-//! The caller's key and request id, forwarded to the service as gRPC metadata.
+//! The caller's key, request id and idempotency key, forwarded to the service
+//! as gRPC metadata.
 //!
 //! The gateway only checks that a key is present (`Authorization: Bearer …` or
 //! `X-Api-Key: …`); whether it is valid is the service's answer
@@ -11,6 +12,7 @@ use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 
 use crate::error::ApiError;
 use crate::request_id::RequestId;
+use crate::validation::{Loc, Problem, Rule};
 
 /// How the key was presented, so it is forwarded the same way.
 #[derive(Debug, Clone)]
@@ -22,11 +24,15 @@ enum Key {
     Unusable,
 }
 
+/// The header (and metadata) that makes a create safe to retry.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
 /// Who is calling, as the service must be told.
 #[derive(Debug, Clone)]
 pub struct Caller {
     key: Key,
     request_id: Option<AsciiMetadataValue>,
+    idempotency_key: Option<AsciiMetadataValue>,
 }
 
 impl Caller {
@@ -51,6 +57,9 @@ impl Caller {
         }
         if let Some(id) = &self.request_id {
             metadata.insert(crate::request_id::HEADER, id.clone());
+        }
+        if let Some(key) = &self.idempotency_key {
+            metadata.insert(IDEMPOTENCY_KEY, key.clone());
         }
     }
 }
@@ -85,7 +94,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .extensions
             .get::<RequestId>()
             .and_then(|id| AsciiMetadataValue::try_from(id.as_str()).ok());
-        Ok(Self { key, request_id })
+        // Passed on as sent; its rules (length, retention) are the service's.
+        // Only a value that cannot be metadata at all is refused here.
+        let idempotency_key = match parts.headers.get(IDEMPOTENCY_KEY) {
+            None => None,
+            Some(value) => Some(
+                value
+                    .to_str()
+                    .ok()
+                    .and_then(|text| AsciiMetadataValue::try_from(text).ok())
+                    .ok_or_else(|| {
+                        ApiError::Invalid(vec![Problem::new(
+                            Loc::header(IDEMPOTENCY_KEY),
+                            Rule::Other {
+                                reason: "INVALID_VALUE".into(),
+                                description: "must be visible ASCII".into(),
+                            },
+                        )])
+                    })?,
+            ),
+        };
+        Ok(Self {
+            key,
+            request_id,
+            idempotency_key,
+        })
     }
 }
 
@@ -103,6 +136,7 @@ mod tests {
         let caller = Caller {
             key: presented_key(&parts)?,
             request_id: None,
+            idempotency_key: None,
         };
         let mut metadata = MetadataMap::new();
         caller.annotate(&mut metadata);

@@ -211,6 +211,14 @@ fn operation(
     op
 }
 
+fn idempotency_parameter() -> Value {
+    json!({
+        "name": "Idempotency-Key", "in": "header", "required": false,
+        "description": "Makes the create safe to retry: a repeat with the same key (per account and mode, for 24 hours) returns the first response; the same key with other parameters is a 409.",
+        "schema": { "type": "string", "maxLength": 255, "pattern": "^[\\t\\x20-\\x7e]*$" },
+    })
+}
+
 fn id_parameter() -> Value {
     json!({ "name": "id", "in": "path", "required": true, "description": "The customer's id (`cus_…`).", "schema": { "type": "string" } })
 }
@@ -244,7 +252,7 @@ fn profile_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
     paths.insert(
         format!("{}/customers", profile.base),
         json!({
-            "post": operation(profile, "create_customer", "Create a customer.", vec![], Some(create_schema), ok("The new customer.", customer.clone())),
+            "post": operation(profile, "create_customer", "Create a customer.", vec![idempotency_parameter()], Some(create_schema), ok("The new customer.", customer.clone())),
             "get": operation(profile, "list_customers", "List customers, newest first.", (profile.list_parameters)(), None, ok("One page of customers.", schema_ref(profile.list_schema))),
         }),
     );

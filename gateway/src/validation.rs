@@ -27,6 +27,10 @@ impl Loc {
         Self(vec![Value::from("query"), Value::from(parameter)])
     }
 
+    pub fn header(name: &str) -> Self {
+        Self(vec![Value::from("header"), Value::from(name)])
+    }
+
     pub fn path(parameter: &str) -> Self {
         Self(vec![Value::from("path"), Value::from(parameter)])
     }
@@ -176,11 +180,14 @@ fn first_number(text: &str) -> Option<u64> {
 
 /// Where a service field path lies in the REST request.
 ///
-/// Bodies: the `customer.` prefix of updates is dropped, `metadata.<key>` becomes
+/// The `idempotency-key` metadata is the header of that name. Bodies: the `customer.` prefix of updates is dropped, `metadata.<key>` becomes
 /// `["body", "metadata", "<key>"]`, `id` is the path parameter. Lists: each
 /// field is the query parameter it came from, and `filter…` points into the
 /// `filters` document.
 pub fn body_loc(field: &str) -> Loc {
+    if field == crate::auth::IDEMPOTENCY_KEY {
+        return Loc::header(field);
+    }
     let field = field.strip_prefix("customer.").unwrap_or(field);
     if field == "id" {
         return Loc::path("id");
@@ -281,5 +288,6 @@ mod tests {
             Loc::body().key("metadata").key("a.b")
         );
         assert_eq!(body_loc("id"), Loc::path("id"));
+        assert_eq!(body_loc("idempotency-key"), Loc::header("idempotency-key"));
     }
 }

@@ -578,6 +578,31 @@ async fn oversized_bodies_and_other_media_types_are_refused_with_json() {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_that_cannot_be_forwarded_is_a_422() {
+    let app = spawn_app(Sqlite).await;
+    let reply = send(
+        http_client()
+            .post(format!("{}/v1/customers", app.http_url()))
+            .header("X-Api-Key", &app.key)
+            .header(
+                "Idempotency-Key",
+                reqwest::header::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+            )
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(reply.status, 422);
+    assert_eq!(
+        reply.body,
+        detail(&[(
+            &["header".into(), "idempotency-key".into()],
+            "must be visible ASCII",
+            "value_error.invalid_value"
+        )])
+    );
+}
+
+#[tokio::test]
 async fn keys_missing_or_unknown_answer_401_with_json() {
     let app = spawn_app(Sqlite).await;
     let http = http_client();

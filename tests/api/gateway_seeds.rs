@@ -518,7 +518,42 @@ async fn a_live_key_sees_only_live_customers(backend: Backend) {
     let _: &TestApp = &app;
 }
 
+/// A create retried with the same `Idempotency-Key` returns the first customer.
+async fn creates_retried_with_an_idempotency_key_are_not_repeated(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let http = http_client();
+    let create = |body: Value, key: &str| {
+        http.post(format!("{}/v1/customers", app.http_url()))
+            .header("Authorization", format!("Bearer {}", app.key))
+            .header("Idempotency-Key", key)
+            .json(&body)
+    };
+    let first = send(create(json!({"email": "once@example.com"}), "order-1001")).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let retry = send(create(json!({"email": "once@example.com"}), "order-1001")).await;
+    assert_eq!(retry.status, 200);
+    assert_eq!(retry.body, first.body);
+    let listed = send(
+        http.get(format!("{}/4geeks/v1/customers", app.http_url()))
+            .header("X-Api-Key", &app.key),
+    )
+    .await;
+    assert_eq!(listed.body["total_items"], 1);
+
+    let changed = send(create(json!({"email": "twice@example.com"}), "order-1001")).await;
+    assert_eq!(changed.status, 409, "{}", changed.body);
+    assert_eq!(changed.body["error"]["type"], "conflict");
+
+    let too_long = send(create(json!({}), &"k".repeat(256))).await;
+    assert_eq!(too_long.status, 422);
+    assert_eq!(
+        too_long.body,
+        json!({"detail": [{"loc": ["header", "idempotency-key"], "msg": "ensure this value has at most 255 characters", "type": "value_error.any_str.max_length"}]})
+    );
+}
+
 backend_tests!(
+    creates_retried_with_an_idempotency_key_are_not_repeated,
     paygate_documented_calls_answer_as_documented,
     fourgeeks_documented_calls_answer_as_documented,
     epoch_documented_calls_answer_as_documented,
