@@ -48,7 +48,8 @@ fn generate() -> String {
     format!("req_{:016x}{:08x}", words[0], words[1] as u32)
 }
 
-/// Middleware: assigns the id, logs the request under it and sets the header.
+/// Middleware: assigns the id, runs the request in a span that carries it (so
+/// its error logs name it), logs its outcome at DEBUG and sets the header.
 pub async fn assign(mut request: Request, next: Next) -> Response {
     let id = request
         .headers()
@@ -65,7 +66,7 @@ pub async fn assign(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     span.in_scope(|| {
-        tracing::info!(
+        tracing::debug!(
             status = response.status().as_u16(),
             elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
             "served"
