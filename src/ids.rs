@@ -33,6 +33,12 @@ pub fn subscription_id() -> String {
     random_token("sub_", 12)
 }
 
+/// Whether `id` could name a stored object; ids that cannot (they hold a
+/// NUL, which no database here stores) are simply not found.
+pub fn could_exist(id: &str) -> bool {
+    !id.contains('\0')
+}
+
 /// A new account id.
 pub fn account_id() -> String {
     random_token("acct_", 12)

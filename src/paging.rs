@@ -74,6 +74,16 @@ pub fn parse(
     if offset < 0 {
         v.add("offset", Reason::OutOfRange, "must not be negative");
     }
+    let starting_after = if v.text("starting_after", starting_after) {
+        starting_after
+    } else {
+        ""
+    };
+    let ending_before = if v.text("ending_before", ending_before) {
+        ending_before
+    } else {
+        ""
+    };
     let start = match (starting_after.is_empty(), ending_before.is_empty(), offset) {
         (true, true, n) if n <= 0 => PageStart::Newest,
         (false, true, 0) => PageStart::After(starting_after.to_owned()),

@@ -37,7 +37,24 @@ impl Violations {
         }
     }
 
+    /// Rejects NUL characters, which no database here can store or compare.
+    /// Returns whether the value was acceptable.
+    pub fn text(&mut self, field: &str, value: &str) -> bool {
+        if value.contains('\0') {
+            self.add(
+                field,
+                Reason::InvalidValue,
+                "must not contain NUL characters",
+            );
+            return false;
+        }
+        true
+    }
+
     pub fn max_chars(&mut self, field: &str, value: &str, max: usize) {
+        if !self.text(field, value) {
+            return;
+        }
         if value.chars().count() > max {
             self.add(
                 field,
@@ -48,6 +65,9 @@ impl Violations {
     }
 
     pub fn email(&mut self, field: &str, value: &str) {
+        if !self.text(field, value) {
+            return;
+        }
         if value.chars().count() > EMAIL_MAX {
             self.add(
                 field,
@@ -61,6 +81,11 @@ impl Violations {
 
     /// Checks one metadata entry; `prefix` is the path of the map, e.g. `metadata`.
     pub fn metadata_entry(&mut self, prefix: &str, key: &str, value: &str) {
+        if !self.text(&format!("{prefix}.{key}"), key)
+            || !self.text(&format!("{prefix}.{key}"), value)
+        {
+            return;
+        }
         if key.is_empty() {
             self.add(prefix, Reason::EmptyKey, "keys must not be empty");
         } else if key.chars().count() > METADATA_KEY_MAX {

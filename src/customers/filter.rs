@@ -163,6 +163,9 @@ fn compare_op(op: pb::FilterOperator) -> Option<CompareOp> {
 }
 
 fn parse_condition(v: &mut Violations, path: &str, c: &pb::CustomerCondition) -> Option<Filter> {
+    if !v.text(&format!("{path}.field"), &c.field) | !v.text(&format!("{path}.value"), &c.value) {
+        return None;
+    }
     let Ok(operator) = pb::FilterOperator::try_from(c.operator) else {
         v.add(
             format!("{path}.operator"),

@@ -143,6 +143,7 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
                         metadata.set.insert(key.to_owned(), value.clone());
                     }
                     None => {
+                        v.text("update_mask", key);
                         if key.is_empty() {
                             v.add(
                                 "update_mask",

@@ -90,6 +90,9 @@ async fn insert_metadata<C: ConnectionTrait>(
 
 /// Reads one customer of `tenant`, with its metadata.
 async fn find<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Customer> {
+    if !ids::could_exist(id) {
+        return Err(Error::not_found(RESOURCE, id));
+    }
     let row = customer::Entity::find_by_id(id.to_owned())
         .filter(tenant_scope(tenant))
         .one(db)
@@ -145,6 +148,9 @@ async fn write_row<C: ConnectionTrait>(
     id: &str,
     changes: &CustomerChanges,
 ) -> Result<bool> {
+    if !ids::could_exist(id) {
+        return Ok(false);
+    }
     let mut update = customer::Entity::update_many()
         .col_expr(customer::Column::UpdatedAt, Expr::value(ids::now_micros()))
         .filter(customer::Column::Id.eq(id))
@@ -219,6 +225,9 @@ pub async fn update(
 /// Takes the write lock of a customer's row for the rest of the transaction
 /// without changing it. False when the tenant has no such customer.
 pub async fn lock<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<bool> {
+    if !ids::could_exist(id) {
+        return Ok(false);
+    }
     let result = customer::Entity::update_many()
         .col_expr(
             customer::Column::UpdatedAt,
@@ -233,6 +242,9 @@ pub async fn lock<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Resu
 
 /// Whether the tenant has a customer with this id.
 pub async fn exists<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<bool> {
+    if !ids::could_exist(id) {
+        return Ok(false);
+    }
     let found = customer::Entity::find_by_id(id.to_owned())
         .filter(tenant_scope(tenant))
         .select_only()

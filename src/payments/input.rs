@@ -21,8 +21,12 @@ pub fn status_from_proto(value: i32) -> Option<PaymentStatus> {
 
 pub fn new_payment(req: pb::CreatePaymentRequest) -> Result<NewPayment> {
     let mut v = Violations::default();
-    if req.customer.as_deref() == Some("") {
-        v.add("customer", Reason::InvalidValue, "must not be empty");
+    match req.customer.as_deref() {
+        Some("") => v.add("customer", Reason::InvalidValue, "must not be empty"),
+        Some(customer) => {
+            v.text("customer", customer);
+        }
+        None => {}
     }
     if req.amount <= 0 {
         v.add("amount", Reason::OutOfRange, "must be greater than 0");
@@ -68,6 +72,9 @@ pub fn new_payment(req: pb::CreatePaymentRequest) -> Result<NewPayment> {
 
 pub fn list_query(req: &pb::ListPaymentsRequest) -> Result<PaymentQuery> {
     let mut v = Violations::default();
+    if let Some(customer) = &req.customer {
+        v.text("customer", customer);
+    }
     let page = paging::parse(
         &mut v,
         req.limit,

@@ -72,6 +72,9 @@ pub async fn create<C: ConnectionTrait>(
 }
 
 pub async fn get(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Payment> {
+    if !ids::could_exist(id) {
+        return Err(Error::not_found(RESOURCE, id));
+    }
     let row = payment::Entity::find_by_id(id.to_owned())
         .filter(tenant_scope(tenant))
         .one(db)

@@ -31,6 +31,8 @@ pub fn new_subscription(req: pb::CreateSubscriptionRequest) -> Result<NewSubscri
     let mut v = Violations::default();
     if req.customer.is_empty() {
         v.add("customer", Reason::Required, "is required");
+    } else {
+        v.text("customer", &req.customer);
     }
     if req.plan.is_empty() {
         v.add("plan", Reason::Required, "is required");
@@ -74,6 +76,9 @@ fn query(
 
 pub fn list_query(req: &pb::ListSubscriptionsRequest) -> Result<SubscriptionQuery> {
     let mut v = Violations::default();
+    if let Some(customer) = &req.customer {
+        v.text("customer", customer);
+    }
     let page = paging::parse(
         &mut v,
         req.limit,

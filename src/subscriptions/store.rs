@@ -69,6 +69,9 @@ pub async fn create<C: ConnectionTrait>(
 }
 
 async fn find<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Subscription> {
+    if !ids::could_exist(id) {
+        return Err(Error::not_found(RESOURCE, id));
+    }
     let row = subscription::Entity::find_by_id(id.to_owned())
         .filter(tenant_scope(tenant))
         .one(db)
@@ -103,6 +106,9 @@ fn cancel_columns(
 /// Cancels one subscription. The status check and the change are one
 /// statement, so two concurrent cancels cannot both succeed.
 pub async fn cancel(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Subscription> {
+    if !ids::could_exist(id) {
+        return Err(Error::not_found(RESOURCE, id));
+    }
     let txn = db.begin().await?;
     let changed = cancel_columns(subscription::Entity::update_many(), ids::now_micros())
         .filter(tenant_scope(tenant))

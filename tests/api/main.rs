@@ -12,4 +12,5 @@ mod gateway_seeds;
 mod gateway_standalone;
 mod gateway_upstream;
 mod idempotency;
+mod nul_input;
 mod server;

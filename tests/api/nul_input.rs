@@ -1,0 +1,203 @@
+//! Strings no database here can store (NUL characters) are client errors or
+//! unknown ids, never internal errors.
+
+use std::collections::BTreeMap;
+
+use customerd::proto::customers::v1 as pb;
+use customerd::proto::customers::v1::payment_service_client::PaymentServiceClient;
+use customerd::proto::customers::v1::subscription_service_client::SubscriptionServiceClient;
+use prost_types::FieldMask;
+use tonic::Code;
+
+use crate::backend_tests;
+use crate::helpers::{Backend, authed, reasons, spawn_app};
+
+const NUL: &str = "a\0b";
+
+fn invalid(field: &str) -> Vec<(String, String)> {
+    vec![(field.to_owned(), "INVALID_VALUE".to_owned())]
+}
+
+async fn nul_characters_are_rejected_not_stored(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut customers = app.customers().await;
+    let existing = customers
+        .create_customer(authed(&app.key, pb::CreateCustomerRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap();
+
+    let err = customers
+        .create_customer(authed(
+            &app.key,
+            pb::CreateCustomerRequest {
+                name: Some(NUL.into()),
+                email: Some(format!("{NUL}@example.com")),
+                metadata: BTreeMap::from([("k".into(), NUL.into())]),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    let mut got = reasons(&err);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("email".to_owned(), "INVALID_VALUE".to_owned()),
+            ("metadata.k".to_owned(), "INVALID_VALUE".to_owned()),
+            ("name".to_owned(), "INVALID_VALUE".to_owned()),
+        ]
+    );
+
+    let err = customers
+        .update_customer(authed(
+            &app.key,
+            pb::UpdateCustomerRequest {
+                id: existing.id.clone(),
+                customer: Some(pb::CustomerUpdate::default()),
+                update_mask: Some(FieldMask {
+                    paths: vec![format!("metadata.{NUL}")],
+                }),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reasons(&err), invalid("update_mask"));
+
+    for id in [NUL.to_owned(), format!("{}\0", existing.id)] {
+        let get = customers
+            .get_customer(authed(&app.key, pb::GetCustomerRequest { id: id.clone() }))
+            .await
+            .unwrap_err();
+        assert_eq!(get.code(), Code::NotFound);
+        let delete = customers
+            .delete_customer(authed(
+                &app.key,
+                pb::DeleteCustomerRequest { id: id.clone() },
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(delete.code(), Code::NotFound);
+        let listing = customers
+            .list_customer_payments(authed(
+                &app.key,
+                pb::ListCustomerPaymentsRequest {
+                    id: id.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(listing.code(), Code::NotFound);
+    }
+
+    let err = customers
+        .list_customers(authed(
+            &app.key,
+            pb::ListCustomersRequest {
+                starting_after: NUL.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reasons(&err), invalid("starting_after"));
+    let err = customers
+        .list_customers(authed(
+            &app.key,
+            pb::ListCustomersRequest {
+                email: Some(NUL.into()),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reasons(&err), invalid("email"));
+    let err = customers
+        .list_customers(authed(
+            &app.key,
+            pb::ListCustomersRequest {
+                filter: Some(pb::CustomerFilter {
+                    kind: Some(pb::customer_filter::Kind::Condition(
+                        pb::CustomerCondition {
+                            field: "metadata.tier".into(),
+                            operator: pb::FilterOperator::Contains as i32,
+                            value: NUL.into(),
+                            time: None,
+                        },
+                    )),
+                }),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reasons(&err), invalid("filter.condition.value"));
+
+    let mut payments = PaymentServiceClient::new(app.channel().await);
+    let err = payments
+        .create_payment(authed(
+            &app.key,
+            pb::CreatePaymentRequest {
+                customer: Some(NUL.into()),
+                amount: 1,
+                currency: "usd".into(),
+                description: Some(NUL.into()),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    let mut got = reasons(&err);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("customer".to_owned(), "INVALID_VALUE".to_owned()),
+            ("description".to_owned(), "INVALID_VALUE".to_owned()),
+        ]
+    );
+    let err = payments
+        .get_payment(authed(&app.key, pb::GetPaymentRequest { id: NUL.into() }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+
+    let mut subscriptions = SubscriptionServiceClient::new(app.channel().await);
+    let err = subscriptions
+        .create_subscription(authed(
+            &app.key,
+            pb::CreateSubscriptionRequest {
+                customer: existing.id.clone(),
+                plan: NUL.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reasons(&err), invalid("plan"));
+    let err = subscriptions
+        .cancel_subscription(authed(
+            &app.key,
+            pb::CancelSubscriptionRequest { id: NUL.into() },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let err = subscriptions
+        .list_subscriptions(authed(
+            &app.key,
+            pb::ListSubscriptionsRequest {
+                customer: Some(NUL.into()),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reasons(&err), invalid("customer"));
+}
+
+backend_tests!(nul_characters_are_rejected_not_stored);
