@@ -48,6 +48,15 @@ impl<T> Page<T> {
             total: self.total,
         }
     }
+
+    /// Like `map`, for conversions that can fail (rows to domain values).
+    pub fn try_map<U>(self, f: impl FnMut(T) -> Result<U>) -> Result<Page<U>> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_>>()?,
+            has_more: self.has_more,
+            total: self.total,
+        })
+    }
 }
 
 /// Validates the paging fields every list request has.

@@ -174,14 +174,5 @@ pub async fn list(
         &query.page,
     )
     .await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(assemble)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        has_more: page.has_more,
-        total: page.total,
-    })
+    page.try_map(assemble)
 }
