@@ -5,13 +5,15 @@
 //! all, and `application/x-www-form-urlencoded` when the body is JSON (what
 //! `curl -d` sends without `-H`). An empty body is the empty object.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use crate::error::{ApiError, BODY_LIMIT};
-use crate::validation::{Loc, Problem, Rule};
+use crate::validation::{Loc, Problem, Rule, choose};
 
 /// A JSON object body, not yet checked field by field.
 #[derive(Debug, Default)]
@@ -159,6 +161,66 @@ impl Fields {
         }
     }
 
+    /// An integer that fits in 64 bits, or null. A fraction, a string or a
+    /// number beyond the int64 range is a problem.
+    pub fn integer(&mut self, name: &str) -> Field<i64> {
+        match self.map.remove(name) {
+            None => Field::Absent,
+            Some(Value::Null) => Field::Null,
+            Some(Value::Number(n)) => match integer_of(&n) {
+                Ok(n) => Field::Value(n),
+                Err(rule) => {
+                    self.problem(Loc::body().key(name), rule);
+                    Field::Invalid
+                }
+            },
+            Some(_) => {
+                self.problem(Loc::body().key(name), Rule::NotInteger);
+                Field::Invalid
+            }
+        }
+    }
+
+    /// One of the wire names in `table`, or null; any other value is a problem
+    /// listing the permitted names.
+    pub fn choice<T: Copy>(&mut self, name: &str, table: &'static [(&'static str, T)]) -> Field<T> {
+        match self.string(name) {
+            Field::Value(text) => match choose(&text, table) {
+                Ok(value) => Field::Value(value),
+                Err(rule) => {
+                    self.problem(Loc::body().key(name), rule);
+                    Field::Invalid
+                }
+            },
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Invalid => Field::Invalid,
+        }
+    }
+
+    /// The value of a field that must be given: absent or null is `field required`.
+    pub fn required<T>(&mut self, name: &str, field: Field<T>) -> Option<T> {
+        if matches!(field, Field::Absent | Field::Null) {
+            self.problem(Loc::body().key(name), Rule::Missing);
+        }
+        field.into_option()
+    }
+
+    /// The metadata of a create: string values only (null removes a key only in
+    /// an update); absent or null is no metadata.
+    pub fn new_metadata(&mut self, name: &str) -> HashMap<String, String> {
+        let mut metadata = HashMap::new();
+        for (key, value) in self.string_map(name).into_option().unwrap_or_default() {
+            match value {
+                Some(value) => {
+                    metadata.insert(key, value);
+                }
+                None => self.problem(Loc::body().key(name).key(&key), Rule::NotNull),
+            }
+        }
+        metadata
+    }
+
     /// Ok when every field was known and well-typed; otherwise every problem,
     /// unknown fields included.
     pub fn finish(mut self) -> Result<(), ApiError> {
@@ -170,6 +232,26 @@ impl Fields {
         } else {
             Err(ApiError::Invalid(self.problems))
         }
+    }
+}
+
+/// A JSON number as an int64. Numbers written with a fraction or exponent
+/// (`1.5`, `1.0`, `1e3`) are not integers, except that a whole number beyond
+/// the int64 range (which the parser can only hold as a float) is reported as
+/// out of range.
+fn integer_of(n: &Number) -> Result<i64, Rule> {
+    if let Some(n) = n.as_i64() {
+        return Ok(n);
+    }
+    if n.is_u64() {
+        return Err(Rule::AtMost(i64::MAX));
+    }
+    // 2^63: every float at or beyond it in magnitude is whole.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    match n.as_f64() {
+        Some(f) if f >= LIMIT => Err(Rule::AtMost(i64::MAX)),
+        Some(f) if f < -LIMIT => Err(Rule::AtLeast(i64::MIN)),
+        _ => Err(Rule::NotInteger),
     }
 }
 
@@ -205,6 +287,57 @@ mod tests {
                 serde_json::json!({"loc": ["body", "email"], "msg": "str type expected", "type": "type_error.str"}),
                 serde_json::json!({"loc": ["body", "metadata", "a"], "msg": "str type expected", "type": "type_error.str"}),
                 serde_json::json!({"loc": ["body", "nickname"], "msg": "extra fields not permitted", "type": "value_error.extra"}),
+            ]
+        );
+    }
+
+    #[test]
+    fn integers_must_be_whole_and_fit_in_64_bits() {
+        let body = JsonBody::parse(
+            br#"{"a": 9223372036854775807, "b": -5, "c": 9223372036854775808, "d": 1e30, "e": -1e30, "f": 1.5, "g": 2.0, "h": "7", "i": null}"#,
+        )
+        .unwrap();
+        let mut f = body.fields();
+        assert_eq!(f.integer("a"), Field::Value(i64::MAX));
+        assert_eq!(f.integer("b"), Field::Value(-5));
+        for name in ["c", "d", "e", "f", "g", "h"] {
+            assert_eq!(f.integer(name), Field::Invalid, "{name}");
+        }
+        assert_eq!(f.integer("i"), Field::Null);
+        let kinds: Vec<String> = problems(f.finish())
+            .iter()
+            .map(|p| p["type"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "value_error.number.not_le",
+                "value_error.number.not_le",
+                "value_error.number.not_ge",
+                "type_error.integer",
+                "type_error.integer",
+                "type_error.integer",
+            ]
+        );
+    }
+
+    #[test]
+    fn choices_and_required_fields() {
+        const TABLE: &[(&str, u8)] = &[("one", 1), ("two", 2)];
+        let body = JsonBody::parse(br#"{"a": "two", "b": "three", "c": null}"#).unwrap();
+        let mut f = body.fields();
+        assert_eq!(f.choice("a", TABLE), Field::Value(2));
+        assert_eq!(f.choice("b", TABLE), Field::Invalid);
+        let c = f.string("c");
+        assert_eq!(f.required("c", c), None);
+        let d = f.string("d");
+        assert_eq!(f.required("d", d), None);
+        assert_eq!(
+            problems(f.finish()),
+            vec![
+                serde_json::json!({"loc": ["body", "b"], "msg": "value is not a valid enumeration member; permitted: 'one', 'two'", "type": "type_error.enum"}),
+                serde_json::json!({"loc": ["body", "c"], "msg": "field required", "type": "value_error.missing"}),
+                serde_json::json!({"loc": ["body", "d"], "msg": "field required", "type": "value_error.missing"}),
             ]
         );
     }

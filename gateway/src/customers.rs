@@ -8,21 +8,12 @@ use serde::Serialize;
 
 use crate::body::{Field, Fields, JsonBody};
 use crate::error::ApiError;
+use crate::objects::{Time, TimeStyle, metadata, time};
 use crate::proto::pb;
-use crate::timestamps;
 use crate::validation::{Loc, Rule};
 
 /// The string fields of a customer, as named in REST bodies and mask paths.
 const SCALARS: [&str; 4] = ["email", "name", "phone", "description"];
-
-/// How a profile writes instants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeStyle {
-    /// RFC 3339 in UTC to the second: `"2024-01-15T10:00:00Z"`.
-    Iso,
-    /// Integer milliseconds since the Unix epoch.
-    Millis,
-}
 
 fn take_scalars(f: &mut Fields) -> [Field<String>; 4] {
     SCALARS.map(|name| f.string(name))
@@ -40,15 +31,7 @@ pub fn create_request(
     if email_required && matches!(email, Field::Absent | Field::Null) {
         f.problem(Loc::body().key("email"), Rule::Missing);
     }
-    let mut metadata = std::collections::HashMap::new();
-    for (key, value) in f.string_map("metadata").into_option().unwrap_or_default() {
-        match value {
-            Some(value) => {
-                metadata.insert(key, value);
-            }
-            None => f.problem(Loc::body().key("metadata").key(&key), Rule::NotNull),
-        }
-    }
+    let metadata = f.new_metadata("metadata");
     f.finish()?;
     Ok(pb::CreateCustomerRequest {
         email: email.into_option(),
@@ -100,22 +83,6 @@ pub fn update_request(id: String, body: JsonBody) -> Result<pb::UpdateCustomerRe
     })
 }
 
-/// An instant as a profile writes it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(untagged)]
-pub enum Time {
-    Iso(String),
-    Millis(i64),
-}
-
-fn time(ts: Option<&prost_types::Timestamp>, style: TimeStyle) -> Option<Time> {
-    let ts = ts?;
-    match style {
-        TimeStyle::Iso => timestamps::iso(ts).map(Time::Iso),
-        TimeStyle::Millis => Some(Time::Millis(timestamps::millis(ts))),
-    }
-}
-
 /// The customer object, the same fields in every profile.
 #[derive(Debug, Serialize)]
 pub struct CustomerJson<'a> {
@@ -140,11 +107,7 @@ impl<'a> CustomerJson<'a> {
             name: c.name.as_deref(),
             phone: c.phone.as_deref(),
             description: c.description.as_deref(),
-            metadata: c
-                .metadata
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect(),
+            metadata: metadata(&c.metadata),
             live: c.live,
             created_at: time(c.created_at.as_ref(), style),
             updated_at: time(c.updated_at.as_ref(), style),

@@ -155,7 +155,7 @@ fn condition(
         if parsed == pb::FilterOperator::Unspecified {
             problems.push(Problem::new(
                 loc.clone().key("op"),
-                Rule::NotOneOf(OPERATORS),
+                Rule::NotOneOf(OPERATORS.to_vec()),
             ));
             None
         } else {

@@ -7,8 +7,9 @@
 //! | `4geeks` | `/4geeks/v1` |
 //! | `epoch` | `/epoch/v1` |
 //!
-//! Plus `/openapi.json` and `/docs`. Every route translates one REST call into
-//! one gRPC call; the service holds every rule.
+//! Each profile serves customers, their payments and subscriptions, plus
+//! `/openapi.json` and `/docs`. Every route translates one REST call into one
+//! gRPC call; the service holds every rule.
 
 use std::future::Future;
 
@@ -25,11 +26,14 @@ pub mod body;
 pub mod customers;
 pub mod error;
 pub mod filters;
+pub mod objects;
 pub mod openapi;
+pub mod payments;
 pub mod profiles;
 pub mod proto;
 pub mod query;
 pub mod request_id;
+pub mod subscriptions;
 pub mod timestamps;
 pub mod validation;
 

@@ -8,13 +8,25 @@ use prost_types::Timestamp;
 
 use crate::error::ApiError;
 use crate::timestamps::Instant;
-use crate::validation::{Loc, Problem, Rule};
+use crate::validation::{Loc, Problem, Rule, choose};
 
 /// The parameters of one request, consumed as the route reads them.
 #[derive(Debug, Default)]
 pub struct Query {
     pairs: Vec<(String, String)>,
     problems: Vec<Problem>,
+}
+
+/// The paging parameters of a list, as a profile reads them; the same fields
+/// every `List…Request` of the service has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Paging {
+    pub limit: i32,
+    pub starting_after: String,
+    pub ending_before: String,
+    pub offset: i32,
+    /// Asked for where the profile shows a total.
+    pub include_total_count: bool,
 }
 
 /// Which end of an instant's span a bound takes.
@@ -73,6 +85,38 @@ impl Query {
             Ok(n) => return n as i32,
         }
         default
+    }
+
+    /// One of the wire names in `table`; any other value is a problem listing them.
+    pub fn choice<T: Copy>(&mut self, name: &str, table: &[(&'static str, T)]) -> Option<T> {
+        let text = self.string(name)?;
+        match choose(&text, table) {
+            Ok(value) => Some(value),
+            Err(rule) => {
+                self.problem(Loc::query(name), rule);
+                None
+            }
+        }
+    }
+
+    /// `limit` (1 to `max`, `default` when absent) with `starting_after` and `ending_before`.
+    pub fn cursor_paging(&mut self, max: i32, default: i32) -> Paging {
+        Paging {
+            limit: self.integer("limit", 1, max, default),
+            starting_after: self.string("starting_after").unwrap_or_default(),
+            ending_before: self.string("ending_before").unwrap_or_default(),
+            ..Paging::default()
+        }
+    }
+
+    /// `limit` (1 to `max`, `default` when absent) with `offset` (default 0), counting the total.
+    pub fn offset_paging(&mut self, max: i32, default: i32) -> Paging {
+        Paging {
+            limit: self.integer("limit", 1, max, default),
+            offset: self.integer("offset", 0, i32::MAX, 0),
+            include_total_count: true,
+            ..Paging::default()
+        }
     }
 
     /// An instant (unix seconds or ISO 8601); `bound` picks the start or end of

@@ -66,7 +66,7 @@ pub enum Rule {
     AtLeast(i64),
     AtMost(i64),
     /// Not one of the listed values.
-    NotOneOf(&'static [&'static str]),
+    NotOneOf(Vec<&'static str>),
     /// Any other rule, in the service's own words: `reason` is its code.
     Other {
         reason: String,
@@ -168,6 +168,15 @@ impl Problem {
     }
 }
 
+/// The value `text` names in a `(wire name, value)` table, or the rule it breaks.
+pub fn choose<T: Copy>(text: &str, table: &[(&'static str, T)]) -> Result<T, Rule> {
+    table
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|(_, value)| *value)
+        .ok_or_else(|| Rule::NotOneOf(table.iter().map(|(name, _)| *name).collect()))
+}
+
 /// The first unsigned integer in a text, e.g. the limit in "must be at most 40 characters".
 fn first_number(text: &str) -> Option<u64> {
     let start = text.find(|c: char| c.is_ascii_digit())?;
@@ -180,10 +189,13 @@ fn first_number(text: &str) -> Option<u64> {
 
 /// Where a service field path lies in the REST request.
 ///
-/// The `idempotency-key` metadata is the header of that name. Bodies: the `customer.` prefix of updates is dropped, `metadata.<key>` becomes
+/// The `idempotency-key` metadata is the header of that name. Bodies: the
+/// `customer.` prefix of customer updates is dropped (a bare `customer` is the
+/// field of a payment or subscription), `metadata.<key>` becomes
 /// `["body", "metadata", "<key>"]`, `id` is the path parameter. Lists: each
-/// field is the query parameter it came from, and `filter…` points into the
-/// `filters` document.
+/// field is the query parameter it came from, `id` the path parameter of a
+/// customer's sub-resource list, and `filter…` points into the `filters`
+/// document.
 pub fn body_loc(field: &str) -> Loc {
     if field == crate::auth::IDEMPOTENCY_KEY {
         return Loc::header(field);
@@ -192,7 +204,7 @@ pub fn body_loc(field: &str) -> Loc {
     if field == "id" {
         return Loc::path("id");
     }
-    if field == "update_mask" || field == "customer" || field.is_empty() {
+    if field == "update_mask" || field.is_empty() {
         return Loc::body();
     }
     match field.split_once('.') {
@@ -209,6 +221,7 @@ pub fn query_loc(field: &str) -> Loc {
         f if f == "filter" || f.starts_with("filter.") || f.starts_with("filter[") => {
             crate::filters::loc_of_field(f)
         }
+        "id" => Loc::path("id"),
         f => Loc::query(f),
     }
 }
@@ -288,6 +301,8 @@ mod tests {
             Loc::body().key("metadata").key("a.b")
         );
         assert_eq!(body_loc("id"), Loc::path("id"));
+        assert_eq!(body_loc("customer"), Loc::body().key("customer"));
+        assert_eq!(query_loc("id"), Loc::path("id"));
         assert_eq!(body_loc("idempotency-key"), Loc::header("idempotency-key"));
     }
 }

@@ -9,47 +9,48 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 
-use super::{Profile, Upstream};
+use super::{Listing, Profile, Upstream};
 use crate::auth::Caller;
-use crate::customers::{CustomerJson, Deleted, TimeStyle};
-use crate::error::{ApiError, from_query, json_response};
+use crate::customers::Deleted;
+use crate::error::{ApiError, json_response};
+use crate::objects::TimeStyle;
 use crate::proto::pb;
-use crate::query::Query;
+use crate::query::{Paging, Query};
 
 pub const BASE: &str = "/4geeks/v1";
 
 pub struct FourGeeks;
 
-impl Profile for FourGeeks {
-    const TIMES: TimeStyle = TimeStyle::Iso;
-    const CREATE_REQUIRES_EMAIL: bool = true;
-
-    fn deleted(customer: &pb::Customer) -> Response {
-        json_response(StatusCode::OK, &Deleted::customer(customer))
-    }
-}
-
 #[derive(Serialize)]
-struct Page<'a> {
-    items: Vec<CustomerJson<'a>>,
+struct Page<T> {
+    items: Vec<T>,
     total_items: i64,
     limit: i32,
     offset: i32,
 }
 
-impl FourGeeks {
-    fn customer_page(reply: &pb::ListCustomersResponse, limit: i32, offset: i32) -> Response {
+impl Profile for FourGeeks {
+    const BASE: &'static str = BASE;
+    const TIMES: TimeStyle = TimeStyle::Iso;
+    const CREATE_REQUIRES_EMAIL: bool = true;
+
+    /// `limit` 1–100 (default 10) and `offset` (default 0), with a total.
+    fn paging(query: &mut Query) -> Paging {
+        query.offset_paging(100, 10)
+    }
+
+    fn list<T: Serialize>(listing: Listing<T>) -> Response {
         let page = Page {
-            items: reply
-                .customers
-                .iter()
-                .map(|c| CustomerJson::new(c, Self::TIMES))
-                .collect(),
-            total_items: reply.total_count.unwrap_or_default(),
-            limit,
-            offset,
+            items: listing.items,
+            total_items: listing.total.unwrap_or_default(),
+            limit: listing.paging.limit,
+            offset: listing.paging.offset,
         };
         json_response(StatusCode::OK, &page)
+    }
+
+    fn deleted(customer: &pb::Customer) -> Response {
+        json_response(StatusCode::OK, &Deleted::customer(customer))
     }
 }
 
@@ -59,24 +60,9 @@ async fn list_customers(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let mut query = Query::parse(raw.as_deref());
-    let limit = query.integer("limit", 1, 100, 10);
-    let offset = query.integer("offset", 0, i32::MAX, 0);
-    query.finish()?;
-    let request = pb::ListCustomersRequest {
-        limit,
-        offset,
-        include_total_count: true,
-        ..Default::default()
-    };
-    let reply = upstream
-        .customers()
-        .list_customers(caller.request(request))
-        .await
-        .map_err(from_query)?;
-    Ok(FourGeeks::customer_page(&reply.into_inner(), limit, offset))
+    super::list_customers_with::<FourGeeks>(&upstream, &caller, raw.as_deref(), |_, _| {}).await
 }
 
 pub fn routes() -> Router<Upstream> {
-    super::customer_routes::<FourGeeks>(get(list_customers))
+    super::routes::<FourGeeks>(get(list_customers))
 }

@@ -9,46 +9,47 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 
-use super::{Profile, Upstream};
+use super::{Listing, Profile, Upstream};
 use crate::auth::Caller;
-use crate::customers::{CustomerJson, Deleted, TimeStyle};
-use crate::error::{ApiError, from_query, json_response};
+use crate::customers::Deleted;
+use crate::error::{ApiError, json_response};
+use crate::objects::TimeStyle;
 use crate::proto::pb;
-use crate::query::{Bound, Query};
+use crate::query::{Bound, Paging, Query};
 
 pub const BASE: &str = "/v1";
 
 pub struct Paygate;
 
+#[derive(Serialize)]
+struct List<T> {
+    object: &'static str,
+    url: String,
+    has_more: bool,
+    data: Vec<T>,
+}
+
 impl Profile for Paygate {
+    const BASE: &'static str = BASE;
     const TIMES: TimeStyle = TimeStyle::Iso;
+
+    /// `limit` 1–100 (default 10), `starting_after`, `ending_before`.
+    fn paging(query: &mut Query) -> Paging {
+        query.cursor_paging(100, 10)
+    }
+
+    fn list<T: Serialize>(listing: Listing<T>) -> Response {
+        let list = List {
+            object: "list",
+            url: listing.url,
+            has_more: listing.has_more,
+            data: listing.items,
+        };
+        json_response(StatusCode::OK, &list)
+    }
 
     fn deleted(customer: &pb::Customer) -> Response {
         json_response(StatusCode::OK, &Deleted::customer(customer))
-    }
-}
-
-#[derive(Serialize)]
-struct List<'a> {
-    object: &'static str,
-    url: &'static str,
-    has_more: bool,
-    data: Vec<CustomerJson<'a>>,
-}
-
-impl Paygate {
-    fn customer_list(reply: &pb::ListCustomersResponse) -> Response {
-        let list = List {
-            object: "list",
-            url: "/v1/customers",
-            has_more: reply.has_more,
-            data: reply
-                .customers
-                .iter()
-                .map(|c| CustomerJson::new(c, Self::TIMES))
-                .collect(),
-        };
-        json_response(StatusCode::OK, &list)
     }
 }
 
@@ -58,25 +59,14 @@ async fn list_customers(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let mut query = Query::parse(raw.as_deref());
-    let request = pb::ListCustomersRequest {
-        limit: query.integer("limit", 1, 100, 10),
-        starting_after: query.string("starting_after").unwrap_or_default(),
-        ending_before: query.string("ending_before").unwrap_or_default(),
-        email: query.string("email"),
-        created_gte: query.instant("created[gte]", Bound::Lower),
-        created_lte: query.instant("created[lte]", Bound::Upper),
-        ..Default::default()
-    };
-    query.finish()?;
-    let reply = upstream
-        .customers()
-        .list_customers(caller.request(request))
-        .await
-        .map_err(from_query)?;
-    Ok(Paygate::customer_list(&reply.into_inner()))
+    super::list_customers_with::<Paygate>(&upstream, &caller, raw.as_deref(), |query, request| {
+        request.email = query.string("email");
+        request.created_gte = query.instant("created[gte]", Bound::Lower);
+        request.created_lte = query.instant("created[lte]", Bound::Upper);
+    })
+    .await
 }
 
 pub fn routes() -> Router<Upstream> {
-    super::customer_routes::<Paygate>(get(list_customers))
+    super::routes::<Paygate>(get(list_customers))
 }

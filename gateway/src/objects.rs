@@ -1,0 +1,51 @@
+//! What every object the gateway writes shares, whichever resource it is:
+//! instants in the profile's style and metadata as a sorted map.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::timestamps;
+
+/// How a profile writes instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeStyle {
+    /// RFC 3339 in UTC to the second: `"2024-01-15T10:00:00Z"`.
+    Iso,
+    /// Integer milliseconds since the Unix epoch.
+    Millis,
+}
+
+/// An instant as a profile writes it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Time {
+    Iso(String),
+    Millis(i64),
+}
+
+/// `ts` in `style`; `None` (written as null) when unset.
+pub fn time(ts: Option<&prost_types::Timestamp>, style: TimeStyle) -> Option<Time> {
+    let ts = ts?;
+    match style {
+        TimeStyle::Iso => timestamps::iso(ts).map(Time::Iso),
+        TimeStyle::Millis => Some(Time::Millis(timestamps::millis(ts))),
+    }
+}
+
+/// Metadata with its keys in order, so replies are stable.
+pub fn metadata(map: &HashMap<String, String>) -> BTreeMap<&str, &str> {
+    map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// The wire name of a proto enum value, from a `(name, value)` table; `None`
+/// (null) for a value the table lacks, which the service never sends.
+pub fn enum_name<T: Copy + Into<i32>>(
+    table: &'static [(&'static str, T)],
+    value: i32,
+) -> Option<&'static str> {
+    table
+        .iter()
+        .find(|(_, v)| (*v).into() == value)
+        .map(|(name, _)| *name)
+}

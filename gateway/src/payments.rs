@@ -1,0 +1,142 @@
+//! Payments in REST form: the create body bound into a `customers.v1`
+//! request, and the payment object every profile writes.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
+use crate::proto::pb;
+
+/// A payment's `status` on the wire.
+pub const STATUSES: &[(&str, pb::PaymentStatus)] = &[
+    ("pending", pb::PaymentStatus::Pending),
+    ("succeeded", pb::PaymentStatus::Succeeded),
+    ("failed", pb::PaymentStatus::Failed),
+    ("refunded", pb::PaymentStatus::Refunded),
+];
+
+/// `POST /payments`: `amount` and `currency` required; `customer`, `status`
+/// (default `succeeded`), `description` and `metadata` optional, null meaning
+/// not given. The values' rules (amount > 0, ISO 4217, the customer exists,
+/// lengths, metadata limits) are the service's.
+pub fn create_request(body: JsonBody) -> Result<pb::CreatePaymentRequest, ApiError> {
+    let mut f = body.fields();
+    let customer = f.string("customer").into_option();
+    let amount = f.integer("amount");
+    let amount = f.required("amount", amount);
+    let currency = f.string("currency");
+    let currency = f.required("currency", currency);
+    let status = f.choice("status", STATUSES).into_option();
+    let description = f.string("description").into_option();
+    let metadata = f.new_metadata("metadata");
+    f.finish()?;
+    Ok(pb::CreatePaymentRequest {
+        customer,
+        amount: amount.unwrap_or_default(),
+        currency: currency.unwrap_or_default(),
+        status: status.unwrap_or(pb::PaymentStatus::Unspecified) as i32,
+        description,
+        metadata,
+    })
+}
+
+/// The payment object, the same fields in every profile.
+#[derive(Debug, Serialize)]
+pub struct PaymentJson<'a> {
+    id: &'a str,
+    object: &'static str,
+    customer: Option<&'a str>,
+    amount: i64,
+    currency: &'a str,
+    status: Option<&'static str>,
+    description: Option<&'a str>,
+    metadata: BTreeMap<&'a str, &'a str>,
+    live: bool,
+    created_at: Option<Time>,
+}
+
+impl<'a> PaymentJson<'a> {
+    pub fn new(p: &'a pb::Payment, style: TimeStyle) -> Self {
+        Self {
+            id: &p.id,
+            object: "payment",
+            customer: p.customer.as_deref(),
+            amount: p.amount,
+            currency: &p.currency,
+            status: enum_name(STATUSES, p.status),
+            description: p.description.as_deref(),
+            metadata: metadata(&p.metadata),
+            live: p.live,
+            created_at: time(p.created_at.as_ref(), style),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> JsonBody {
+        JsonBody::parse(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn binds_every_field_and_maps_the_status() {
+        let req = create_request(body(
+            r#"{"customer": "cus_1", "amount": 2500, "currency": "USD", "status": "pending", "description": "order 7", "metadata": {"order": "7"}}"#,
+        ))
+        .unwrap();
+        assert_eq!(req.customer.as_deref(), Some("cus_1"));
+        assert_eq!(req.amount, 2500);
+        assert_eq!(req.currency, "USD");
+        assert_eq!(req.status, pb::PaymentStatus::Pending as i32);
+        assert_eq!(req.description.as_deref(), Some("order 7"));
+        assert_eq!(req.metadata.get("order").map(String::as_str), Some("7"));
+        let nulls = create_request(body(
+            r#"{"customer": null, "amount": 1, "currency": "eur", "status": null, "description": null, "metadata": null}"#,
+        ))
+        .unwrap();
+        assert_eq!(nulls.customer, None);
+        assert_eq!(nulls.status, pb::PaymentStatus::Unspecified as i32);
+    }
+
+    #[test]
+    fn shape_problems_are_reported_together() {
+        let Err(ApiError::Invalid(p)) =
+            create_request(body(r#"{"amount": 1.5, "status": "paid", "tip": 1}"#))
+        else {
+            panic!("problems expected");
+        };
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!([
+                {"loc": ["body", "amount"], "msg": "value is not a valid integer", "type": "type_error.integer"},
+                {"loc": ["body", "currency"], "msg": "field required", "type": "value_error.missing"},
+                {"loc": ["body", "status"], "msg": "value is not a valid enumeration member; permitted: 'pending', 'succeeded', 'failed', 'refunded'", "type": "type_error.enum"},
+                {"loc": ["body", "tip"], "msg": "extra fields not permitted", "type": "value_error.extra"},
+            ])
+        );
+    }
+
+    #[test]
+    fn writes_status_names_and_null_customer() {
+        let p = pb::Payment {
+            id: "pay_1".into(),
+            amount: 5,
+            currency: "usd".into(),
+            status: pb::PaymentStatus::Refunded as i32,
+            created_at: Some(prost_types::Timestamp {
+                seconds: 1_705_312_800,
+                nanos: 5_000_000,
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(PaymentJson::new(&p, TimeStyle::Millis)).unwrap(),
+            serde_json::json!({"id": "pay_1", "object": "payment", "customer": null, "amount": 5, "currency": "usd", "status": "refunded", "description": null, "metadata": {}, "live": false, "created_at": 1_705_312_800_005_i64})
+        );
+    }
+}

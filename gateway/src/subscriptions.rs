@@ -1,0 +1,136 @@
+//! Subscriptions in REST form: the create body bound into a `customers.v1`
+//! request, and the subscription object every profile writes.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
+use crate::proto::pb;
+
+/// A subscription's `status` on the wire, and the `status` filter of lists.
+pub const STATUSES: &[(&str, pb::SubscriptionStatus)] = &[
+    ("active", pb::SubscriptionStatus::Active),
+    ("trialing", pb::SubscriptionStatus::Trialing),
+    ("past_due", pb::SubscriptionStatus::PastDue),
+    ("canceled", pb::SubscriptionStatus::Canceled),
+];
+
+/// The statuses a new subscription may have: not `canceled`.
+const NEW_STATUSES: &[(&str, pb::SubscriptionStatus)] = &[
+    ("active", pb::SubscriptionStatus::Active),
+    ("trialing", pb::SubscriptionStatus::Trialing),
+    ("past_due", pb::SubscriptionStatus::PastDue),
+];
+
+/// `POST /subscriptions`: `customer` and `plan` required; `status` (default
+/// `active`) and `metadata` optional, null meaning not given. The values'
+/// rules (the customer exists, plan length, metadata limits) are the service's.
+pub fn create_request(body: JsonBody) -> Result<pb::CreateSubscriptionRequest, ApiError> {
+    let mut f = body.fields();
+    let customer = f.string("customer");
+    let customer = f.required("customer", customer);
+    let plan = f.string("plan");
+    let plan = f.required("plan", plan);
+    let status = f.choice("status", NEW_STATUSES).into_option();
+    let metadata = f.new_metadata("metadata");
+    f.finish()?;
+    Ok(pb::CreateSubscriptionRequest {
+        customer: customer.unwrap_or_default(),
+        plan: plan.unwrap_or_default(),
+        status: status.unwrap_or(pb::SubscriptionStatus::Unspecified) as i32,
+        metadata,
+    })
+}
+
+/// The `status` filter of a list: any status, `UNSPECIFIED` when not given.
+pub fn status_filter(status: Option<pb::SubscriptionStatus>) -> i32 {
+    status.unwrap_or(pb::SubscriptionStatus::Unspecified) as i32
+}
+
+/// The subscription object, the same fields in every profile.
+#[derive(Debug, Serialize)]
+pub struct SubscriptionJson<'a> {
+    id: &'a str,
+    object: &'static str,
+    customer: &'a str,
+    plan: &'a str,
+    status: Option<&'static str>,
+    metadata: BTreeMap<&'a str, &'a str>,
+    live: bool,
+    created_at: Option<Time>,
+    canceled_at: Option<Time>,
+}
+
+impl<'a> SubscriptionJson<'a> {
+    pub fn new(s: &'a pb::Subscription, style: TimeStyle) -> Self {
+        Self {
+            id: &s.id,
+            object: "subscription",
+            customer: &s.customer,
+            plan: &s.plan,
+            status: enum_name(STATUSES, s.status),
+            metadata: metadata(&s.metadata),
+            live: s.live,
+            created_at: time(s.created_at.as_ref(), style),
+            canceled_at: time(s.canceled_at.as_ref(), style),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> JsonBody {
+        JsonBody::parse(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn binds_the_body_and_refuses_canceled_as_a_new_status() {
+        let req = create_request(body(
+            r#"{"customer": "cus_1", "plan": "pro", "status": "past_due", "metadata": {"seats": "3"}}"#,
+        ))
+        .unwrap();
+        assert_eq!(req.status, pb::SubscriptionStatus::PastDue as i32);
+        assert_eq!(req.metadata.get("seats").map(String::as_str), Some("3"));
+        let Err(ApiError::Invalid(p)) =
+            create_request(body(r#"{"plan": null, "status": "canceled"}"#))
+        else {
+            panic!("problems expected");
+        };
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!([
+                {"loc": ["body", "customer"], "msg": "field required", "type": "value_error.missing"},
+                {"loc": ["body", "plan"], "msg": "field required", "type": "value_error.missing"},
+                {"loc": ["body", "status"], "msg": "value is not a valid enumeration member; permitted: 'active', 'trialing', 'past_due'", "type": "type_error.enum"},
+            ])
+        );
+    }
+
+    #[test]
+    fn canceled_at_is_null_until_canceled() {
+        let mut s = pb::Subscription {
+            id: "sub_1".into(),
+            customer: "cus_1".into(),
+            plan: "pro".into(),
+            status: pb::SubscriptionStatus::Active as i32,
+            created_at: Some(prost_types::Timestamp {
+                seconds: 1_705_312_800,
+                nanos: 0,
+            }),
+            ..Default::default()
+        };
+        let json = serde_json::to_value(SubscriptionJson::new(&s, TimeStyle::Iso)).unwrap();
+        assert_eq!(json["canceled_at"], serde_json::Value::Null);
+        assert_eq!(json["created_at"], "2024-01-15T10:00:00Z");
+        s.status = pb::SubscriptionStatus::Canceled as i32;
+        s.canceled_at = s.created_at;
+        let json = serde_json::to_value(SubscriptionJson::new(&s, TimeStyle::Millis)).unwrap();
+        assert_eq!(json["status"], "canceled");
+        assert_eq!(json["canceled_at"], 1_705_312_800_000_i64);
+    }
+}
