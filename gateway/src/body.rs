@@ -246,11 +246,12 @@ fn integer_of(n: &Number) -> Result<i64, Rule> {
     if n.is_u64() {
         return Err(Rule::AtMost(i64::MAX));
     }
-    // 2^63: every float at or beyond it in magnitude is whole.
+    // 2^63: every float at or beyond it in magnitude is whole. A float equal
+    // to -2^63 came from a literal below i64::MIN, which rounds to it.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     match n.as_f64() {
         Some(f) if f >= LIMIT => Err(Rule::AtMost(i64::MAX)),
-        Some(f) if f < -LIMIT => Err(Rule::AtLeast(i64::MIN)),
+        Some(f) if f <= -LIMIT => Err(Rule::AtLeast(i64::MIN)),
         _ => Err(Rule::NotInteger),
     }
 }

@@ -19,9 +19,34 @@ struct ProfileDoc {
     summary: &'static str,
     millis: bool,
     email_required: bool,
-    list_schema: &'static str,
-    list_parameters: fn() -> Vec<Value>,
+    /// The list envelope, named `{envelope}{Resource}` (e.g. `PaygatePaymentList`).
+    envelope: Envelope,
+    /// The paging parameters of every list, given the noun they page over.
+    paging_parameters: fn(&str) -> Vec<Value>,
+    /// The customer list's own filters, after the paging.
+    customer_filters: fn() -> Vec<Value>,
     delete_schema: &'static str,
+}
+
+/// The shape of a profile's list envelope.
+#[derive(Clone, Copy)]
+enum Envelope {
+    /// `{object: "list", url, has_more, data}`
+    Paygate,
+    /// `{items, total_items, limit, offset}`
+    FourGeeks,
+    /// `{object: "list", data, has_more}`
+    Epoch,
+}
+
+impl Envelope {
+    fn schema_name(self, resource: &str) -> String {
+        match self {
+            Self::Paygate => format!("Paygate{resource}List"),
+            Self::FourGeeks => format!("FourGeeks{resource}Page"),
+            Self::Epoch => format!("Epoch{resource}List"),
+        }
+    }
 }
 
 const PROFILES: [ProfileDoc; 3] = [
@@ -31,8 +56,9 @@ const PROFILES: [ProfileDoc; 3] = [
         summary: "PayGate / Shika Creators dialect: ISO 8601 times, cursor lists with a url.",
         millis: false,
         email_required: false,
-        list_schema: "PaygateCustomerList",
-        list_parameters: paygate_list_parameters,
+        envelope: Envelope::Paygate,
+        paging_parameters: |noun| cursor_paging(noun, 100, 10),
+        customer_filters: paygate_customer_filters,
         delete_schema: "DeletedCustomer",
     },
     ProfileDoc {
@@ -41,21 +67,26 @@ const PROFILES: [ProfileDoc; 3] = [
         summary: "4geeks dialect: email required on create, offset pagination with a total.",
         millis: false,
         email_required: true,
-        list_schema: "FourGeeksCustomerPage",
-        list_parameters: four_geeks_list_parameters,
+        envelope: Envelope::FourGeeks,
+        paging_parameters: offset_paging,
+        customer_filters: Vec::new,
         delete_schema: "DeletedCustomer",
     },
     ProfileDoc {
         tag: "epoch",
         base: epoch::BASE,
-        summary: "Epoch dialect: times in milliseconds, cursor lists with `filters`, delete returns the customer.",
+        summary: "Epoch dialect: times in milliseconds, cursor lists (`filters` on customers), delete returns the customer.",
         millis: true,
         email_required: false,
-        list_schema: "EpochCustomerList",
-        list_parameters: epoch_list_parameters,
+        envelope: Envelope::Epoch,
+        paging_parameters: |noun| cursor_paging(noun, 1000, 50),
+        customer_filters: epoch_customer_filters,
         delete_schema: "EpochCustomer",
     },
 ];
+
+/// The three resources every profile serves.
+const RESOURCES: [&str; 3] = ["Customer", "Payment", "Subscription"];
 
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
@@ -77,17 +108,33 @@ fn limit_parameter(max: i64, default: i64) -> Value {
     )
 }
 
-fn cursor_parameters() -> Vec<Value> {
+fn cursor_paging(noun: &str, max: i64, default: i64) -> Vec<Value> {
     vec![
+        limit_parameter(max, default),
         query_parameter(
             "starting_after",
-            "A customer id: return the customers after (older than) it. Not with ending_before.",
+            &format!(
+                "A {noun} id: return the {noun}s after (older than) it. Not with ending_before."
+            ),
             json!({ "type": "string" }),
         ),
         query_parameter(
             "ending_before",
-            "A customer id: return the customers before (newer than) it. Not with starting_after.",
+            &format!(
+                "A {noun} id: return the {noun}s before (newer than) it. Not with starting_after."
+            ),
             json!({ "type": "string" }),
+        ),
+    ]
+}
+
+fn offset_paging(noun: &str) -> Vec<Value> {
+    vec![
+        limit_parameter(100, 10),
+        query_parameter(
+            "offset",
+            &format!("Number of {noun}s to skip."),
+            json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX, "default": 0 }),
         ),
     ]
 }
@@ -100,36 +147,24 @@ fn instant_schema() -> Value {
     ]})
 }
 
-fn paygate_list_parameters() -> Vec<Value> {
+fn paygate_customer_filters() -> Vec<Value> {
     let instant = "ISO 8601 (`2024-01-15T10:00:00Z`, an offset, a fraction, or a bare date) or unix seconds. \
                    An instant names its whole second (or day, or fraction unit): `created[lte]` includes all of it.";
-    let mut out = vec![limit_parameter(100, 10)];
-    out.extend(cursor_parameters());
-    out.push(query_parameter(
-        "email",
-        "Only customers with exactly this email address.",
-        json!({ "type": "string" }),
-    ));
-    out.push(query_parameter(
-        "created[gte]",
-        &format!("Only customers created at or after this instant. {instant}"),
-        instant_schema(),
-    ));
-    out.push(query_parameter(
-        "created[lte]",
-        &format!("Only customers created at or before this instant. {instant}"),
-        instant_schema(),
-    ));
-    out
-}
-
-fn four_geeks_list_parameters() -> Vec<Value> {
     vec![
-        limit_parameter(100, 10),
         query_parameter(
-            "offset",
-            "Number of customers to skip.",
-            json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX, "default": 0 }),
+            "email",
+            "Only customers with exactly this email address.",
+            json!({ "type": "string" }),
+        ),
+        query_parameter(
+            "created[gte]",
+            &format!("Only customers created at or after this instant. {instant}"),
+            instant_schema(),
+        ),
+        query_parameter(
+            "created[lte]",
+            &format!("Only customers created at or before this instant. {instant}"),
+            instant_schema(),
         ),
     ]
 }
@@ -150,15 +185,30 @@ At most 8 levels and 50 conditions.\n\n\
 Example: `{\"and\":[{\"field\":\"email\",\"op\":\"contains\",\"value\":\"@example.com\"},\
 {\"or\":[{\"field\":\"metadata.plan\",\"op\":\"eq\",\"value\":\"gold\"},{\"field\":\"created_at\",\"op\":\"gte\",\"value\":1705312800000}]}]}`";
 
-fn epoch_list_parameters() -> Vec<Value> {
-    let mut out = vec![limit_parameter(1000, 50)];
-    out.extend(cursor_parameters());
-    out.push(query_parameter(
+fn epoch_customer_filters() -> Vec<Value> {
+    vec![query_parameter(
         filters::PARAMETER,
         FILTERS_GRAMMAR,
         json!({ "type": "string" }),
-    ));
-    out
+    )]
+}
+
+fn customer_filter_parameter(noun: &str) -> Value {
+    query_parameter(
+        "customer",
+        &format!(
+            "Only the {noun}s of this customer (an id; one the key cannot see gives an empty list)."
+        ),
+        json!({ "type": "string" }),
+    )
+}
+
+fn status_parameter(description: &str) -> Value {
+    query_parameter(
+        "status",
+        description,
+        json!({ "type": "string", "enum": SUBSCRIPTION_STATUSES }),
+    )
 }
 
 fn json_content(schema: Value) -> Value {
@@ -219,26 +269,42 @@ fn idempotency_parameter() -> Value {
     })
 }
 
-fn id_parameter() -> Value {
-    json!({ "name": "id", "in": "path", "required": true, "description": "The customer's id (`cus_…`).", "schema": { "type": "string" } })
+fn id_parameter(noun: &str, prefix: &str) -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "description": format!("The {noun}'s id (`{prefix}_…`)."), "schema": { "type": "string" } })
+}
+
+/// The schema of one object in a profile, e.g. `EpochPayment`.
+fn object_ref(profile: &ProfileDoc, resource: &str) -> Value {
+    schema_ref(&if profile.millis {
+        format!("Epoch{resource}")
+    } else {
+        resource.to_owned()
+    })
+}
+
+fn list_ref(profile: &ProfileDoc, resource: &str) -> Value {
+    schema_ref(&profile.envelope.schema_name(resource))
 }
 
 fn profile_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
-    let customer = schema_ref(if profile.millis {
-        "EpochCustomer"
-    } else {
-        "Customer"
-    });
+    customer_paths(profile, paths);
+    payment_paths(profile, paths);
+    subscription_paths(profile, paths);
+}
+
+fn customer_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
+    let customer = object_ref(profile, "Customer");
     let create_schema = schema_ref(if profile.email_required {
         "CustomerCreateEmailRequired"
     } else {
         "CustomerCreate"
     });
+    let id = || vec![id_parameter("customer", "cus")];
     let update = operation(
         profile,
         "update_customer",
         "Update a customer: omitted fields keep, null clears, metadata merges (null or \"\" removes a key, `\"metadata\": null` clears all).",
-        vec![id_parameter()],
+        id(),
         Some(schema_ref("CustomerUpdate")),
         ok("The updated customer.", customer.clone()),
     );
@@ -249,20 +315,93 @@ fn profile_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
     ));
     update_post["summary"] =
         json!("Update a customer (POST, as Stripe-style clients send it); same as PATCH.");
+    let mut list_parameters = (profile.paging_parameters)("customer");
+    list_parameters.extend((profile.customer_filters)());
     paths.insert(
         format!("{}/customers", profile.base),
         json!({
             "post": operation(profile, "create_customer", "Create a customer.", vec![idempotency_parameter()], Some(create_schema), ok("The new customer.", customer.clone())),
-            "get": operation(profile, "list_customers", "List customers, newest first.", (profile.list_parameters)(), None, ok("One page of customers.", schema_ref(profile.list_schema))),
+            "get": operation(profile, "list_customers", "List customers, newest first.", list_parameters, None, ok("One page of customers.", list_ref(profile, "Customer"))),
         }),
     );
     paths.insert(
         format!("{}/customers/{{id}}", profile.base),
         json!({
-            "get": operation(profile, "retrieve_customer", "Retrieve a customer.", vec![id_parameter()], None, ok("The customer.", customer.clone())),
+            "get": operation(profile, "retrieve_customer", "Retrieve a customer.", id(), None, ok("The customer.", customer.clone())),
             "patch": update,
             "post": update_post,
-            "delete": operation(profile, "delete_customer", "Delete a customer.", vec![id_parameter()], None, ok("The deletion.", schema_ref(profile.delete_schema))),
+            "delete": operation(profile, "delete_customer", "Delete a customer: its active, trialing and past-due subscriptions are canceled and its payments detached (`customer: null`).", id(), None, ok("The deletion.", schema_ref(profile.delete_schema))),
+        }),
+    );
+}
+
+fn payment_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
+    let payment = object_ref(profile, "Payment");
+    let page = ok(
+        "One page of payments, newest first.",
+        list_ref(profile, "Payment"),
+    );
+    let mut list_parameters = (profile.paging_parameters)("payment");
+    list_parameters.push(customer_filter_parameter("payment"));
+    paths.insert(
+        format!("{}/payments", profile.base),
+        json!({
+            "post": operation(profile, "create_payment", "Record a payment, optionally for a customer of the key's account and mode.", vec![idempotency_parameter()], Some(schema_ref("PaymentCreate")), ok("The new payment.", payment.clone())),
+            "get": operation(profile, "list_payments", "List payments, newest first.", list_parameters, None, page.clone()),
+        }),
+    );
+    paths.insert(
+        format!("{}/payments/{{id}}", profile.base),
+        json!({
+            "get": operation(profile, "retrieve_payment", "Retrieve a payment.", vec![id_parameter("payment", "pay")], None, ok("The payment.", payment)),
+        }),
+    );
+    let mut parameters = vec![id_parameter("customer", "cus")];
+    parameters.extend((profile.paging_parameters)("payment"));
+    paths.insert(
+        format!("{}/customers/{{id}}/payments", profile.base),
+        json!({
+            "get": operation(profile, "list_customer_payments", "List a customer's payments, newest first; 404 for a customer the key cannot see (or a deleted one).", parameters, None, page),
+        }),
+    );
+}
+
+fn subscription_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
+    let subscription = object_ref(profile, "Subscription");
+    let page = ok(
+        "One page of subscriptions, newest first.",
+        list_ref(profile, "Subscription"),
+    );
+    let id = || vec![id_parameter("subscription", "sub")];
+    let mut list_parameters = (profile.paging_parameters)("subscription");
+    list_parameters.push(customer_filter_parameter("subscription"));
+    list_parameters.push(status_parameter("Only subscriptions in this status."));
+    paths.insert(
+        format!("{}/subscriptions", profile.base),
+        json!({
+            "post": operation(profile, "create_subscription", "Subscribe a customer of the key's account and mode to a plan.", vec![idempotency_parameter()], Some(schema_ref("SubscriptionCreate")), ok("The new subscription.", subscription.clone())),
+            "get": operation(profile, "list_subscriptions", "List subscriptions, newest first.", list_parameters, None, page.clone()),
+        }),
+    );
+    paths.insert(
+        format!("{}/subscriptions/{{id}}", profile.base),
+        json!({
+            "get": operation(profile, "retrieve_subscription", "Retrieve a subscription.", id(), None, ok("The subscription.", subscription.clone())),
+        }),
+    );
+    paths.insert(
+        format!("{}/subscriptions/{{id}}/cancel", profile.base),
+        json!({
+            "post": operation(profile, "cancel_subscription", "Cancel a subscription. One already canceled is a 409 and keeps its `canceled_at`.", id(), Some(schema_ref("SubscriptionCancel")), ok("The canceled subscription.", subscription)),
+        }),
+    );
+    let mut parameters = vec![id_parameter("customer", "cus")];
+    parameters.extend((profile.paging_parameters)("subscription"));
+    parameters.push(status_parameter("Only subscriptions in this status."));
+    paths.insert(
+        format!("{}/customers/{{id}}/subscriptions", profile.base),
+        json!({
+            "get": operation(profile, "list_customer_subscriptions", "List a customer's subscriptions, newest first; 404 for a customer the key cannot see (or a deleted one).", parameters, None, page),
         }),
     );
 }
@@ -271,12 +410,32 @@ fn nullable_string(max: u64, description: &str) -> Value {
     json!({ "type": ["string", "null"], "maxLength": max, "description": description })
 }
 
-fn customer_schema(millis: bool) -> Value {
-    let time = if millis {
+fn time_schema(millis: bool) -> Value {
+    if millis {
         json!({ "type": "integer", "format": "int64", "description": "Milliseconds since the Unix epoch." })
     } else {
         json!({ "type": "string", "format": "date-time", "description": "RFC 3339 in UTC, to the second." })
-    };
+    }
+}
+
+/// `time_schema` or null.
+fn nullable_time_schema(millis: bool, description: &str) -> Value {
+    let mut time = time_schema(millis);
+    time["type"] = json!([time["type"], "null"]);
+    time["description"] = json!(description);
+    time
+}
+
+fn metadata_output_schema() -> Value {
+    json!({ "type": "object", "additionalProperties": { "type": "string" } })
+}
+
+fn live_schema() -> Value {
+    json!({ "type": "boolean", "description": "True for live-mode objects, false for test mode." })
+}
+
+fn customer_schema(millis: bool) -> Value {
+    let time = time_schema(millis);
     let text = json!({ "type": ["string", "null"] });
     json!({
         "type": "object",
@@ -285,11 +444,76 @@ fn customer_schema(millis: bool) -> Value {
             "id": { "type": "string", "example": "cus_0123456789abcdef01234567" },
             "object": { "type": "string", "enum": ["customer"] },
             "email": text, "name": text, "phone": text, "description": text,
-            "metadata": { "type": "object", "additionalProperties": { "type": "string" } },
-            "live": { "type": "boolean", "description": "True for live-mode objects, false for test mode." },
+            "metadata": metadata_output_schema(),
+            "live": live_schema(),
             "created_at": time, "updated_at": time,
         },
         "additionalProperties": false,
+    })
+}
+
+const PAYMENT_STATUSES: [&str; 4] = ["pending", "succeeded", "failed", "refunded"];
+const SUBSCRIPTION_STATUSES: [&str; 4] = ["active", "trialing", "past_due", "canceled"];
+
+fn payment_schema(millis: bool) -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "object", "customer", "amount", "currency", "status", "description", "metadata", "live", "created_at"],
+        "properties": {
+            "id": { "type": "string", "example": "pay_0123456789abcdef01234567" },
+            "object": { "type": "string", "enum": ["payment"] },
+            "customer": { "type": ["string", "null"], "description": "The customer's id; null when there is none or it was deleted." },
+            "amount": { "type": "integer", "format": "int64", "minimum": 1, "description": "In the currency's minor unit (e.g. cents)." },
+            "currency": { "type": "string", "pattern": "^[a-z]{3}$", "description": "ISO 4217 code, lowercase." },
+            "status": { "type": "string", "enum": PAYMENT_STATUSES },
+            "description": { "type": ["string", "null"] },
+            "metadata": metadata_output_schema(),
+            "live": live_schema(),
+            "created_at": time_schema(millis),
+        },
+        "additionalProperties": false,
+    })
+}
+
+fn subscription_schema(millis: bool) -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "object", "customer", "plan", "status", "metadata", "live", "created_at", "canceled_at"],
+        "properties": {
+            "id": { "type": "string", "example": "sub_0123456789abcdef01234567" },
+            "object": { "type": "string", "enum": ["subscription"] },
+            "customer": { "type": "string", "description": "The subscribed customer's id (kept after the customer is deleted)." },
+            "plan": { "type": "string" },
+            "status": { "type": "string", "enum": SUBSCRIPTION_STATUSES },
+            "metadata": metadata_output_schema(),
+            "live": live_schema(),
+            "created_at": time_schema(millis),
+            "canceled_at": nullable_time_schema(millis, "When it was canceled; null while it is not."),
+        },
+        "additionalProperties": false,
+    })
+}
+
+/// The `metadata` of a request body; in an update, null or "" removes a key.
+fn metadata_input_schema(update: bool) -> Value {
+    let value = if update {
+        json!({ "type": ["string", "null"], "maxLength": 500, "description": "null or \"\" removes the key." })
+    } else {
+        json!({ "type": "string", "maxLength": 500 })
+    };
+    // Keys are at most 40 characters; removing a longer one (which cannot
+    // exist) is accepted as the no-op it is.
+    let long_keys = if update {
+        json!({ "^[\\s\\S]{41,}$": { "enum": [null, ""] } })
+    } else {
+        json!({ "^[\\s\\S]{41,}$": false })
+    };
+    json!({
+        "type": ["object", "null"], "maxProperties": 50,
+        "description": "String values; keys 1 to 40 characters.",
+        "propertyNames": { "minLength": 1 },
+        "additionalProperties": value,
+        "patternProperties": long_keys,
     })
 }
 
@@ -298,11 +522,6 @@ fn input_schema(email_required: bool, update: bool) -> Value {
     if email_required {
         email = json!({ "type": "string", "format": "email", "maxLength": 254, "description": "A valid email address (required)." });
     }
-    let value = if update {
-        json!({ "type": ["string", "null"], "maxLength": 500, "description": "null or \"\" removes the key." })
-    } else {
-        json!({ "type": "string", "maxLength": 500 })
-    };
     let mut schema = json!({
         "type": "object",
         "properties": {
@@ -310,26 +529,96 @@ fn input_schema(email_required: bool, update: bool) -> Value {
             "name": nullable_string(256, "Full or business name."),
             "phone": nullable_string(64, "Phone number."),
             "description": nullable_string(1000, "Free text."),
-            "metadata": {
-                "type": ["object", "null"], "maxProperties": 50,
-                "description": "String values; keys 1 to 40 characters.",
-                "propertyNames": { "minLength": 1 },
-                "additionalProperties": value,
-            },
+            "metadata": metadata_input_schema(update),
         },
         "additionalProperties": false,
     });
-    // Keys are at most 40 characters; removing a longer one (which cannot
-    // exist) is accepted as the no-op it is.
-    schema["properties"]["metadata"]["patternProperties"] = if update {
-        json!({ "^[\\s\\S]{41,}$": { "enum": [null, ""] } })
-    } else {
-        json!({ "^[\\s\\S]{41,}$": false })
-    };
     if email_required {
         schema["required"] = json!(["email"]);
     }
     schema
+}
+
+/// A nullable choice of `values`, null meaning the default.
+fn nullable_choice(values: &[&str], description: &str) -> Value {
+    let mut choices: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+    choices.push(Value::Null);
+    json!({ "type": ["string", "null"], "enum": choices, "description": description })
+}
+
+fn payment_create_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["amount", "currency"],
+        "properties": {
+            "customer": { "type": ["string", "null"], "description": "A customer of the key's account and mode; any other id is a 422." },
+            "amount": { "type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX, "description": "In the currency's minor unit, greater than 0. A fraction or a number beyond int64 is a 422." },
+            "currency": { "type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code, either case; stored lowercase. Three letters that are no ISO 4217 code are a 422." },
+            "status": nullable_choice(&PAYMENT_STATUSES, "Default `succeeded`."),
+            "description": nullable_string(1000, "Free text."),
+            "metadata": metadata_input_schema(false),
+        },
+        "additionalProperties": false,
+    })
+}
+
+fn subscription_create_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["customer", "plan"],
+        "properties": {
+            "customer": { "type": "string", "minLength": 1, "description": "A customer of the key's account and mode; any other id is a 422." },
+            "plan": { "type": "string", "minLength": 1, "maxLength": 256 },
+            "status": nullable_choice(&SUBSCRIPTION_STATUSES[..3], "Default `active`; a new subscription cannot be `canceled`."),
+            "metadata": metadata_input_schema(false),
+        },
+        "additionalProperties": false,
+    })
+}
+
+/// The list envelope of `resource` in `envelope`.
+fn list_schema(envelope: Envelope, base: &str, resource: &str, item: Value) -> Value {
+    let data = json!({ "type": "array", "items": item });
+    match envelope {
+        Envelope::Paygate => {
+            let plural = format!("{}s", resource.to_ascii_lowercase());
+            // Customers are listed at one path; payments and subscriptions also under a customer.
+            let url = if resource == "Customer" {
+                json!({ "type": "string", "enum": [format!("{base}/{plural}")] })
+            } else {
+                json!({ "type": "string", "pattern": format!("^{base}/({plural}|customers/[^/]+/{plural})$"), "description": "The request path, without its query." })
+            };
+            json!({
+                "type": "object",
+                "required": ["object", "url", "has_more", "data"],
+                "properties": {
+                    "object": { "type": "string", "enum": ["list"] },
+                    "url": url,
+                    "has_more": { "type": "boolean" },
+                    "data": data,
+                },
+            })
+        }
+        Envelope::FourGeeks => json!({
+            "type": "object",
+            "required": ["items", "total_items", "limit", "offset"],
+            "properties": {
+                "items": data,
+                "total_items": { "type": "integer", "minimum": 0 },
+                "limit": { "type": "integer" },
+                "offset": { "type": "integer" },
+            },
+        }),
+        Envelope::Epoch => json!({
+            "type": "object",
+            "required": ["object", "data", "has_more"],
+            "properties": {
+                "object": { "type": "string", "enum": ["list"] },
+                "data": data,
+                "has_more": { "type": "boolean" },
+            },
+        }),
+    }
 }
 
 fn error_schema() -> Value {
@@ -349,7 +638,7 @@ fn error_schema() -> Value {
 
 fn components() -> Value {
     let error = |description: &str| ok(description, schema_ref("Error"));
-    json!({
+    let mut components = json!({
         "securitySchemes": {
             "bearer": { "type": "http", "scheme": "bearer", "description": "`Authorization: Bearer sk_test_…`" },
             "apiKey": { "type": "apiKey", "in": "header", "name": "X-Api-Key" },
@@ -360,6 +649,18 @@ fn components() -> Value {
             "CustomerCreate": input_schema(false, false),
             "CustomerCreateEmailRequired": input_schema(true, false),
             "CustomerUpdate": input_schema(false, true),
+            "Payment": payment_schema(false),
+            "EpochPayment": payment_schema(true),
+            "PaymentCreate": payment_create_schema(),
+            "Subscription": subscription_schema(false),
+            "EpochSubscription": subscription_schema(true),
+            "SubscriptionCreate": subscription_create_schema(),
+            "SubscriptionCancel": {
+                "type": "object",
+                "description": "Nothing to send: the body may be left out or be `{}`.",
+                "properties": {},
+                "additionalProperties": false,
+            },
             "DeletedCustomer": {
                 "type": "object",
                 "required": ["id", "object", "deleted"],
@@ -367,35 +668,6 @@ fn components() -> Value {
                     "id": { "type": "string" },
                     "object": { "type": "string", "enum": ["customer"] },
                     "deleted": { "type": "boolean", "enum": [true] },
-                },
-            },
-            "PaygateCustomerList": {
-                "type": "object",
-                "required": ["object", "url", "has_more", "data"],
-                "properties": {
-                    "object": { "type": "string", "enum": ["list"] },
-                    "url": { "type": "string", "enum": ["/v1/customers"] },
-                    "has_more": { "type": "boolean" },
-                    "data": { "type": "array", "items": schema_ref("Customer") },
-                },
-            },
-            "FourGeeksCustomerPage": {
-                "type": "object",
-                "required": ["items", "total_items", "limit", "offset"],
-                "properties": {
-                    "items": { "type": "array", "items": schema_ref("Customer") },
-                    "total_items": { "type": "integer", "minimum": 0 },
-                    "limit": { "type": "integer" },
-                    "offset": { "type": "integer" },
-                },
-            },
-            "EpochCustomerList": {
-                "type": "object",
-                "required": ["object", "data", "has_more"],
-                "properties": {
-                    "object": { "type": "string", "enum": ["list"] },
-                    "data": { "type": "array", "items": schema_ref("EpochCustomer") },
-                    "has_more": { "type": "boolean" },
                 },
             },
             "ValidationError": {
@@ -416,7 +688,7 @@ fn components() -> Value {
         "responses": {
             "ValidationError": ok("Validation failed: one entry per problem.", schema_ref("ValidationError")),
             "Unauthenticated": error("Missing or unknown API key."),
-            "NotFound": error("No such customer (for this key's account and mode)."),
+            "NotFound": error("No such object (for this key's account and mode)."),
             "Conflict": error("The request conflicts with the current state."),
             "PayloadTooLarge": error(&format!("The body exceeds {BODY_LIMIT} bytes.")),
             "UnsupportedMediaType": error("The body is not JSON."),
@@ -424,7 +696,18 @@ fn components() -> Value {
             "Internal": error("Internal error (details are logged, never shown)."),
             "Unavailable": error("The service is unavailable; try again."),
         },
-    })
+    });
+    for profile in &PROFILES {
+        for resource in RESOURCES {
+            components["schemas"][profile.envelope.schema_name(resource)] = list_schema(
+                profile.envelope,
+                profile.base,
+                resource,
+                object_ref(profile, resource),
+            );
+        }
+    }
+    components
 }
 
 /// The whole document.
@@ -485,28 +768,68 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_profile_has_every_customer_operation() {
+    fn every_profile_has_every_operation() {
         let doc = document();
+        let operations = [
+            ("/customers", &["get", "post"][..]),
+            ("/customers/{id}", &["get", "patch", "post", "delete"]),
+            ("/customers/{id}/payments", &["get"]),
+            ("/customers/{id}/subscriptions", &["get"]),
+            ("/payments", &["get", "post"]),
+            ("/payments/{id}", &["get"]),
+            ("/subscriptions", &["get", "post"]),
+            ("/subscriptions/{id}", &["get"]),
+            ("/subscriptions/{id}/cancel", &["post"]),
+        ];
         for base in ["/v1", "/4geeks/v1", "/epoch/v1"] {
-            let list = &doc["paths"][format!("{base}/customers")];
-            assert!(
-                list["get"].is_object() && list["post"].is_object(),
-                "{base}"
-            );
-            let one = &doc["paths"][format!("{base}/customers/{{id}}")];
-            for method in ["get", "patch", "post", "delete"] {
-                assert!(
-                    one[method]["responses"]["200"].is_object(),
-                    "{base} {method}"
-                );
+            for (path, methods) in operations {
+                let item = &doc["paths"][format!("{base}{path}")];
+                for method in methods {
+                    assert!(
+                        item[method]["responses"]["200"].is_object(),
+                        "{base}{path} {method}"
+                    );
+                }
             }
         }
-        let refs = doc.to_string();
-        for name in ["Customer", "EpochCustomer", "ValidationError", "Error"] {
-            assert!(
-                refs.contains(&format!("#/components/schemas/{name}\"")),
-                "{name}"
-            );
+        assert_eq!(
+            doc["paths"].as_object().unwrap().len(),
+            3 * operations.len()
+        );
+        let text = doc.to_string();
+        let mut names: Vec<&String> = doc["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        names.retain(|name| !text.contains(&format!("#/components/schemas/{name}\"")));
+        assert!(names.is_empty(), "unused schemas: {names:?}");
+        let mut refs = text.split("#/components/schemas/").skip(1);
+        assert!(refs.all(|r| {
+            let name = &r[..r.find('"').unwrap()];
+            doc["components"]["schemas"][name].is_object()
+        }));
+    }
+
+    #[test]
+    fn cancel_and_sub_resource_lists_document_their_errors() {
+        let doc = document();
+        let cancel = &doc["paths"]["/epoch/v1/subscriptions/{id}/cancel"]["post"]["responses"];
+        for code in ["404", "409", "422"] {
+            assert!(cancel[code].is_object(), "{code}");
         }
+        let list = &doc["paths"]["/v1/customers/{id}/payments"]["get"];
+        assert!(list["responses"]["404"].is_object());
+        let names: Vec<&str> = list["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["id", "limit", "starting_after", "ending_before"]);
+        assert_eq!(
+            doc["components"]["schemas"]["EpochSubscription"]["properties"]["canceled_at"]["type"],
+            json!(["integer", "null"])
+        );
     }
 }

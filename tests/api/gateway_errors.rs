@@ -730,14 +730,23 @@ async fn openapi_document_and_docs_page_are_served() {
     listed.sort_unstable();
     assert_eq!(
         listed,
-        [
-            "/4geeks/v1/customers",
-            "/4geeks/v1/customers/{id}",
-            "/epoch/v1/customers",
-            "/epoch/v1/customers/{id}",
-            "/v1/customers",
-            "/v1/customers/{id}",
-        ]
+        ["/4geeks/v1", "/epoch/v1", "/v1"]
+            .iter()
+            .flat_map(|base| {
+                [
+                    "/customers",
+                    "/customers/{id}",
+                    "/customers/{id}/payments",
+                    "/customers/{id}/subscriptions",
+                    "/payments",
+                    "/payments/{id}",
+                    "/subscriptions",
+                    "/subscriptions/{id}",
+                    "/subscriptions/{id}/cancel",
+                ]
+                .map(|path| format!("{base}{path}"))
+            })
+            .collect::<Vec<_>>()
     );
     let list_params: Vec<&str> = doc.body["paths"]["/v1/customers"]["get"]["parameters"]
         .as_array()
