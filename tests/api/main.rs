@@ -6,6 +6,7 @@ mod billing;
 mod cli;
 mod customers;
 mod filters;
+mod gateway_billing;
 mod gateway_errors;
 mod gateway_lists;
 mod gateway_seeds;
