@@ -99,12 +99,13 @@ async fn fourgeeks_offset_pages_report_totals_limit_and_offset(backend: Backend)
     );
 }
 
-/// Follows `starting_after` to the end, then `ending_before` back to the start.
-async fn walk(app: &TestApp, base: &str, limit: usize, all: &[String]) {
+/// Follows `starting_after` through the cursor-paged `list` (a path such as
+/// `/v1/customers`) to the end, then `ending_before` back to the start.
+pub async fn walk(app: &TestApp, list: &str, limit: usize, all: &[String]) {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut path = format!("{base}/customers?limit={limit}");
+        let mut path = format!("{list}?limit={limit}");
         if let Some(c) = &cursor {
             path.push_str(&format!("&starting_after={c}"));
         }
@@ -118,20 +119,13 @@ async fn walk(app: &TestApp, base: &str, limit: usize, all: &[String]) {
         }
         cursor = page_ids.last().cloned();
     }
-    assert_eq!(
-        seen, all,
-        "{base}: every customer exactly once, newest first"
-    );
+    assert_eq!(seen, all, "{list}: every object exactly once, newest first");
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), all.len());
 
     let mut back: Vec<String> = Vec::new();
     let mut cursor = all.last().unwrap().clone();
     loop {
-        let page = get(
-            app,
-            &format!("{base}/customers?limit={limit}&ending_before={cursor}"),
-        )
-        .await;
+        let page = get(app, &format!("{list}?limit={limit}&ending_before={cursor}")).await;
         let page_ids = ids(&page, "data");
         back.splice(0..0, page_ids.clone());
         if page["has_more"] == false {
@@ -139,14 +133,14 @@ async fn walk(app: &TestApp, base: &str, limit: usize, all: &[String]) {
         }
         cursor = page_ids.first().unwrap().clone();
     }
-    assert_eq!(back, all[..all.len() - 1].to_vec(), "{base}: walking back");
+    assert_eq!(back, all[..all.len() - 1].to_vec(), "{list}: walking back");
 }
 
 async fn cursor_pagination_walks_every_customer_exactly_once(backend: Backend) {
     let app = spawn_app(backend).await;
     let all = create_many(&app, 25, |i| json!({"name": format!("Customer {i}")})).await;
-    walk(&app, "/v1", 10, &all).await;
-    walk(&app, "/epoch/v1", 7, &all).await;
+    walk(&app, "/v1/customers", 10, &all).await;
+    walk(&app, "/epoch/v1/customers", 7, &all).await;
     // Defaults: 10 in paygate, 50 in epoch.
     assert_eq!(
         ids(&get(&app, "/v1/customers").await, "data"),

@@ -199,18 +199,43 @@ fn object<T>(value: Option<T>) -> Result<T, ApiError> {
     value.ok_or(ApiError::EmptyReply)
 }
 
+/// What a call of the service gives.
+type Call<R> = Result<tonic::Response<R>, tonic::Status>;
+
+/// The object `call` answers with (`object_of` picks it from the reply),
+/// written by `P`. Violations point at the body and path.
+async fn reply_object<P: Profile, R, T: Object>(
+    call: impl Future<Output = Call<R>>,
+    object_of: impl FnOnce(R) -> Option<T>,
+) -> Result<Response, ApiError> {
+    let reply = call.await.map_err(from_body)?;
+    Ok(P::object(&object(object_of(reply.into_inner()))?))
+}
+
+/// The page `call` answers with, written by `P` as the list at `url`.
+/// Violations point at the query (and path).
+async fn reply_page<P: Profile, R: ListReply>(
+    url: String,
+    paging: Paging,
+    call: impl Future<Output = Call<R>>,
+) -> Result<Response, ApiError> {
+    let reply = call.await.map_err(from_query)?;
+    Ok(page::<P, _>(url, paging, reply.into_inner()))
+}
+
 async fn create_customer<P: Profile>(
     State(upstream): State<Upstream>,
     caller: Caller,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let request = customers::create_request(body, P::CREATE_REQUIRES_EMAIL)?;
-    let reply = upstream
-        .customers()
-        .create_customer(caller.request(request))
-        .await
-        .map_err(from_body)?;
-    Ok(P::object(&object(reply.into_inner().customer)?))
+    reply_object::<P, _, _>(
+        upstream
+            .customers()
+            .create_customer(caller.request(request)),
+        |r| r.customer,
+    )
+    .await
 }
 
 async fn retrieve_customer<P: Profile>(
@@ -218,12 +243,13 @@ async fn retrieve_customer<P: Profile>(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Response, ApiError> {
-    let reply = upstream
-        .customers()
-        .get_customer(caller.request(pb::GetCustomerRequest { id }))
-        .await
-        .map_err(from_body)?;
-    Ok(P::object(&object(reply.into_inner().customer)?))
+    reply_object::<P, _, _>(
+        upstream
+            .customers()
+            .get_customer(caller.request(pb::GetCustomerRequest { id })),
+        |r| r.customer,
+    )
+    .await
 }
 
 async fn update_customer<P: Profile>(
@@ -233,12 +259,13 @@ async fn update_customer<P: Profile>(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let request = customers::update_request(id, body)?;
-    let reply = upstream
-        .customers()
-        .update_customer(caller.request(request))
-        .await
-        .map_err(from_body)?;
-    Ok(P::object(&object(reply.into_inner().customer)?))
+    reply_object::<P, _, _>(
+        upstream
+            .customers()
+            .update_customer(caller.request(request)),
+        |r| r.customer,
+    )
+    .await
 }
 
 async fn delete_customer<P: Profile>(
@@ -269,12 +296,14 @@ async fn list_customer_payments<P: Profile>(
         id,
         ..(&paging).into()
     };
-    let reply = upstream
-        .customers()
-        .list_customer_payments(caller.request(request))
-        .await
-        .map_err(from_query)?;
-    Ok(page::<P, _>(url, paging, reply.into_inner()))
+    reply_page::<P, _>(
+        url,
+        paging,
+        upstream
+            .customers()
+            .list_customer_payments(caller.request(request)),
+    )
+    .await
 }
 
 /// `GET /customers/{id}/subscriptions?status`: 404 for a customer the key cannot see.
@@ -294,12 +323,14 @@ async fn list_customer_subscriptions<P: Profile>(
         status: subscriptions::status_filter(status),
         ..(&paging).into()
     };
-    let reply = upstream
-        .customers()
-        .list_customer_subscriptions(caller.request(request))
-        .await
-        .map_err(from_query)?;
-    Ok(page::<P, _>(url, paging, reply.into_inner()))
+    reply_page::<P, _>(
+        url,
+        paging,
+        upstream
+            .customers()
+            .list_customer_subscriptions(caller.request(request)),
+    )
+    .await
 }
 
 async fn create_payment<P: Profile>(
@@ -308,12 +339,11 @@ async fn create_payment<P: Profile>(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let request = payments::create_request(body)?;
-    let reply = upstream
-        .payments()
-        .create_payment(caller.request(request))
-        .await
-        .map_err(from_body)?;
-    Ok(P::object(&object(reply.into_inner().payment)?))
+    reply_object::<P, _, _>(
+        upstream.payments().create_payment(caller.request(request)),
+        |r| r.payment,
+    )
+    .await
 }
 
 async fn retrieve_payment<P: Profile>(
@@ -321,12 +351,13 @@ async fn retrieve_payment<P: Profile>(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Response, ApiError> {
-    let reply = upstream
-        .payments()
-        .get_payment(caller.request(pb::GetPaymentRequest { id }))
-        .await
-        .map_err(from_body)?;
-    Ok(P::object(&object(reply.into_inner().payment)?))
+    reply_object::<P, _, _>(
+        upstream
+            .payments()
+            .get_payment(caller.request(pb::GetPaymentRequest { id })),
+        |r| r.payment,
+    )
+    .await
 }
 
 /// `GET /payments?customer`
@@ -342,13 +373,13 @@ async fn list_payments<P: Profile>(
         ..(&paging).into()
     };
     query.finish()?;
-    let reply = upstream
-        .payments()
-        .list_payments(caller.request(request))
-        .await
-        .map_err(from_query)?;
     let url = format!("{}/payments", P::BASE);
-    Ok(page::<P, _>(url, paging, reply.into_inner()))
+    reply_page::<P, _>(
+        url,
+        paging,
+        upstream.payments().list_payments(caller.request(request)),
+    )
+    .await
 }
 
 async fn create_subscription<P: Profile>(
@@ -357,12 +388,13 @@ async fn create_subscription<P: Profile>(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let request = subscriptions::create_request(body)?;
-    let reply = upstream
-        .subscriptions()
-        .create_subscription(caller.request(request))
-        .await
-        .map_err(from_body)?;
-    Ok(P::object(&object(reply.into_inner().subscription)?))
+    reply_object::<P, _, _>(
+        upstream
+            .subscriptions()
+            .create_subscription(caller.request(request)),
+        |r| r.subscription,
+    )
+    .await
 }
 
 async fn retrieve_subscription<P: Profile>(
@@ -370,12 +402,13 @@ async fn retrieve_subscription<P: Profile>(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Response, ApiError> {
-    let reply = upstream
-        .subscriptions()
-        .get_subscription(caller.request(pb::GetSubscriptionRequest { id }))
-        .await
-        .map_err(from_body)?;
-    Ok(P::object(&object(reply.into_inner().subscription)?))
+    reply_object::<P, _, _>(
+        upstream
+            .subscriptions()
+            .get_subscription(caller.request(pb::GetSubscriptionRequest { id })),
+        |r| r.subscription,
+    )
+    .await
 }
 
 /// `POST /subscriptions/{id}/cancel`: the body, if any, must be an empty
@@ -387,12 +420,13 @@ async fn cancel_subscription<P: Profile>(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     body.fields().finish()?;
-    let reply = upstream
-        .subscriptions()
-        .cancel_subscription(caller.request(pb::CancelSubscriptionRequest { id }))
-        .await
-        .map_err(from_body)?;
-    Ok(P::object(&object(reply.into_inner().subscription)?))
+    reply_object::<P, _, _>(
+        upstream
+            .subscriptions()
+            .cancel_subscription(caller.request(pb::CancelSubscriptionRequest { id })),
+        |r| r.subscription,
+    )
+    .await
 }
 
 /// `GET /subscriptions?customer&status`
@@ -409,13 +443,15 @@ async fn list_subscriptions<P: Profile>(
         ..(&paging).into()
     };
     query.finish()?;
-    let reply = upstream
-        .subscriptions()
-        .list_subscriptions(caller.request(request))
-        .await
-        .map_err(from_query)?;
     let url = format!("{}/subscriptions", P::BASE);
-    Ok(page::<P, _>(url, paging, reply.into_inner()))
+    reply_page::<P, _>(
+        url,
+        paging,
+        upstream
+            .subscriptions()
+            .list_subscriptions(caller.request(request)),
+    )
+    .await
 }
 
 /// Every route of profile `P`, with its own customer list route.
@@ -460,11 +496,11 @@ async fn list_customers_with<P: Profile>(
     let mut request = pb::ListCustomersRequest::from(&paging);
     filters(&mut query, &mut request);
     query.finish()?;
-    let reply = upstream
-        .customers()
-        .list_customers(caller.request(request))
-        .await
-        .map_err(from_query)?;
     let url = format!("{}/customers", P::BASE);
-    Ok(page::<P, _>(url, paging, reply.into_inner()))
+    reply_page::<P, _>(
+        url,
+        paging,
+        upstream.customers().list_customers(caller.request(request)),
+    )
+    .await
 }
