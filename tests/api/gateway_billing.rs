@@ -568,6 +568,7 @@ backend_tests!(
     customer_lists_are_isolated_per_account_and_mode,
     cancelling_twice_is_a_conflict_that_keeps_canceled_at,
     deleting_a_customer_cancels_its_subscriptions_and_detaches_its_payments,
+    nul_characters_are_422s_or_unknown_ids,
 );
 
 fn problem(loc: &[&str], msg: &str, kind: &str) -> Value {
@@ -1154,4 +1155,76 @@ async fn billing_creates_honour_idempotency_keys() {
         let listed = rest.ok(&format!("{base}/{path}")).await;
         assert_eq!(ids(&listed, "data"), [first.body["id"].as_str().unwrap()]);
     }
+}
+
+/// NUL characters, which no database here stores, are 422s in bodies and
+/// queries and unknown ids in paths, through every billing route.
+async fn nul_characters_are_422s_or_unknown_ids(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let rest = Rest::new(&app, &app.key);
+    let customer = rest.customer().await;
+    let nul = |loc: &[&str]| {
+        problem(
+            loc,
+            "must not contain NUL characters",
+            "value_error.invalid_value",
+        )
+    };
+    let payment = rest
+        .post(
+            "/v1/payments",
+            json!({"customer": "cus_\u{0}", "amount": 1, "currency": "usd", "description": "a\u{0}b", "metadata": {"k": "\u{0}"}}),
+        )
+        .await;
+    assert_eq!(payment.status, 422);
+    assert_eq!(
+        sorted(payment.body),
+        sorted(
+            json!({"detail": [nul(&["body", "customer"]), nul(&["body", "description"]), nul(&["body", "metadata", "k"])]})
+        )
+    );
+    let subscription = rest
+        .post(
+            "/epoch/v1/subscriptions",
+            json!({"customer": customer, "plan": "p\u{0}"}),
+        )
+        .await;
+    assert_eq!(
+        subscription.body,
+        json!({"detail": [nul(&["body", "plan"])]})
+    );
+    for (path, loc) in [
+        ("/v1/payments?customer=%00", "customer"),
+        ("/4geeks/v1/subscriptions?customer=a%00", "customer"),
+        (
+            "/epoch/v1/subscriptions?starting_after=%00",
+            "starting_after",
+        ),
+    ] {
+        let reply = rest.get(path).await;
+        assert_eq!(reply.status, 422, "{path}: {}", reply.body);
+        assert_eq!(
+            reply.body,
+            json!({"detail": [nul(&["query", loc])]}),
+            "{path}"
+        );
+    }
+    let list = format!("/v1/customers/{customer}/payments?ending_before=%00");
+    assert_eq!(
+        rest.get(&list).await.body,
+        json!({"detail": [nul(&["query", "ending_before"])]})
+    );
+    for path in [
+        "/v1/payments/pay_%00".to_owned(),
+        "/4geeks/v1/subscriptions/sub_%00".to_owned(),
+        format!("/epoch/v1/customers/{customer}%00/subscriptions"),
+    ] {
+        let reply = rest.get(&path).await;
+        assert_eq!(reply.status, 404, "{path}: {}", reply.body);
+        assert_eq!(reply.body["error"]["type"], "not_found");
+    }
+    let cancel = rest
+        .post("/v1/subscriptions/sub_%00/cancel", json!({}))
+        .await;
+    assert_eq!(cancel.status, 404);
 }
