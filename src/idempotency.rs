@@ -74,9 +74,11 @@ fn fingerprint(operation: &str, request: &impl Message) -> String {
 }
 
 fn this_key(tenant: &Tenant, key: &str) -> sea_orm::Condition {
-    sea_orm::Condition::all()
-        .add(idempotency_key::Column::AccountId.eq(tenant.account_id.as_str()))
-        .add(idempotency_key::Column::Live.eq(tenant.live))
+    tenant
+        .scope(
+            idempotency_key::Column::AccountId,
+            idempotency_key::Column::Live,
+        )
         .add(idempotency_key::Column::Key.eq(key))
 }
 

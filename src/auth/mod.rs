@@ -6,6 +6,7 @@ mod layer;
 pub use keys::{IssuedKey, Mode, authenticate, create_key, ensure_initial_key};
 pub use layer::AuthLayer;
 
+use sea_orm::{ColumnTrait, Condition};
 use tonic::{Request, Status};
 
 /// Whose data a request may see: one account, in one mode.
@@ -16,6 +17,13 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// The condition that keeps a query to this tenant's rows of a table.
+    pub fn scope<C: ColumnTrait>(&self, account_id: C, live: C) -> Condition {
+        Condition::all()
+            .add(account_id.eq(self.account_id.as_str()))
+            .add(live.eq(self.live))
+    }
+
     /// The tenant the auth layer attached to this request.
     pub fn of<T>(req: &Request<T>) -> Result<Self, Status> {
         req.extensions()

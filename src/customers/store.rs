@@ -19,9 +19,7 @@ use crate::{ids, payments, subscriptions};
 const RESOURCE: &str = "customer";
 
 fn tenant_scope(tenant: &Tenant) -> Condition {
-    Condition::all()
-        .add(customer::Column::AccountId.eq(tenant.account_id.as_str()))
-        .add(customer::Column::Live.eq(tenant.live))
+    tenant.scope(customer::Column::AccountId, customer::Column::Live)
 }
 
 fn assemble(row: customer::Model, metadata: BTreeMap<String, String>) -> Customer {

@@ -16,9 +16,7 @@ use crate::{ids, metadata};
 const RESOURCE: &str = "payment";
 
 fn tenant_scope(tenant: &Tenant) -> Condition {
-    Condition::all()
-        .add(payment::Column::AccountId.eq(tenant.account_id.as_str()))
-        .add(payment::Column::Live.eq(tenant.live))
+    tenant.scope(payment::Column::AccountId, payment::Column::Live)
 }
 
 fn assemble(row: payment::Model) -> Result<Payment> {

@@ -17,9 +17,7 @@ use crate::{ids, metadata};
 const RESOURCE: &str = "subscription";
 
 fn tenant_scope(tenant: &Tenant) -> Condition {
-    Condition::all()
-        .add(subscription::Column::AccountId.eq(tenant.account_id.as_str()))
-        .add(subscription::Column::Live.eq(tenant.live))
+    tenant.scope(subscription::Column::AccountId, subscription::Column::Live)
 }
 
 fn assemble(row: subscription::Model) -> Result<Subscription> {
