@@ -2,6 +2,7 @@
 //! generated gRPC client to call it with.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use customerd::auth::{self, Mode};
 use customerd::config::Settings;
@@ -27,7 +28,21 @@ pub struct TestApp {
     pub db: sea_orm::DatabaseConnection,
     /// A test-mode key of account "acme".
     pub key: String,
+    /// The SQLite file to remove when the test ends.
+    sqlite_file: Option<PathBuf>,
     _shutdown: oneshot::Sender<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(file) = &self.sqlite_file {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = file.clone().into_os_string();
+                path.push(suffix);
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
 }
 
 fn unique_name() -> String {
@@ -111,11 +126,16 @@ pub async fn spawn_app_with(backend: Backend, cors_allowed_origins: Vec<String>)
     tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
     }));
+    let sqlite_file = database_url
+        .strip_prefix("sqlite://")
+        .and_then(|rest| rest.split('?').next())
+        .map(PathBuf::from);
     TestApp {
         grpc_addr,
         http_addr,
         db,
         key,
+        sqlite_file,
         _shutdown: tx,
     }
 }
