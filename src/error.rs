@@ -1,6 +1,8 @@
 //! The service's one error type and its single mapping to a gRPC status.
 
 use sea_orm::DbErr;
+
+use crate::validation::shown;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
@@ -133,7 +135,7 @@ impl From<Error> for Status {
                 Status::with_error_details(Code::InvalidArgument, summary, details)
             }
             Error::NotFound { resource, id } => {
-                Status::not_found(format!("no such {resource}: '{id}'"))
+                Status::not_found(format!("no such {resource}: '{}'", shown(&id)))
             }
             Error::FailedPrecondition(msg) => Status::failed_precondition(msg),
             Error::Aborted(msg) => Status::aborted(msg),

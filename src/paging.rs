@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::error::{Error, Reason, Result};
-use crate::validation::Violations;
+use crate::validation::{Violations, shown};
 
 pub const DEFAULT_LIMIT: u64 = 10;
 pub const MAX_LIMIT: i32 = 1000;
@@ -185,7 +185,7 @@ where
                 None => Err(Error::invalid(
                     field,
                     Reason::UnknownCursor,
-                    format!("no such {resource}: '{cursor_id}'"),
+                    format!("no such {resource}: '{}'", shown(&cursor_id)),
                 )),
             }
         }

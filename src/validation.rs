@@ -14,6 +14,18 @@ pub const METADATA_MAX_KEYS: usize = 50;
 pub const METADATA_KEY_MAX: usize = 40;
 pub const METADATA_VALUE_MAX: usize = 500;
 
+/// How many characters of a client's value an error repeats: enough to
+/// recognise it, never so many that the error outgrows what gRPC trailers carry.
+pub const ECHO_MAX: usize = 64;
+
+/// `value` as an error repeats it: whole when short, else its start and `…`.
+pub fn shown(value: &str) -> String {
+    match value.char_indices().nth(ECHO_MAX) {
+        None => value.to_owned(),
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+    }
+}
+
 /// Collects violations while a request is checked.
 #[derive(Debug, Default)]
 pub struct Violations(Vec<Violation>);
@@ -81,23 +93,22 @@ impl Violations {
 
     /// Checks one metadata entry; `prefix` is the path of the map, e.g. `metadata`.
     pub fn metadata_entry(&mut self, prefix: &str, key: &str, value: &str) {
-        if !self.text(&format!("{prefix}.{key}"), key)
-            || !self.text(&format!("{prefix}.{key}"), value)
-        {
+        let path = format!("{prefix}.{}", shown(key));
+        if !self.text(&path, key) || !self.text(&path, value) {
             return;
         }
         if key.is_empty() {
             self.add(prefix, Reason::EmptyKey, "keys must not be empty");
         } else if key.chars().count() > METADATA_KEY_MAX {
             self.add(
-                format!("{prefix}.{key}"),
+                path.clone(),
                 Reason::TooLong,
                 format!("key must be at most {METADATA_KEY_MAX} characters"),
             );
         }
         if value.chars().count() > METADATA_VALUE_MAX {
             self.add(
-                format!("{prefix}.{key}"),
+                path.clone(),
                 Reason::TooLong,
                 format!("value must be at most {METADATA_VALUE_MAX} characters"),
             );

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, Condition};
 use crate::db::entities::{customer, customer_metadata};
 use crate::error::Reason;
 use crate::proto::customers::v1 as pb;
-use crate::validation::Violations;
+use crate::validation::{Violations, shown};
 
 pub const MAX_DEPTH: usize = 8;
 pub const MAX_CONDITIONS: usize = 50;
@@ -179,7 +179,7 @@ fn parse_condition(v: &mut Violations, path: &str, c: &pb::CustomerCondition) ->
         v.add(
             format!("{path}.operator"),
             Reason::InvalidValue,
-            format!("{op_name} cannot be applied to '{}'", c.field),
+            format!("{op_name} cannot be applied to '{}'", shown(&c.field)),
         );
     };
     let text_field = match c.field.as_str() {
@@ -240,7 +240,7 @@ fn parse_condition(v: &mut Violations, path: &str, c: &pb::CustomerCondition) ->
         Reason::UnknownField,
         format!(
             "unknown field '{}': use email, name, phone, description, created_at or metadata.<key>",
-            c.field
+            shown(&c.field)
         ),
     );
     None

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::error::{Reason, Result};
 use crate::proto::customers::v1 as pb;
 use crate::validation::{
-    DESCRIPTION_MAX, EMAIL_MAX, METADATA_MAX_KEYS, NAME_MAX, PHONE_MAX, Violations,
+    DESCRIPTION_MAX, EMAIL_MAX, METADATA_MAX_KEYS, NAME_MAX, PHONE_MAX, Violations, shown,
 };
 
 use super::{Change, CustomerChanges, ListQuery, MetadataChange, NewCustomer};
@@ -157,7 +157,7 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
                 None => v.add(
                     "update_mask",
                     Reason::UnknownField,
-                    format!("unknown field path '{other}'"),
+                    format!("unknown field path '{}'", shown(other)),
                 ),
             },
         }

@@ -11,6 +11,7 @@ use crate::customers;
 use crate::db::entities::payment;
 use crate::error::{Error, Reason, Result};
 use crate::paging::{self, Keyset, Page};
+use crate::validation::shown;
 use crate::{ids, metadata};
 
 const RESOURCE: &str = "payment";
@@ -60,7 +61,7 @@ pub async fn create<C: ConnectionTrait>(
         return Err(Error::invalid(
             "customer",
             Reason::InvalidValue,
-            format!("no such customer: '{customer}'"),
+            format!("no such customer: '{}'", shown(customer)),
         ));
     }
     payment::Entity::insert(payment::ActiveModel::from(row.clone()))

@@ -12,6 +12,7 @@ use crate::customers;
 use crate::db::entities::subscription;
 use crate::error::{Error, Reason, Result};
 use crate::paging::{self, Keyset, Page};
+use crate::validation::shown;
 use crate::{ids, metadata};
 
 const RESOURCE: &str = "subscription";
@@ -57,7 +58,7 @@ pub async fn create<C: ConnectionTrait>(
         return Err(Error::invalid(
             "customer",
             Reason::InvalidValue,
-            format!("no such customer: '{}'", new.customer),
+            format!("no such customer: '{}'", shown(&new.customer)),
         ));
     }
     subscription::Entity::insert(subscription::ActiveModel::from(row.clone()))

@@ -12,6 +12,6 @@ mod gateway_lists;
 mod gateway_seeds;
 mod gateway_standalone;
 mod gateway_upstream;
+mod hostile_input;
 mod idempotency;
-mod nul_input;
 mod server;

@@ -22,7 +22,7 @@ impl MigrationTrait for Migration {
             )
             .col(ColumnDef::new(Accounts::Name).string_len(128).not_null())
             .col(ColumnDef::new(Accounts::CreatedAt).big_integer().not_null());
-        exact_collation(manager, &mut accounts);
+        exact_collation(manager, &mut accounts).await?;
         manager.create_table(accounts).await?;
         manager
             .create_index(
@@ -55,7 +55,7 @@ impl MigrationTrait for Migration {
                     .from(ApiKeys::Table, ApiKeys::AccountId)
                     .to(Accounts::Table, Accounts::Id),
             );
-        exact_collation(manager, &mut keys);
+        exact_collation(manager, &mut keys).await?;
         manager.create_table(keys).await?;
         manager
             .create_index(

@@ -44,7 +44,7 @@ impl MigrationTrait for Migration {
                     .big_integer()
                     .not_null(),
             );
-        exact_collation(manager, &mut customers);
+        exact_collation(manager, &mut customers).await?;
         manager.create_table(customers).await?;
 
         // Every list is a range scan of one of these, newest first, with the id
@@ -106,7 +106,7 @@ impl MigrationTrait for Migration {
                     .to(Customers::Table, Customers::Id)
                     .on_delete(ForeignKeyAction::Cascade),
             );
-        exact_collation(manager, &mut metadata);
+        exact_collation(manager, &mut metadata).await?;
         manager.create_table(metadata).await
     }
 }

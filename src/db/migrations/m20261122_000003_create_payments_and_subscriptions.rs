@@ -37,7 +37,7 @@ impl MigrationTrait for Migration {
             )
             .col(ColumnDef::new(Payments::Metadata).text().not_null())
             .col(ColumnDef::new(Payments::CreatedAt).big_integer().not_null());
-        exact_collation(manager, &mut payments);
+        exact_collation(manager, &mut payments).await?;
         manager.create_table(payments).await?;
         manager
             .create_index(
@@ -107,7 +107,7 @@ impl MigrationTrait for Migration {
                     .big_integer()
                     .null(),
             );
-        exact_collation(manager, &mut subscriptions);
+        exact_collation(manager, &mut subscriptions).await?;
         manager.create_table(subscriptions).await?;
         manager
             .create_index(

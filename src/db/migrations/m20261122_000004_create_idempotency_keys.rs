@@ -46,7 +46,7 @@ impl MigrationTrait for Migration {
                     .col(IdempotencyKeys::Live)
                     .col(IdempotencyKeys::Key),
             );
-        exact_collation(manager, &mut keys);
+        exact_collation(manager, &mut keys).await?;
         manager.create_table(keys).await
     }
 }

@@ -1,7 +1,7 @@
 //! Schema migrations, applied in order at start and by `customerd migrate`.
 
-use sea_orm::DatabaseBackend;
 use sea_orm::sea_query::TableCreateStatement;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager};
 
 mod m20261122_000001_create_accounts_and_keys;
@@ -22,10 +22,30 @@ impl MigratorTrait for Migrator {
     }
 }
 
-/// MySQL and MariaDB compare strings case-insensitively by default; ids, emails
-/// and metadata keys must compare exactly as on the other backends.
-fn exact_collation(manager: &SchemaManager, table: &mut TableCreateStatement) {
-    if manager.get_database_backend() == DatabaseBackend::MySql {
-        table.character_set("utf8mb4").collate("utf8mb4_bin");
+/// MySQL and MariaDB compare strings case-insensitively, and ignoring trailing
+/// spaces, by default; ids, emails and metadata keys must compare exactly as
+/// on the other backends. MariaDB and MySQL 8 name that collation differently.
+async fn exact_collation(
+    manager: &SchemaManager<'_>,
+    table: &mut TableCreateStatement,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DatabaseBackend::MySql {
+        return Ok(());
     }
+    let version: String = manager
+        .get_connection()
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::MySql,
+            "SELECT VERSION()",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("SELECT VERSION() returned no row".to_owned()))?
+        .try_get_by_index(0)?;
+    let collation = if version.contains("MariaDB") {
+        "utf8mb4_nopad_bin"
+    } else {
+        "utf8mb4_0900_bin"
+    };
+    table.character_set("utf8mb4").collate(collation);
+    Ok(())
 }

@@ -1,5 +1,6 @@
-//! Strings no database here can store (NUL characters) are client errors or
-//! unknown ids, never internal errors.
+//! Input no database here can store (NUL characters), input too long to repeat
+//! in an error, and near-miss values: client errors or no match, never
+//! internal errors.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use prost_types::FieldMask;
 use tonic::Code;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, authed, reasons, spawn_app};
+use crate::helpers::{Backend, authed, reasons, spawn_app, violations};
 
 const NUL: &str = "a\0b";
 
@@ -200,4 +201,153 @@ async fn nul_characters_are_rejected_not_stored(backend: Backend) {
     assert_eq!(reasons(&err), invalid("customer"));
 }
 
-backend_tests!(nul_characters_are_rejected_not_stored);
+async fn long_values_are_shortened_in_errors(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let long = "x".repeat(10_000);
+    let shown = format!("{}…", "x".repeat(64));
+    let mut customers = app.customers().await;
+    let err = customers
+        .list_customers(authed(
+            &app.key,
+            pb::ListCustomersRequest {
+                starting_after: long.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&err),
+        vec![(
+            "starting_after".to_owned(),
+            format!("no such customer: '{shown}'")
+        )]
+    );
+    let err = customers
+        .create_customer(authed(
+            &app.key,
+            pb::CreateCustomerRequest {
+                metadata: BTreeMap::from([(long.clone(), "v".into())]),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&err),
+        vec![(
+            format!("metadata.{shown}"),
+            "key must be at most 40 characters".to_owned()
+        )]
+    );
+    let err = PaymentServiceClient::new(app.channel().await)
+        .create_payment(authed(
+            &app.key,
+            pb::CreatePaymentRequest {
+                customer: Some(long.clone()),
+                amount: 1,
+                currency: "usd".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violations(&err),
+        vec![(
+            "customer".to_owned(),
+            format!("no such customer: '{shown}'")
+        )]
+    );
+    let err = customers
+        .get_customer(authed(&app.key, pb::GetCustomerRequest { id: long }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert_eq!(err.message(), format!("no such customer: '{shown}'"));
+}
+
+async fn exact_matches_do_not_ignore_trailing_spaces(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut customers = app.customers().await;
+    customers
+        .create_customer(authed(
+            &app.key,
+            pb::CreateCustomerRequest {
+                email: Some("trail@example.com".into()),
+                name: Some("pad".into()),
+                metadata: BTreeMap::from([("tier".into(), "gold".into())]),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap();
+    let list = |request: pb::ListCustomersRequest| {
+        let mut client = customers.clone();
+        let key = app.key.clone();
+        async move {
+            client
+                .list_customers(authed(&key, request))
+                .await
+                .unwrap()
+                .into_inner()
+                .customers
+                .len()
+        }
+    };
+    let eq = |field: &str, value: &str| pb::CustomerFilter {
+        kind: Some(pb::customer_filter::Kind::Condition(
+            pb::CustomerCondition {
+                field: field.into(),
+                operator: pb::FilterOperator::Eq as i32,
+                value: value.into(),
+                time: None,
+            },
+        )),
+    };
+    for (request, want) in [
+        (
+            pb::ListCustomersRequest {
+                email: Some("trail@example.com".into()),
+                ..Default::default()
+            },
+            1,
+        ),
+        (
+            pb::ListCustomersRequest {
+                email: Some("trail@example.com ".into()),
+                ..Default::default()
+            },
+            0,
+        ),
+        (
+            pb::ListCustomersRequest {
+                filter: Some(eq("name", "pad ")),
+                ..Default::default()
+            },
+            0,
+        ),
+        (
+            pb::ListCustomersRequest {
+                filter: Some(eq("metadata.tier", "gold ")),
+                ..Default::default()
+            },
+            0,
+        ),
+        (
+            pb::ListCustomersRequest {
+                filter: Some(eq("metadata.tier ", "gold")),
+                ..Default::default()
+            },
+            0,
+        ),
+    ] {
+        assert_eq!(list(request.clone()).await, want, "{request:?}");
+    }
+}
+
+backend_tests!(
+    nul_characters_are_rejected_not_stored,
+    long_values_are_shortened_in_errors,
+    exact_matches_do_not_ignore_trailing_spaces,
+);
