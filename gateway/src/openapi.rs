@@ -716,7 +716,7 @@ pub fn document() -> Value {
     for profile in &PROFILES {
         profile_paths(profile, &mut paths);
     }
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "customerd REST gateway",
@@ -725,13 +725,66 @@ pub fn document() -> Value {
                 Every request needs a secret key as `Authorization: Bearer sk_…` or `X-Api-Key: sk_…`. \
                 Validation errors are 422 `{\"detail\": [{\"loc\", \"msg\", \"type\"}]}`; other errors are \
                 `{\"error\": {\"type\", \"message\"}}`. Unknown body fields and unknown query parameters are 422. \
-                Every response carries `X-Request-Id`.",
+                Every response carries `X-Request-Id`. Strings must not contain NUL characters. \
+                Request lines longer than the HTTP server accepts are 414, oversized headers 431.",
         },
         "tags": PROFILES.iter().map(|p| json!({ "name": p.tag, "description": p.summary })).collect::<Vec<_>>(),
         "security": [{ "bearer": [] }, { "apiKey": [] }],
         "paths": paths,
         "components": components(),
-    })
+    });
+    require_bodies_with_required_fields(&mut document);
+    forbid_nul_in_strings(&mut document);
+    document
+}
+
+/// A body whose schema has required fields cannot be left out: an absent
+/// body reads as `{}`, which those fields make a 422.
+fn require_bodies_with_required_fields(document: &mut Value) {
+    let schemas = document["components"]["schemas"].clone();
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|p| p.values_mut())
+    {
+        let body = &mut operation["requestBody"];
+        let Some(reference) = body["content"]["application/json"]["schema"]["$ref"].as_str() else {
+            continue;
+        };
+        let name = reference.trim_start_matches("#/components/schemas/");
+        let has_required = schemas[name]["required"]
+            .as_array()
+            .is_some_and(|fields| !fields.is_empty());
+        if has_required {
+            body["required"] = Value::Bool(true);
+        }
+    }
+}
+
+/// The service refuses NUL characters in every string (no database here can
+/// store them); say so wherever the document has a string without a pattern.
+fn forbid_nul_in_strings(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let is_string = match map.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            let open = !["pattern", "enum", "const"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+            if is_string && open {
+                map.insert("pattern".into(), Value::String("^[^\\u0000]*$".into()));
+            }
+            map.values_mut().for_each(forbid_nul_in_strings);
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_nul_in_strings),
+        _ => {}
+    }
 }
 
 static DOCUMENT: LazyLock<Vec<u8>> =
@@ -766,6 +819,33 @@ pub async fn serve_docs() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_with_required_fields_are_required_and_strings_refuse_nul() {
+        let doc = document();
+        for (path, method, required) in [
+            ("/v1/payments", "post", true),
+            ("/epoch/v1/subscriptions", "post", true),
+            ("/4geeks/v1/customers", "post", true),
+            ("/v1/customers", "post", false),
+            ("/v1/customers/{id}", "patch", false),
+        ] {
+            assert_eq!(
+                doc["paths"][path][method]["requestBody"]["required"],
+                Value::Bool(required),
+                "{method} {path}"
+            );
+        }
+        let nul_free = Value::String("^[^\\u0000]*$".into());
+        let name = &doc["components"]["schemas"]["PaymentCreate"]["properties"]["description"];
+        assert_eq!(name["pattern"], nul_free, "{name}");
+        let customer_param = doc["paths"]["/v1/payments"]["get"]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "customer"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(customer_param["schema"]["pattern"], nul_free);
+    }
 
     #[test]
     fn every_profile_has_every_operation() {
