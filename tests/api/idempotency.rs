@@ -7,6 +7,7 @@ use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
 use customerd::proto::customers::v1::payment_service_client::PaymentServiceClient;
 use customerd::proto::customers::v1::subscription_service_client::SubscriptionServiceClient;
+use sea_orm::ConnectionTrait;
 use tonic::Code;
 
 use crate::backend_tests;
@@ -227,7 +228,49 @@ async fn payments_are_idempotent_too(backend: Backend) {
     );
 }
 
+async fn a_key_older_than_a_day_may_be_used_afresh(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut client = app.customers().await;
+    let first = client
+        .create_customer(with_key(&app.key, "daily", order()))
+        .await
+        .unwrap()
+        .into_inner();
+    // Age the record past the 24-hour retention.
+    let day_and_a_minute: i64 = (24 * 60 * 60 + 60) * 1_000_000;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE idempotency_keys SET created_at = created_at - {day_and_a_minute}"
+        ))
+        .await
+        .unwrap();
+    let mut changed = order();
+    changed.name = Some("Next day".into());
+    let next = client
+        .create_customer(with_key(&app.key, "daily", changed.clone()))
+        .await
+        .expect("an expired key is free again")
+        .into_inner();
+    assert_ne!(
+        next.customer.as_ref().unwrap().id,
+        first.customer.unwrap().id
+    );
+    assert_eq!(
+        next.customer.as_ref().unwrap().name.as_deref(),
+        Some("Next day")
+    );
+    // And it is remembered again from now on.
+    let again = client
+        .create_customer(with_key(&app.key, "daily", changed))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again, next);
+    assert_eq!(count(&app, &app.key).await, Some(2));
+}
+
 backend_tests!(
+    a_key_older_than_a_day_may_be_used_afresh,
     a_retried_create_returns_the_first_customer,
     a_reused_key_with_other_parameters_is_refused,
     a_failed_create_leaves_the_key_free,
