@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use crate::error::{Error, Reason, Result};
+use crate::proto::customers::v1 as pb;
 use crate::validation::{Violations, shown};
 
 pub const DEFAULT_LIMIT: u64 = 10;
@@ -59,15 +60,54 @@ impl<T> Page<T> {
     }
 }
 
-/// Validates the paging fields every list request has.
-pub fn parse(
-    v: &mut Violations,
-    limit: i32,
-    starting_after: &str,
-    ending_before: &str,
-    offset: i32,
-    include_total: bool,
-) -> PageRequest {
+/// The paging fields every list request of the proto has, under the same names.
+pub trait Paged {
+    fn limit(&self) -> i32;
+    fn starting_after(&self) -> &str;
+    fn ending_before(&self) -> &str;
+    fn offset(&self) -> i32;
+    fn include_total_count(&self) -> bool;
+}
+
+macro_rules! paged {
+    ($($request:ty),* $(,)?) => {$(
+        impl Paged for $request {
+            fn limit(&self) -> i32 {
+                self.limit
+            }
+            fn starting_after(&self) -> &str {
+                &self.starting_after
+            }
+            fn ending_before(&self) -> &str {
+                &self.ending_before
+            }
+            fn offset(&self) -> i32 {
+                self.offset
+            }
+            fn include_total_count(&self) -> bool {
+                self.include_total_count
+            }
+        }
+    )*};
+}
+
+paged!(
+    pb::ListCustomersRequest,
+    pb::ListCustomerPaymentsRequest,
+    pb::ListCustomerSubscriptionsRequest,
+    pb::ListPaymentsRequest,
+    pb::ListSubscriptionsRequest,
+);
+
+/// Validates the paging fields of a list request.
+pub fn parse(v: &mut Violations, request: &impl Paged) -> PageRequest {
+    let (limit, starting_after, ending_before, offset, include_total) = (
+        request.limit(),
+        request.starting_after(),
+        request.ending_before(),
+        request.offset(),
+        request.include_total_count(),
+    );
     let limit = match limit {
         0 => DEFAULT_LIMIT,
         n if (1..=MAX_LIMIT).contains(&n) => n as u64,

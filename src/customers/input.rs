@@ -168,14 +168,7 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
 
 pub fn list_query(req: &pb::ListCustomersRequest) -> Result<ListQuery> {
     let mut v = Violations::default();
-    let page = paging::parse(
-        &mut v,
-        req.limit,
-        &req.starting_after,
-        &req.ending_before,
-        req.offset,
-        req.include_total_count,
-    );
+    let page = paging::parse(&mut v, req);
     if let Some(email) = &req.email {
         v.max_chars("email", email, EMAIL_MAX);
     }

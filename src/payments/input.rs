@@ -75,14 +75,7 @@ pub fn list_query(req: &pb::ListPaymentsRequest) -> Result<PaymentQuery> {
     if let Some(customer) = &req.customer {
         v.text("customer", customer);
     }
-    let page = paging::parse(
-        &mut v,
-        req.limit,
-        &req.starting_after,
-        &req.ending_before,
-        req.offset,
-        req.include_total_count,
-    );
+    let page = paging::parse(&mut v, req);
     v.finish(PaymentQuery {
         page,
         customer: req.customer.clone(),
@@ -92,14 +85,7 @@ pub fn list_query(req: &pb::ListPaymentsRequest) -> Result<PaymentQuery> {
 /// A customer's payments, from `ListCustomerPayments`.
 pub fn customer_query(req: &pb::ListCustomerPaymentsRequest) -> Result<PaymentQuery> {
     let mut v = Violations::default();
-    let page = paging::parse(
-        &mut v,
-        req.limit,
-        &req.starting_after,
-        &req.ending_before,
-        req.offset,
-        req.include_total_count,
-    );
+    let page = paging::parse(&mut v, req);
     v.finish(PaymentQuery {
         page,
         customer: Some(req.id.clone()),

@@ -79,14 +79,7 @@ pub fn list_query(req: &pb::ListSubscriptionsRequest) -> Result<SubscriptionQuer
     if let Some(customer) = &req.customer {
         v.text("customer", customer);
     }
-    let page = paging::parse(
-        &mut v,
-        req.limit,
-        &req.starting_after,
-        &req.ending_before,
-        req.offset,
-        req.include_total_count,
-    );
+    let page = paging::parse(&mut v, req);
     let status = status(&mut v, "status", req.status);
     query(v, page, req.customer.clone(), status)
 }
@@ -94,14 +87,7 @@ pub fn list_query(req: &pb::ListSubscriptionsRequest) -> Result<SubscriptionQuer
 /// A customer's subscriptions, from `ListCustomerSubscriptions`.
 pub fn customer_query(req: &pb::ListCustomerSubscriptionsRequest) -> Result<SubscriptionQuery> {
     let mut v = Violations::default();
-    let page = paging::parse(
-        &mut v,
-        req.limit,
-        &req.starting_after,
-        &req.ending_before,
-        req.offset,
-        req.include_total_count,
-    );
+    let page = paging::parse(&mut v, req);
     let status = status(&mut v, "status", req.status);
     query(v, page, Some(req.id.clone()), status)
 }
