@@ -1,13 +1,8 @@
-//! Code generated from `proto/`, and conversions for its well-known types.
+//! The code generated from `proto/` (in the wire crate), and conversions for
+//! its well-known types.
 
-pub mod customers {
-    pub mod v1 {
-        tonic::include_proto!("customers.v1");
-    }
-}
-
-/// The encoded descriptor set that server reflection serves.
-pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("customers_descriptor");
+pub use customerd_wire::FILE_DESCRIPTOR_SET;
+pub use customerd_wire::proto::customers;
 
 /// A protobuf timestamp for microseconds since the Unix epoch.
 pub fn timestamp(micros: i64) -> prost_types::Timestamp {
@@ -15,6 +10,14 @@ pub fn timestamp(micros: i64) -> prost_types::Timestamp {
         seconds: micros.div_euclid(1_000_000),
         nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
     }
+}
+
+/// Microseconds since the Unix epoch as an RFC 3339 UTC time, e.g. `2024-01-15T10:00:00Z`.
+pub fn rfc3339(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros).map_or_else(
+        || micros.to_string(),
+        |t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    )
 }
 
 /// A row count as the `int64` the list responses carry.

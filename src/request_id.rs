@@ -4,14 +4,14 @@
 use http::{HeaderValue, Request};
 use tower_http::request_id::{MakeRequestId, RequestId};
 
-pub const HEADER: &str = "x-request-id";
+pub use customerd_wire::headers::REQUEST_ID as HEADER;
 
 #[derive(Clone, Copy, Default)]
 pub struct MakeId;
 
 impl MakeRequestId for MakeId {
     fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&crate::ids::random_token("req_", 12))
+        HeaderValue::from_str(&customerd_wire::request_id::generate())
             .ok()
             .map(RequestId::new)
     }

@@ -6,8 +6,8 @@
 //! (UNAUTHENTICATED → 401).
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use customerd_wire::headers::{self, PresentedKey};
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 
 use crate::error::ApiError;
@@ -25,7 +25,7 @@ enum Key {
 }
 
 /// The header (and metadata) that makes a create safe to retry.
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+pub use customerd_wire::headers::IDEMPOTENCY_KEY;
 
 /// Who is calling, as the service must be told.
 #[derive(Debug, Clone)]
@@ -46,13 +46,16 @@ impl Caller {
     fn annotate(&self, metadata: &mut MetadataMap) {
         match &self.key {
             Key::Bearer(value) => {
-                metadata.insert("authorization", value.clone());
+                metadata.insert(headers::AUTHORIZATION_NAME, value.clone());
             }
             Key::Header(value) => {
-                metadata.insert("x-api-key", value.clone());
+                metadata.insert(headers::API_KEY, value.clone());
             }
             Key::Unusable => {
-                metadata.insert("x-api-key", AsciiMetadataValue::from_static("unusable"));
+                metadata.insert(
+                    headers::API_KEY,
+                    AsciiMetadataValue::from_static("unusable"),
+                );
             }
         }
         if let Some(id) = &self.request_id {
@@ -65,24 +68,14 @@ impl Caller {
 }
 
 fn presented_key(parts: &Parts) -> Option<Key> {
-    if let Some(value) = parts.headers.get(AUTHORIZATION) {
-        let text = value.to_str().unwrap_or_default().trim();
-        if let Some((scheme, token)) = text.split_once(' ')
-            && scheme.eq_ignore_ascii_case("bearer")
-            && !token.trim().is_empty()
-        {
-            return Some(
-                AsciiMetadataValue::try_from(format!("Bearer {}", token.trim()))
-                    .map_or(Key::Unusable, Key::Bearer),
-            );
+    Some(match headers::presented_key(&parts.headers)? {
+        PresentedKey::Bearer(token) => AsciiMetadataValue::try_from(format!("Bearer {token}"))
+            .map_or(Key::Unusable, Key::Bearer),
+        PresentedKey::ApiKey(key) => {
+            AsciiMetadataValue::try_from(key).map_or(Key::Unusable, Key::Header)
         }
-    }
-    let value = parts.headers.get("x-api-key")?;
-    let text = value.to_str().map(str::trim).unwrap_or("\u{fffd}");
-    if text.is_empty() {
-        return None;
-    }
-    Some(AsciiMetadataValue::try_from(text).map_or(Key::Unusable, Key::Header))
+        PresentedKey::Unreadable => Key::Unusable,
+    })
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

@@ -1,10 +1,4 @@
-//! The generated `customers.v1` client and message types.
+//! The `customers.v1` messages and clients, from the wire crate.
 
-#[allow(clippy::all, missing_docs)]
-pub mod customers {
-    pub mod v1 {
-        tonic::include_proto!("customers.v1");
-    }
-}
-
-pub use customers::v1 as pb;
+pub use customerd_wire::pb;
+pub use customerd_wire::proto::customers;

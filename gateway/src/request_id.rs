@@ -2,10 +2,7 @@
 //! ASCII characters), a new one otherwise. It is set on every response, on the
 //! log span of the request, and forwarded to the service as `x-request-id`.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -13,7 +10,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
-pub const HEADER: &str = "x-request-id";
+pub use customerd_wire::headers::REQUEST_ID as HEADER;
+use customerd_wire::request_id::{self, generate};
 
 /// The id of the request being served, in its extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,25 +25,7 @@ impl RequestId {
 
 fn acceptable(value: &HeaderValue) -> Option<String> {
     let bytes = value.as_bytes();
-    let sane =
-        !bytes.is_empty() && bytes.len() <= 128 && bytes.iter().all(|b| (0x21..=0x7e).contains(b));
-    sane.then(|| String::from_utf8_lossy(bytes).into_owned())
-}
-
-/// `req_` and 24 hex characters, unpredictable enough to be unique.
-fn generate() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut words = [0u64; 2];
-    for word in &mut words {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        hasher.write_u128(nanos);
-        *word = hasher.finish();
-    }
-    format!("req_{:016x}{:08x}", words[0], words[1] as u32)
+    request_id::acceptable(bytes).then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// Middleware: assigns the id, runs the request in a span that carries it (so
