@@ -65,14 +65,9 @@ async fn main() {
         let path = std::env::temp_dir().join(customerd::ids::random_token("customerd-bench-", 6));
         format!("sqlite://{}.db?mode=rwc", path.display())
     });
-    let app = Application::build(Settings {
-        database_url: url.clone(),
-        grpc_addr: "127.0.0.1:0".parse().expect("address"),
-        http_addr: "127.0.0.1:0".parse().expect("address"),
-        cors_allowed_origins: Vec::new(),
-    })
-    .await
-    .expect("server starts");
+    let app = Application::build(Settings::local(url.clone()))
+        .await
+        .expect("server starts");
     let db = app.db().clone();
     let key = auth::create_key(&db, "bench", Mode::Test)
         .await
@@ -86,10 +81,9 @@ async fn main() {
             live: Set(false),
             email: Set(Some(format!("c{i}@example.com"))),
             name: Set(Some(format!("Customer {i}"))),
-            phone: Set(None),
-            description: Set(None),
             created_at: Set(base + *i as i64 * 1000),
             updated_at: Set(base + *i as i64 * 1000),
+            ..Default::default()
         });
         customer::Entity::insert_many(rows)
             .exec_without_returning(&db)

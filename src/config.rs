@@ -1,10 +1,13 @@
 //! Command line and environment configuration.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://customerd.db?mode=rwc";
+/// How long a key lookup is trusted: the longest a revoked key keeps working.
+pub const DEFAULT_KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// Self-hosted Customers API: gRPC, grpc-web and vendor-compatible REST.
 #[derive(Debug, Parser)]
@@ -56,6 +59,61 @@ pub enum KeysCommand {
         #[arg(long, default_value = "default")]
         account: String,
     },
+    /// List keys, one per line: id, account, mode, the first 12 characters of
+    /// the secret, created, expires, and status (active, expired or revoked).
+    List {
+        /// Only the keys of this account.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Refuse a key from now on (within --key-cache-ttl on running servers).
+    Revoke {
+        /// The key's id (key_…) or its secret.
+        key: String,
+    },
+    /// Print a new secret for the key's account and mode; the old key keeps
+    /// working until --expires-in has passed.
+    Roll {
+        /// The key's id (key_…) or its secret.
+        key: String,
+        /// How long the old key stays valid, e.g. 24h, 30m, 0s (at once).
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        expires_in: Duration,
+    },
+}
+
+/// A duration such as `500ms`, `5s`, `30m`, `24h`, `7d` or `1h30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let invalid = || format!("'{text}' is not a duration such as 500ms, 5s, 30m, 24h or 7d");
+    let mut total = Duration::ZERO;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit_end = rest[digits..]
+            .find(|c: char| c.is_ascii_digit())
+            .map_or(rest.len(), |i| digits + i);
+        let number: u64 = rest[..digits].parse().map_err(|_| invalid())?;
+        let unit = match &rest[digits..unit_end] {
+            "ms" => Duration::from_millis(1),
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            "d" => Duration::from_secs(86_400),
+            _ => return Err(invalid()),
+        };
+        let part = u32::try_from(number)
+            .ok()
+            .and_then(|n| unit.checked_mul(n))
+            .ok_or_else(invalid)?;
+        total = total.checked_add(part).ok_or_else(invalid)?;
+        rest = &rest[unit_end..];
+    }
+    Ok(total)
 }
 
 #[derive(Debug, Clone, Args)]
@@ -75,6 +133,14 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub cors_allowed_origins: Vec<String>,
+
+    /// How long a key lookup is reused; a revoked key keeps working at most this long.
+    #[arg(long, env = "KEY_CACHE_TTL", default_value = "5s", value_parser = parse_duration)]
+    pub key_cache_ttl: Duration,
+
+    /// Database connections to keep at most (default: 4 for SQLite, 10 otherwise).
+    #[arg(long, env = "DB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub db_max_connections: Option<u32>,
 }
 
 /// Everything `serve` needs, independent of how it was given.
@@ -84,12 +150,29 @@ pub struct Settings {
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
     pub cors_allowed_origins: Vec<String>,
+    pub key_cache_ttl: Duration,
+    /// `None`: the backend's default.
+    pub db_max_connections: Option<u32>,
 }
 
 impl Settings {
+    /// Defaults for `database_url`, listening on free loopback ports.
+    pub fn local(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            cors_allowed_origins: Vec::new(),
+            key_cache_ttl: DEFAULT_KEY_CACHE_TTL,
+            db_max_connections: None,
+        }
+    }
+
     pub fn new(database_url: String, serve: ServeArgs) -> Self {
         Self {
             database_url,
+            key_cache_ttl: serve.key_cache_ttl,
+            db_max_connections: serve.db_max_connections,
             grpc_addr: serve.grpc_addr,
             http_addr: serve.http_addr,
             cors_allowed_origins: serve
@@ -98,6 +181,24 @@ impl Settings {
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_the_units_operators_write() {
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5_400)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+        for bad in ["", "5", "s", "5x", "-1s", "1.5h", "99999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} was accepted");
         }
     }
 }

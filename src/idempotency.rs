@@ -7,22 +7,26 @@
 //! with the same key waits on the key's unique index and then replays the
 //! first one's response. A failed request leaves no record, so it can be retried.
 
+use std::sync::Arc;
+
 use prost::Message;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    SqlErr, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
+    EntityTrait, QueryFilter, SqlErr, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use tonic::Request;
 
 use crate::auth::Tenant;
 use crate::db::entities::idempotency_key;
+use crate::db::{BoxFuture, Isolation, Tx, Writer};
 use crate::error::{Error, Reason, Result};
 use crate::ids;
 
 /// The metadata (and, through the gateway, HTTP header) that carries the key.
-pub const HEADER: &str = "idempotency-key";
-pub const KEY_MAX: usize = 255;
+pub use customerd_wire::headers::IDEMPOTENCY_KEY as HEADER;
+use customerd_wire::limits::IDEMPOTENCY_KEY_MAX as KEY_MAX;
 /// How long a key is remembered; after that it may be used afresh.
 pub const RETENTION_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
 
@@ -39,9 +43,10 @@ pub fn key_of<T>(request: &Request<T>) -> Result<Option<String>> {
         return Ok(None);
     }
     if key.len() > KEY_MAX {
-        return Err(Error::invalid(
+        return Err(Error::over_limit(
             HEADER,
             Reason::TooLong,
+            KEY_MAX,
             format!("must be at most {KEY_MAX} characters"),
         ));
     }
@@ -103,21 +108,10 @@ pub async fn claim<M: Message + Default>(
         response: Set(Vec::new()),
         created_at: Set(now),
     };
-    // Inserting first takes the key (and SQLite's write lock) before any read.
-    // A savepoint keeps a duplicate-key failure from aborting the transaction.
-    let savepoint = txn.begin().await?;
-    match idempotency_key::Entity::insert(row.clone())
-        .exec_without_returning(&savepoint)
-        .await
-    {
-        Ok(_) => {
-            savepoint.commit().await?;
-            return Ok(Claim::Proceed(Some(Slot { row })));
-        }
-        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            savepoint.rollback().await?;
-        }
-        Err(err) => return Err(err.into()),
+    // Inserting first takes the key before any read; a concurrent request with
+    // the same key waits here until the first one commits or rolls back.
+    if insert_if_absent(txn, row.clone()).await? {
+        return Ok(Claim::Proceed(Some(Slot { row })));
     }
     let Some(first) = idempotency_key::Entity::find()
         .filter(this_key(tenant, key))
@@ -153,6 +147,46 @@ pub async fn claim<M: Message + Default>(
     Ok(Claim::Replay(reply))
 }
 
+/// Inserts a key's row unless the key is taken; whether it was inserted.
+async fn insert_if_absent(
+    txn: &DatabaseTransaction,
+    row: idempotency_key::ActiveModel,
+) -> Result<bool> {
+    if txn.get_database_backend() != DatabaseBackend::MySql {
+        let inserted = idempotency_key::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    idempotency_key::Column::AccountId,
+                    idempotency_key::Column::Live,
+                    idempotency_key::Column::Key,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        return Ok(inserted > 0);
+    }
+    // MySQL reports a row found by ON DUPLICATE KEY like one inserted, and
+    // INSERT IGNORE would hide other errors: a savepoint keeps the
+    // duplicate-key failure from aborting the transaction.
+    let savepoint = txn.begin().await?;
+    match idempotency_key::Entity::insert(row)
+        .exec_without_returning(&savepoint)
+        .await
+    {
+        Ok(_) => {
+            savepoint.commit().await?;
+            Ok(true)
+        }
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            savepoint.rollback().await?;
+            Ok(false)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// Stores the response for a claimed key, in the same transaction.
 pub async fn record<C: ConnectionTrait>(
     db: &C,
@@ -165,4 +199,76 @@ pub async fn record<C: ConnectionTrait>(
     row.response = Set(response.encode_to_vec());
     idempotency_key::Entity::update(row).exec(db).await?;
     Ok(())
+}
+
+/// A create as every service runs it: in one grouped transaction, the key
+/// (if any) is claimed, `create` runs and its reply is recorded under the
+/// key; a request repeated with the same key gets the first reply instead.
+pub async fn create<Req, Reply, F>(
+    writer: &Writer,
+    isolation: Isolation,
+    tenant: Tenant,
+    key: Option<String>,
+    operation: &'static str,
+    request: Req,
+    create: F,
+) -> Result<Reply>
+where
+    Req: Message + Send + Sync + 'static,
+    Reply: Message + Default + Send + 'static,
+    F: for<'t> Fn(Tx<'t>, &'t Tenant, &'t Req) -> BoxFuture<'t, Result<Reply>>
+        + Send
+        + Sync
+        + 'static,
+{
+    let shared = Arc::new((tenant, key, request, create));
+    writer
+        .write(isolation, move |tx| {
+            let shared = Arc::clone(&shared);
+            Box::pin(async move {
+                let (tenant, key, request, create) = &*shared;
+                let slot = match claim(&tx, tenant, key.as_deref(), operation, request).await? {
+                    Claim::Replay(reply) => return Ok(reply),
+                    Claim::Proceed(slot) => slot,
+                };
+                let reply = create(tx, tenant, request).await?;
+                record(&*tx, slot, &reply).await?;
+                Ok(reply)
+            })
+        })
+        .await
+}
+
+/// A create request as every service answers it: the tenant and the key
+/// taken from the call, the message checked by `validate`, and the result of
+/// `create` (given the checked value) run through [`create`].
+pub async fn answer_create<Req, New, Reply, F>(
+    writer: &Writer,
+    isolation: Isolation,
+    operation: &'static str,
+    request: tonic::Request<Req>,
+    validate: impl FnOnce(Req) -> Result<New>,
+    make: F,
+) -> std::result::Result<tonic::Response<Reply>, tonic::Status>
+where
+    Req: Message + Clone + Send + Sync + 'static,
+    New: Clone + Send + Sync + 'static,
+    Reply: Message + Default + Send + 'static,
+    F: for<'t> Fn(Tx<'t>, &'t Tenant, New) -> BoxFuture<'t, Result<Reply>> + Send + Sync + 'static,
+{
+    let tenant = Tenant::of(&request)?;
+    let key = key_of(&request)?;
+    let message = request.into_inner();
+    let new = validate(message.clone())?;
+    let reply = create(
+        writer,
+        isolation,
+        tenant,
+        key,
+        operation,
+        message,
+        move |tx, tenant, _| make(tx, tenant, new.clone()),
+    )
+    .await?;
+    Ok(tonic::Response::new(reply))
 }

@@ -18,19 +18,31 @@ pub fn random_token(prefix: &str, bytes: usize) -> String {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// A new customer id: `cus_` and 24 hex characters (96 random bits).
+/// `prefix`, the current time in milliseconds as 12 hex characters, and 48
+/// random bits as 12 more. Ids made close in time sort close together, so new
+/// rows land at the end of each index instead of all over it (far fewer pages
+/// written per commit); the random half keeps them unguessable and unique.
+pub fn time_ordered(prefix: &str) -> String {
+    let millis = u64::try_from(now_micros().max(0) / 1000).unwrap_or(0) & 0xffff_ffff_ffff;
+    let mut out = random_token(prefix, 6);
+    let at = format!("{millis:012x}");
+    out.insert_str(prefix.len(), &at);
+    out
+}
+
+/// A new customer id: `cus_` and 24 hex characters.
 pub fn customer_id() -> String {
-    random_token("cus_", 12)
+    time_ordered("cus_")
 }
 
 /// A new payment id: `pay_` and 24 hex characters.
 pub fn payment_id() -> String {
-    random_token("pay_", 12)
+    time_ordered("pay_")
 }
 
 /// A new subscription id: `sub_` and 24 hex characters.
 pub fn subscription_id() -> String {
-    random_token("sub_", 12)
+    time_ordered("sub_")
 }
 
 /// Whether `id` could name a stored object; ids that cannot (they hold a
@@ -69,5 +81,14 @@ mod tests {
         assert_eq!(a.len(), 4 + 24);
         assert!(a[4..].bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn ids_made_later_sort_later() {
+        let first = customer_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = customer_id();
+        assert!(first[..16] < second[..16], "{first} then {second}");
+        assert_eq!(second.len(), 4 + 24);
     }
 }

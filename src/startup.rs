@@ -2,23 +2,27 @@
 //! even for port 0), then serve until a shutdown signal.
 
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use customerd_gateway::{GrpcService, Upstream, UpstreamError};
 use http::{HeaderName, HeaderValue, Method};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
+use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Endpoint, Server};
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
-use crate::auth::{self, AuthLayer, IssuedKey};
+use crate::auth::{self, AuthLayer, IssuedKey, KeyCache};
 use crate::config::Settings;
-use crate::customers::CustomerApi;
-use crate::db;
+use crate::customers::{CustomerApi, CustomerCache};
+use crate::db::{self, Presence, Writer};
 use crate::payments::PaymentApi;
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::customers::v1::customer_service_server::CustomerServiceServer;
@@ -31,6 +35,7 @@ pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
 
 pub struct Application {
     db: DatabaseConnection,
+    presence: Option<Arc<Presence>>,
     grpc_listener: TcpListener,
     http_listener: TcpListener,
     settings: Settings,
@@ -40,9 +45,13 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, creates a first key on an empty database, and binds.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let db = db::connect(&settings.database_url)
+        let db = db::connect(&settings.database_url, settings.db_max_connections)
             .await
             .map_err(|e| format!("cannot open database: {e}"))?;
+        // Before any write: a sole server of this database must make room first.
+        let presence = db::join(&settings.database_url)
+            .await
+            .map_err(|e| format!("cannot mark the database as served: {e}"))?;
         db::migrate(&db)
             .await
             .map_err(|e| format!("cannot migrate database: {e}"))?;
@@ -57,6 +66,7 @@ impl Application {
             .map_err(|e| format!("cannot listen on {}: {e}", settings.http_addr))?;
         Ok(Self {
             db,
+            presence,
             grpc_listener,
             http_listener,
             settings,
@@ -110,11 +120,20 @@ impl Application {
         let reflection_v1alpha = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
-        let customers = CustomerServiceServer::new(CustomerApi::new(self.db.clone()));
-        let payments = PaymentServiceServer::new(PaymentApi::new(self.db.clone()));
-        let subscriptions = SubscriptionServiceServer::new(SubscriptionApi::new(self.db.clone()));
+        let cache = CustomerCache::new(self.presence.clone());
+        let writer = Writer::start(self.db.clone());
+        let customers =
+            CustomerServiceServer::new(CustomerApi::new(self.db.clone(), writer.clone(), cache));
+        let payments = PaymentServiceServer::new(PaymentApi::new(self.db.clone(), writer.clone()));
+        let subscriptions =
+            SubscriptionServiceServer::new(SubscriptionApi::new(self.db.clone(), writer));
 
-        let request_id_header = HeaderName::from_static(request_id::HEADER);
+        let routes = Routes::new(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(customers)
+            .add_service(payments)
+            .add_service(subscriptions);
         let (grpc_addr, http_addr) = (self.grpc_addr(), self.http_addr());
         let Self {
             db,
@@ -123,11 +142,32 @@ impl Application {
             settings,
             ..
         } = self;
-        let upstream = upstream_endpoint(Endpoint::from_shared(format!(
-            "http://{}",
-            loopback_for(grpc_addr)
-        ))?)
-        .connect_lazy();
+        let keys = KeyCache::new(db.clone(), settings.key_cache_ttl);
+        let request_id_header = HeaderName::from_static(request_id::HEADER);
+        // The calls themselves: what the REST gateway calls in this process.
+        let calls = ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(request_id_header.clone(), MakeId))
+            .layer(PropagateRequestIdLayer::new(request_id_header))
+            .layer(
+                TraceLayer::new_for_grpc()
+                    .make_span_with(request_id::span)
+                    // Client mistakes are not server faults; internal errors
+                    // are logged at ERROR where they are mapped to a status.
+                    .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+            )
+            .layer(AuthLayer::new(keys))
+            .service(routes);
+        let in_process = ServiceExt::<http::Request<tonic::body::Body>>::map_err(
+            calls.clone(),
+            UpstreamError::new,
+        )
+        .map_response(|response| response.map(tonic::body::Body::new));
+        let upstream = Upstream::new(GrpcService::new(in_process));
+        // Over TCP, browsers' grpc-web and CORS as well.
+        let network = ServiceBuilder::new()
+            .layer(cors(&settings.cors_allowed_origins))
+            .layer(tonic_web::GrpcWebLayer::new())
+            .service(calls);
         let (gateway_done, gateway_stopped) = tokio::sync::oneshot::channel::<()>();
         let gateway = async move {
             let served = customerd_gateway::serve(http_listener, upstream, shutdown).await;
@@ -143,25 +183,7 @@ impl Application {
         let grpc = Server::builder()
             .accept_http1(true)
             .timeout(Duration::from_secs(60))
-            .layer(cors(&settings.cors_allowed_origins))
-            .layer(tonic_web::GrpcWebLayer::new())
-            .layer(SetRequestIdLayer::new(request_id_header.clone(), MakeId))
-            .layer(PropagateRequestIdLayer::new(request_id_header))
-            .layer(
-                TraceLayer::new_for_grpc()
-                    .make_span_with(request_id::span)
-                    // Client mistakes are not server faults; internal errors
-                    // are logged at ERROR where they are mapped to a status.
-                    .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-            )
-            .layer(AuthLayer::new(db.clone()))
-            .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
-            .add_service(customers)
-            .add_service(payments)
-            .add_service(subscriptions)
-            .serve_with_incoming_shutdown(incoming, grpc_shutdown);
+            .serve_with_incoming_shutdown(network, incoming, grpc_shutdown);
         let grpc = async move { grpc.await.map_err(StartupError::from) };
         tokio::try_join!(grpc, gateway)?;
         db.close().await?;
@@ -176,17 +198,6 @@ pub fn upstream_endpoint(endpoint: Endpoint) -> Endpoint {
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(60))
         .tcp_nodelay(true)
-}
-
-/// An address this process can connect to for a listener bound to `addr`
-/// (a wildcard address becomes loopback).
-fn loopback_for(addr: SocketAddr) -> SocketAddr {
-    let ip = match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, addr.port())
 }
 
 /// CORS for grpc-web: only the configured origins may call from a browser.
@@ -221,26 +232,43 @@ fn cors(origins: &[String]) -> CorsLayer {
 }
 
 /// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is
+/// called, so a signal that arrives before the future is first polled (while
+/// the server is still starting) is not lost to the default action.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut interrupt, mut terminate) = signals;
+            let interrupted = async {
+                match interrupt.as_mut() {
+                    Some(s) => s.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let terminated = async {
+                match terminate.as_mut() {
+                    Some(s) => s.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = interrupted => {},
+                _ = terminated => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: draining in-flight calls");
     }
-    tracing::info!("shutting down: draining in-flight calls");
 }

@@ -5,24 +5,24 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http::{HeaderMap, Request, Response, header::AUTHORIZATION};
-use sea_orm::DatabaseConnection;
+use customerd_wire::headers::presented_key;
+use http::{Request, Response};
 use tonic::Status;
 use tower::{Layer, Service};
 
-use super::authenticate;
+use super::KeyCache;
 
 /// Paths under this prefix need a key; health and reflection do not.
 const PROTECTED_PREFIX: &str = "/customers.v1.";
 
 #[derive(Clone)]
 pub struct AuthLayer {
-    db: DatabaseConnection,
+    keys: KeyCache,
 }
 
 impl AuthLayer {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(keys: KeyCache) -> Self {
+        Self { keys }
     }
 }
 
@@ -32,7 +32,7 @@ impl<S> Layer<S> for AuthLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Auth {
             inner,
-            db: self.db.clone(),
+            keys: self.keys.clone(),
         }
     }
 }
@@ -40,26 +40,7 @@ impl<S> Layer<S> for AuthLayer {
 #[derive(Clone)]
 pub struct Auth<S> {
     inner: S,
-    db: DatabaseConnection,
-}
-
-/// The key a request presents, from `authorization: Bearer …` or `x-api-key`.
-pub fn presented_key(headers: &HeaderMap) -> Option<String> {
-    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let value = value.trim();
-        if let Some((scheme, token)) = value.split_once(' ')
-            && scheme.eq_ignore_ascii_case("bearer")
-            && !token.trim().is_empty()
-        {
-            return Some(token.trim().to_owned());
-        }
-    }
-    headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+    keys: KeyCache,
 }
 
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
@@ -86,7 +67,7 @@ where
         // The clone is not ready; the instance that was polled ready serves this call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let db = self.db.clone();
+        let keys = self.keys.clone();
         let key = presented_key(req.headers());
         Box::pin(async move {
             let Some(key) = key else {
@@ -95,7 +76,8 @@ where
                 )
                 .into_http());
             };
-            match authenticate(&db, &key).await {
+            // A key that cannot be read cannot match one either.
+            match keys.tenant(key.secret().unwrap_or_default()).await {
                 Ok(Some(tenant)) => {
                     req.extensions_mut().insert(tenant);
                     inner.call(req).await

@@ -1,16 +1,21 @@
 //! API keys and the layer that turns a request's key into its tenant.
 
+mod cache;
 mod keys;
 mod layer;
 
-pub use keys::{IssuedKey, Mode, authenticate, create_key, ensure_initial_key};
+pub use cache::KeyCache;
+pub use keys::{
+    Credential, IssuedKey, KeyInfo, KeyStatus, Mode, authenticate, create_key, ensure_initial_key,
+    list_keys, revoke_key, roll_key,
+};
 pub use layer::AuthLayer;
 
 use sea_orm::{ColumnTrait, Condition};
 use tonic::{Request, Status};
 
 /// Whose data a request may see: one account, in one mode.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tenant {
     pub account_id: String,
     pub live: bool,

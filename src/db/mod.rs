@@ -8,17 +8,37 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
 pub mod entities;
+mod exclusive;
+pub mod indexes;
 mod migrations;
+mod owned;
+mod presence;
+mod writer;
 
+pub use exclusive::exclusively;
 pub use migrations::Migrator;
+pub use owned::{Owned, find_owned};
+pub use presence::Presence;
+pub use writer::{BoxFuture, Isolation, Tx, Writer};
 
-/// Opens a connection pool for `url` (`sqlite:`, `postgres:` or `mysql:`).
+/// The pool size when none is asked for: SQLite serves reads from a few
+/// connections beside its one writer; servers take more.
+pub fn default_max_connections(url: &str) -> u32 {
+    if url.starts_with("sqlite:") { 4 } else { 10 }
+}
+
+/// Opens a connection pool of at most `max_connections` (or the backend's
+/// default) for `url` (`sqlite:`, `postgres:` or `mysql:`).
 ///
 /// SQLite files are created when missing and run in WAL mode with full
 /// synchronisation, so an acknowledged write survives a crash.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url);
+    opts.max_connections(max_connections.unwrap_or_else(|| default_max_connections(url)));
     opts.sqlx_logging(false)
+        // A ping before every checkout costs a round trip per query; only a
+        // connection idle long enough to have been dropped is checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
@@ -33,7 +53,21 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, once however many processes start
+/// together: the others wait, then find nothing pending.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    exclusively(db, "customerd_migrate", |txn| {
+        Box::pin(async move { Migrator::up(txn, None).await })
+    })
+    .await
+}
+
+/// Marks the database as served by this process (see [`Presence`]), waiting
+/// while a sole server makes room.
+pub async fn join(url: &str) -> std::io::Result<Option<std::sync::Arc<Presence>>> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || Presence::join(&url))
+        .await
+        .map_err(std::io::Error::other)?
+        .map(|p| p.map(std::sync::Arc::new))
 }

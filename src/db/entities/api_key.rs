@@ -15,6 +15,11 @@ pub struct Model {
     /// The first characters of the key, enough to recognise it in a listing.
     pub key_prefix: String,
     pub created_at: i64,
+    /// Microseconds since the Unix epoch after which the key is refused
+    /// (set when the key is rolled); `None` never expires.
+    pub expires_at: Option<i64>,
+    /// When the key was revoked; a revoked key is refused.
+    pub revoked_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

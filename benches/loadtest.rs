@@ -1,0 +1,1015 @@
+//! Throughput and latency of the real `customerd` binary against a bare tonic
+//! server, on one machine, in one run:
+//!
+//!     cargo bench --bench loadtest
+//!     TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench loadtest
+//!
+//! Every server (a bare tonic echo server, then `customerd serve` on a fresh
+//! SQLite file and, when `TEST_POSTGRES_URL` is set, on a fresh PostgreSQL
+//! database) runs as its own process pinned to one core; the load generator
+//! below runs on another core, one thread, over real sockets: HTTP/2 for gRPC
+//! (one stream at a time per connection, like `h2load -m 1`) and HTTP/1.1
+//! keep-alive for REST. Each phase runs `LOADTEST_SECONDS` (default 5) after one
+//! second of warm-up that is not counted; any failed call aborts the run.
+//!
+//! The 4geeks list runs over `LOADTEST_ROWS` customers (default 1,000,000) of one
+//! (account, mode), seeded directly into the database before the server starts.
+//! The ratios the project's performance targets are stated in come last.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use customerd::auth::{self, Mode};
+use customerd::db::entities::{account, customer};
+use customerd::proto::customers::v1 as pb;
+use http::{HeaderValue, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use prost::Message;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use tokio::net::TcpStream;
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+const ECHO_ROLE: &str = "LOADTEST_ECHO_SERVER";
+const GRPC_CONCURRENCY: usize = 32;
+const CREATE_CONCURRENCY: usize = 64;
+const LIST_CONCURRENCY: usize = 1;
+
+// ---------------------------------------------------------------------------
+// The bare tonic server: one unary method on a message defined here.
+
+/// The echo message: an id-sized string, like a `GetCustomerRequest`.
+#[derive(Clone, PartialEq, Message)]
+struct Echo {
+    #[prost(string, tag = "1")]
+    text: String,
+}
+
+mod echo_server {
+    use std::convert::Infallible;
+    use std::future::{Ready, ready};
+    use std::task::{Context, Poll};
+
+    use tonic::body::Body;
+    use tonic::codegen::{BoxFuture, Service, http};
+    use tonic::server::{Grpc, NamedService, UnaryService};
+    use tonic_prost::ProstCodec;
+
+    use super::Echo;
+
+    #[derive(Clone, Copy)]
+    pub struct EchoService;
+
+    impl NamedService for EchoService {
+        const NAME: &'static str = "loadtest.Echo";
+    }
+
+    struct Unary;
+
+    impl UnaryService<Echo> for Unary {
+        type Response = Echo;
+        type Future = Ready<Result<tonic::Response<Echo>, tonic::Status>>;
+
+        fn call(&mut self, request: tonic::Request<Echo>) -> Self::Future {
+            ready(Ok(tonic::Response::new(request.into_inner())))
+        }
+    }
+
+    impl Service<http::Request<Body>> for EchoService {
+        type Response = http::Response<Body>;
+        type Error = Infallible;
+        type Future = BoxFuture<Self::Response, Self::Error>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+            Box::pin(async move {
+                if request.uri().path() == "/loadtest.Echo/Echo" {
+                    let mut grpc = Grpc::new(ProstCodec::<Echo, Echo>::default());
+                    Ok(grpc.unary(Unary, request).await)
+                } else {
+                    Ok(tonic::Status::unimplemented("no such method").into_http())
+                }
+            })
+        }
+    }
+}
+
+/// Runs the echo server in this process (a child of the load generator):
+/// a multi-threaded runtime like `customerd`'s, TCP_NODELAY like its listener.
+fn serve_echo() -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        println!("Listening: grpc={}", listener.local_addr()?);
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        tonic::transport::Server::builder()
+            .add_service(echo_server::EchoService)
+            .serve_with_incoming(incoming)
+            .await?;
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Cores and processes.
+
+/// The cores this process may run on.
+fn allowed_cores() -> Vec<usize> {
+    // SAFETY: `set` is a plain bit set that sched_getaffinity fills in.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return vec![0];
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect()
+    }
+}
+
+/// Restricts the calling thread (and the threads it starts later) to `core`.
+fn pin_to(core: usize) -> std::io::Result<()> {
+    // SAFETY: as above; sched_setaffinity only reads the set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(core, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Where servers and load run: separate cores when there are two or more.
+#[derive(Clone, Copy)]
+struct Placement {
+    server: Option<usize>,
+    load: Option<usize>,
+}
+
+impl Placement {
+    fn detect() -> Self {
+        let cores = allowed_cores();
+        match cores.as_slice() {
+            [first, .., last] => Self {
+                server: Some(*first),
+                load: Some(*last),
+            },
+            _ => Self {
+                server: None,
+                load: None,
+            },
+        }
+    }
+
+    /// `command`, started on the server core.
+    fn server_command(&self, mut command: Command) -> Command {
+        use std::os::unix::process::CommandExt;
+        if let Some(core) = self.server {
+            // SAFETY: pin_to makes one async-signal-safe system call.
+            unsafe {
+                command.pre_exec(move || pin_to(core));
+            }
+        }
+        command
+    }
+}
+
+/// A server process, stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    grpc: SocketAddr,
+    http: Option<SocketAddr>,
+    /// From spawning the process to its "Listening:" line.
+    started_in: Duration,
+}
+
+impl Server {
+    /// Starts `command` and waits for the `Listening: grpc=… [http=…]` line it prints.
+    fn start(mut command: Command) -> Result<Self, Failure> {
+        let started = Instant::now();
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let mut grpc = None;
+        let mut http = None;
+        for line in lines.by_ref() {
+            let line = line?;
+            if let Some(rest) = line.strip_prefix("Listening:") {
+                for part in rest.split_whitespace() {
+                    match part.split_once('=') {
+                        Some(("grpc", addr)) => grpc = Some(addr.parse()?),
+                        Some(("http", addr)) => http = Some(addr.parse()?),
+                        _ => {}
+                    }
+                }
+                break;
+            }
+        }
+        let started_in = started.elapsed();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let grpc = grpc.ok_or("the server exited before listening")?;
+        Ok(Self {
+            child,
+            grpc,
+            http,
+            started_in,
+        })
+    }
+
+    /// Peak resident memory so far, from /proc.
+    fn peak_rss_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn customerd(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_customerd"));
+    command
+        .env_remove("GRPC_ADDR")
+        .env_remove("HTTP_ADDR")
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn");
+    command
+}
+
+// ---------------------------------------------------------------------------
+// The load generator.
+
+/// One kind of call, with everything needed to send it again and again.
+#[derive(Clone)]
+enum Call {
+    Grpc {
+        path: &'static str,
+        headers: Vec<(&'static str, HeaderValue)>,
+        /// Length-prefixed messages, sent in turn (each connection starts
+        /// at a different one).
+        frames: Arc<[Bytes]>,
+        /// The `grpc-status` every reply must have.
+        code: tonic::Code,
+    },
+    Http {
+        method: http::Method,
+        path: String,
+        headers: Vec<(&'static str, HeaderValue)>,
+        body: Bytes,
+        expect: StatusCode,
+    },
+}
+
+fn grpc_frames(message: &impl Message) -> Arc<[Bytes]> {
+    Arc::new([grpc_frame(message)])
+}
+
+fn grpc_frame(message: &impl Message) -> Bytes {
+    let mut buf = BytesMut::with_capacity(5 + message.encoded_len());
+    buf.put_u8(0);
+    buf.put_u32(message.encoded_len() as u32);
+    message.encode(&mut buf).expect("a BytesMut grows");
+    buf.freeze()
+}
+
+fn bearer(key: &str) -> (&'static str, HeaderValue) {
+    (
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {key}")).expect("keys are ASCII"),
+    )
+}
+
+#[derive(Default)]
+struct Samples {
+    /// Latencies of the calls counted, in microseconds.
+    micros: Vec<u32>,
+}
+
+#[derive(Clone)]
+struct Outcome {
+    name: String,
+    concurrency: usize,
+    per_second: f64,
+    p50: f64,
+    p90: f64,
+    p99: f64,
+}
+
+impl Outcome {
+    fn from(name: String, concurrency: usize, window: Duration, mut samples: Vec<u32>) -> Self {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            if samples.is_empty() {
+                return f64::NAN;
+            }
+            let i = ((samples.len() as f64 * q) as usize).min(samples.len() - 1);
+            samples[i] as f64 / 1000.0
+        };
+        Self {
+            name,
+            concurrency,
+            per_second: samples.len() as f64 / window.as_secs_f64(),
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+        }
+    }
+}
+
+/// Drives `call` against `addr` from `concurrency` connections for the
+/// configured time, one call in flight per connection.
+async fn drive(name: &str, addr: SocketAddr, call: Call, concurrency: usize) -> Outcome {
+    if let Ok(only) = std::env::var("LOADTEST_ONLY")
+        && !only.split('|').any(|part| name.contains(part))
+        && !name.starts_with("tonic echo")
+    {
+        return Outcome::from(
+            name.to_owned(),
+            concurrency,
+            Duration::from_secs(1),
+            Vec::new(),
+        );
+    }
+    let warmup = Duration::from_secs(1);
+    let window = Duration::from_secs(
+        std::env::var("LOADTEST_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(5),
+    );
+    let start = Instant::now() + warmup;
+    let end = start + window;
+    let call = Arc::new(call);
+    let mut workers = Vec::with_capacity(concurrency);
+    for worker in 0..concurrency {
+        let call = Arc::clone(&call);
+        workers.push(tokio::spawn(async move {
+            match &*call {
+                Call::Grpc { .. } => grpc_worker(addr, &call, worker, start, end).await,
+                Call::Http { .. } => http_worker(addr, &call, start, end).await,
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for worker in workers {
+        match worker.await {
+            Ok(Ok(samples)) => all.extend(samples.micros),
+            Ok(Err(err)) => panic!("{name}: a call failed: {err}"),
+            Err(err) => panic!("{name}: a worker panicked: {err}"),
+        }
+    }
+    let outcome = Outcome::from(name.to_owned(), concurrency, window, all);
+    eprintln!(
+        "  {:<44} {:>9.0} req/s  p50 {:.2} ms",
+        outcome.name, outcome.per_second, outcome.p50
+    );
+    outcome
+}
+
+async fn grpc_worker(
+    addr: SocketAddr,
+    call: &Call,
+    worker: usize,
+    start: Instant,
+    end: Instant,
+) -> Result<Samples, Failure> {
+    let Call::Grpc {
+        path,
+        headers,
+        frames,
+        code,
+    } = call
+    else {
+        unreachable!("grpc_worker is given gRPC calls");
+    };
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let (client, connection) = h2::client::handshake(tcp).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let uri: http::Uri = format!("http://{addr}{path}").parse()?;
+    let mut samples = Samples::default();
+    let mut client = client;
+    let mut next = worker * 7919;
+    loop {
+        let began = Instant::now();
+        if began >= end {
+            break;
+        }
+        let mut request = Request::post(uri.clone())
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(())?;
+        for (name, value) in headers {
+            request.headers_mut().insert(*name, value.clone());
+        }
+        client = client.ready().await?;
+        let (response, mut send) = client.send_request(request, false)?;
+        next = (next + 1) % frames.len();
+        send.send_data(frames[next].clone(), true)?;
+        let response = response.await?;
+        if response.status() != StatusCode::OK {
+            return Err(format!("HTTP status {}", response.status()).into());
+        }
+        let early_status = response.headers().get("grpc-status").cloned();
+        let mut body = response.into_body();
+        let mut received = 0;
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk?;
+            received += chunk.len();
+            let _ = body.flow_control().release_capacity(chunk.len());
+        }
+        let trailers = body.trailers().await?;
+        let status = early_status.or_else(|| trailers.and_then(|t| t.get("grpc-status").cloned()));
+        let expected = (*code as i32).to_string();
+        let complete = *code != tonic::Code::Ok || received >= 5;
+        if status.as_ref().map(HeaderValue::as_bytes) != Some(expected.as_bytes()) || !complete {
+            return Err(format!("grpc-status {status:?}, expected {expected}").into());
+        }
+        if began >= start {
+            samples.micros.push(began.elapsed().as_micros() as u32);
+        }
+    }
+    Ok(samples)
+}
+
+async fn http_worker(
+    addr: SocketAddr,
+    call: &Call,
+    start: Instant,
+    end: Instant,
+) -> Result<Samples, Failure> {
+    let Call::Http {
+        method,
+        path,
+        headers,
+        body,
+        expect,
+    } = call
+    else {
+        unreachable!("http_worker is given HTTP calls");
+    };
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(tcp)).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let host = HeaderValue::from_str(&addr.to_string())?;
+    let mut samples = Samples::default();
+    loop {
+        let began = Instant::now();
+        if began >= end {
+            break;
+        }
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(path.as_str())
+            .header("host", host.clone())
+            .body(Full::new(body.clone()))?;
+        for (name, value) in headers {
+            request.headers_mut().insert(*name, value.clone());
+        }
+        sender.ready().await?;
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        if status != *expect {
+            return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes)).into());
+        }
+        if began >= start {
+            samples.micros.push(began.elapsed().as_micros() as u32);
+        }
+    }
+    Ok(samples)
+}
+
+// ---------------------------------------------------------------------------
+// Data.
+
+/// A fresh database on the backend: a SQLite file, or a new PostgreSQL database.
+struct Database {
+    url: String,
+    label: &'static str,
+    cleanup: Option<Box<dyn FnOnce()>>,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some(cleanup) = self.cleanup.take() {
+            cleanup();
+        }
+    }
+}
+
+fn sqlite_database() -> Database {
+    let path = std::env::temp_dir().join(format!("customerd-loadtest-{}.db", std::process::id()));
+    let file = path.clone();
+    Database {
+        url: format!("sqlite://{}?mode=rwc", path.display()),
+        label: "SQLite",
+        cleanup: Some(Box::new(move || {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = file.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        })),
+    }
+}
+
+async fn postgres_database(admin_url: &str) -> Result<Database, Failure> {
+    use sea_orm::ConnectionTrait;
+    let name = format!("customerd_loadtest_{}", std::process::id());
+    let admin = sea_orm::Database::connect(admin_url).await?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    admin.close().await?;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .ok_or("TEST_POSTGRES_URL has no database")?;
+    let admin_url = admin_url.to_owned();
+    Ok(Database {
+        url: format!("{base}/{name}"),
+        label: "PostgreSQL",
+        cleanup: Some(Box::new(move || {
+            // A runtime of its own: drop runs outside the benchmark's.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(async {
+                    let admin = sea_orm::Database::connect(admin_url.as_str()).await?;
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                        .await?;
+                    admin.close().await
+                })
+                .map_err(|e| std::io::Error::other(e.to_string()))
+            })
+            .join();
+        })),
+    })
+}
+
+/// What a database is prepared with.
+struct Prepared {
+    /// A key of the "bench" tenant, which starts empty.
+    key: String,
+    /// A key of the "bulk" tenant.
+    bulk_key: String,
+    /// Ids spread over the bulk tenant's customers.
+    bulk_ids: Vec<String>,
+}
+
+/// How many distinct customers the spread-out reads ask for.
+const SPREAD: usize = 100_000;
+
+/// Migrates the database, creates the keys, and seeds `rows` customers into
+/// the "bulk" tenant.
+async fn prepare(url: &str, rows: usize) -> Result<Prepared, Failure> {
+    let db = customerd::db::connect(url, None).await?;
+    customerd::db::migrate(&db).await?;
+    let bench = auth::create_key(&db, "bench", Mode::Test).await?;
+    let bulk = auth::create_key(&db, "bulk", Mode::Test).await?;
+    let account = account::Entity::find()
+        .filter(account::Column::Name.eq("bulk"))
+        .one(&db)
+        .await?
+        .ok_or("the bulk account exists")?;
+    let seeded = Instant::now();
+    let base = customerd::ids::now_micros() - rows as i64 * 10;
+    let chunk = 2000;
+    let every = (rows / SPREAD).max(1);
+    let mut bulk_ids = Vec::with_capacity(SPREAD);
+    for first in (0..rows).step_by(chunk) {
+        let ids: Vec<String> = (first..(first + chunk).min(rows))
+            .map(|_| customerd::ids::customer_id())
+            .collect();
+        bulk_ids.extend(ids.iter().step_by(every).cloned());
+        let batch = ids.into_iter().enumerate().map(|(n, id)| {
+            let i = first + n;
+            let at = base + i as i64 * 10;
+            customer::ActiveModel {
+                id: Set(id),
+                account_id: Set(account.id.clone()),
+                live: Set(false),
+                email: Set(Some(format!("c{i}@example.com"))),
+                name: Set(Some(format!("Customer {i}"))),
+                created_at: Set(at),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+        });
+        customer::Entity::insert_many(batch)
+            .exec_without_returning(&db)
+            .await?;
+    }
+    eprintln!("  seeded {rows} customers in {:.1?}", seeded.elapsed());
+    db.close().await?;
+    Ok(Prepared {
+        key: bench.secret,
+        bulk_key: bulk.secret,
+        bulk_ids,
+    })
+}
+
+/// The customer the read phases fetch: every field and two metadata keys set.
+async fn sample_customer(grpc: SocketAddr, key: &str) -> Result<String, Failure> {
+    let mut client =
+        pb::customer_service_client::CustomerServiceClient::connect(format!("http://{grpc}"))
+            .await?;
+    // The struct update keeps this compiling when the proto gains a field.
+    #[allow(clippy::needless_update)]
+    let customer = pb::CreateCustomerRequest {
+        email: Some("jenny.rosen@example.com".into()),
+        name: Some("Jenny Rosen".into()),
+        phone: Some("+1 415 555 0100".into()),
+        description: Some("Loadtest customer".into()),
+        metadata: BTreeMap::from([
+            ("plan".into(), "gold".into()),
+            ("user_id".into(), "123".into()),
+        ]),
+        ..Default::default()
+    };
+    let mut request = tonic::Request::new(customer);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {key}").parse()?);
+    let reply = client.create_customer(request).await?.into_inner();
+    Ok(reply.customer.ok_or("a created customer")?.id)
+}
+
+fn create_message() -> pb::CreateCustomerRequest {
+    pb::CreateCustomerRequest {
+        email: Some("new.customer@example.com".into()),
+        name: Some("New Customer".into()),
+        metadata: BTreeMap::from([("user_id".into(), "42".into())]),
+        ..Default::default()
+    }
+}
+
+const CREATE_JSON: &str =
+    r#"{"email":"new.customer@example.com","name":"New Customer","metadata":{"user_id":"42"}}"#;
+
+// ---------------------------------------------------------------------------
+// The run.
+
+struct BackendResult {
+    label: &'static str,
+    /// The echo server's rate, measured alternately with `get`.
+    echo_rate: Option<f64>,
+    get: Outcome,
+    rest_get: Outcome,
+    grpc_create: Outcome,
+    rest_create: Outcome,
+    list: Outcome,
+}
+
+/// The bare server the gRPC reads are compared with.
+struct Echoing {
+    addr: SocketAddr,
+    call: Call,
+}
+
+/// Rounds of echo and GetCustomer, alternated so that both see the same
+/// machine; the medians are compared.
+const ROUNDS: usize = 3;
+
+fn median_of(mut runs: Vec<Outcome>, name: &str) -> Outcome {
+    runs.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+    let mut median = runs.swap_remove(runs.len() / 2);
+    median.name = format!("{name}, median of {ROUNDS}");
+    median
+}
+
+async fn run_backend(
+    database: &Database,
+    placement: Placement,
+    rows: usize,
+    echo: Option<&Echoing>,
+    outcomes: &mut Vec<Outcome>,
+) -> Result<BackendResult, Failure> {
+    let label = database.label;
+    eprintln!("customerd on {label}");
+    let Prepared {
+        key,
+        bulk_key,
+        bulk_ids,
+    } = prepare(&database.url, rows).await?;
+    let server = Server::start(placement.server_command(customerd(&database.url)))?;
+    eprintln!("  customerd pid {}", server.child.id());
+    let grpc = server.grpc;
+    let http = server.http.ok_or("customerd printed no REST address")?;
+    let id = sample_customer(grpc, &key).await?;
+
+    let mut phase = |outcome: Outcome| -> Outcome {
+        outcomes.push(outcome.clone());
+        outcome
+    };
+    let get = Call::Grpc {
+        path: "/customers.v1.CustomerService/GetCustomer",
+        headers: vec![bearer(&key)],
+        frames: grpc_frames(&pb::GetCustomerRequest { id: id.clone() }),
+        code: tonic::Code::Ok,
+    };
+    let unknown_key = Call::Grpc {
+        path: "/customers.v1.CustomerService/GetCustomer",
+        headers: vec![bearer("sk_test_0000000000000000000000000000000000000000")],
+        frames: grpc_frames(&pb::GetCustomerRequest { id: id.clone() }),
+        code: tonic::Code::Unauthenticated,
+    };
+    let missing = Call::Grpc {
+        path: "/customers.v1.CustomerService/GetCustomer",
+        headers: vec![bearer(&key)],
+        frames: grpc_frames(&pb::GetCustomerRequest {
+            id: "cus_000000000000000000000000".into(),
+        }),
+        code: tonic::Code::NotFound,
+    };
+    let spread = Call::Grpc {
+        path: "/customers.v1.CustomerService/GetCustomer",
+        headers: vec![bearer(&bulk_key)],
+        frames: bulk_ids
+            .iter()
+            .map(|id| grpc_frame(&pb::GetCustomerRequest { id: id.clone() }))
+            .collect(),
+        code: tonic::Code::Ok,
+    };
+    let rest_get = Call::Http {
+        method: http::Method::GET,
+        path: format!("/v1/customers/{id}"),
+        headers: vec![bearer(&key)],
+        body: Bytes::new(),
+        expect: StatusCode::OK,
+    };
+    let grpc_create = Call::Grpc {
+        path: "/customers.v1.CustomerService/CreateCustomer",
+        headers: vec![bearer(&key)],
+        frames: grpc_frames(&create_message()),
+        code: tonic::Code::Ok,
+    };
+    let rest_create = Call::Http {
+        method: http::Method::POST,
+        path: "/v1/customers".into(),
+        headers: vec![
+            bearer(&key),
+            ("content-type", HeaderValue::from_static("application/json")),
+        ],
+        body: Bytes::from_static(CREATE_JSON.as_bytes()),
+        expect: StatusCode::OK,
+    };
+    let list = Call::Http {
+        method: http::Method::GET,
+        path: "/4geeks/v1/customers?limit=10".into(),
+        headers: vec![bearer(&bulk_key)],
+        body: Bytes::new(),
+        expect: StatusCode::OK,
+    };
+
+    let c = GRPC_CONCURRENCY;
+    phase(
+        drive(
+            &format!("{label}: gRPC GetCustomer, unknown key"),
+            grpc,
+            unknown_key,
+            c,
+        )
+        .await,
+    );
+    phase(
+        drive(
+            &format!("{label}: gRPC GetCustomer, missing id"),
+            grpc,
+            missing,
+            c,
+        )
+        .await,
+    );
+    // The phases the targets compare run in alternating rounds, so that each
+    // sees the same machine; their medians are compared.
+    let get_name = format!("{label}: gRPC GetCustomer");
+    let rest_name = format!("{label}: REST GET /v1/customers/{{id}}");
+    let (mut echoes, mut gets, mut rests) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        if let Some(echo) = echo {
+            echoes.push(drive("tonic echo (no database)", echo.addr, echo.call.clone(), c).await);
+        }
+        gets.push(drive(&get_name, grpc, get.clone(), c).await);
+        rests.push(drive(&rest_name, http, rest_get.clone(), c).await);
+    }
+    if !echoes.is_empty() {
+        phase(median_of(echoes, "tonic echo (no database)"));
+    }
+    let get = phase(median_of(gets, &get_name));
+    let rest_get = phase(median_of(rests, &rest_name));
+    let spread_name = format!(
+        "{label}: gRPC GetCustomer, {} customers in turn",
+        bulk_ids.len()
+    );
+    phase(drive(&spread_name, grpc, spread, c).await);
+    let c = CREATE_CONCURRENCY;
+    let grpc_create = phase(
+        drive(
+            &format!("{label}: gRPC CreateCustomer"),
+            grpc,
+            grpc_create,
+            c,
+        )
+        .await,
+    );
+    let rest_create = phase(
+        drive(
+            &format!("{label}: REST POST /v1/customers"),
+            http,
+            rest_create,
+            c,
+        )
+        .await,
+    );
+    let list = phase(
+        drive(
+            &format!("{label}: 4geeks list, total_items, {rows} rows"),
+            http,
+            list,
+            LIST_CONCURRENCY,
+        )
+        .await,
+    );
+    if let Some(rss) = server.peak_rss_mib() {
+        eprintln!("  peak RSS {rss:.1} MiB");
+        println!("{label}: peak RSS {rss:.1} MiB");
+    }
+    drop(server);
+    // Start to serving, on a database that is already migrated and holds data.
+    let again = Server::start(placement.server_command(customerd(&database.url)))?;
+    println!(
+        "{label}: start to serving {:.0} ms",
+        again.started_in.as_secs_f64() * 1000.0
+    );
+    drop(again);
+    let echo_rate = outcomes
+        .iter()
+        .find(|o| echo.is_some() && o.name.starts_with("tonic echo"))
+        .map(|o| o.per_second);
+    Ok(BackendResult {
+        label,
+        echo_rate,
+        get,
+        rest_get,
+        grpc_create,
+        rest_create,
+        list,
+    })
+}
+
+fn ratio_line(what: &str, value: f64, target: &str, met: bool) {
+    println!(
+        "{what:<58} {value:>10} {target:>10}  {}",
+        if met { "met" } else { "NOT MET" }
+    );
+}
+
+async fn run(placement: Placement) -> Result<(), Failure> {
+    let rows: usize = std::env::var("LOADTEST_ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut outcomes = Vec::new();
+
+    eprintln!("bare tonic echo server");
+    let mut echo_command = Command::new(std::env::current_exe()?);
+    echo_command.env(ECHO_ROLE, "1");
+    let echo_server = Server::start(placement.server_command(echo_command))?;
+    let echo = Echoing {
+        addr: echo_server.grpc,
+        call: Call::Grpc {
+            path: "/loadtest.Echo/Echo",
+            headers: vec![bearer("sk_test_0000000000000000000000000000000000000000")],
+            frames: grpc_frames(&Echo {
+                text: "cus_000000000000000000000000".into(),
+            }),
+            code: tonic::Code::Ok,
+        },
+    };
+    if std::env::var_os("LOADTEST_ECHO_ONLY").is_some() {
+        drive(
+            "tonic echo (no database)",
+            echo.addr,
+            echo.call.clone(),
+            GRPC_CONCURRENCY,
+        )
+        .await;
+        return Ok(());
+    }
+
+    let mut results = Vec::new();
+    let sqlite = sqlite_database();
+    results.push(run_backend(&sqlite, placement, rows, Some(&echo), &mut outcomes).await?);
+    drop(sqlite);
+    drop(echo_server);
+    if let Ok(admin) = std::env::var("TEST_POSTGRES_URL") {
+        let postgres = postgres_database(&admin).await?;
+        results.push(run_backend(&postgres, placement, rows, None, &mut outcomes).await?);
+    }
+
+    println!();
+    println!(
+        "{:<52} {:>4} {:>10} {:>9} {:>9} {:>9}",
+        "call", "c", "req/s", "p50 ms", "p90 ms", "p99 ms"
+    );
+    for o in &outcomes {
+        println!(
+            "{:<52} {:>4} {:>10.0} {:>9.2} {:>9.2} {:>9.2}",
+            o.name, o.concurrency, o.per_second, o.p50, o.p90, o.p99
+        );
+    }
+    println!();
+    println!("{:<58} {:>10} {:>10}", "target", "measured", "wanted");
+    for r in &results {
+        let label = r.label;
+        if let Some(echo_rate) = r.echo_rate {
+            let share = r.get.per_second / echo_rate;
+            ratio_line(
+                "1. gRPC GetCustomer / tonic echo (SQLite)",
+                (share * 1000.0).round() / 10.0,
+                ">= 50 %",
+                share >= 0.5,
+            );
+        }
+        let share = r.rest_get.per_second / r.get.per_second;
+        ratio_line(
+            &format!("2. REST GET / gRPC GetCustomer ({label})"),
+            (share * 1000.0).round() / 10.0,
+            ">= 80 %",
+            share >= 0.8,
+        );
+        let wanted = if label == "SQLite" { 5000.0 } else { 2000.0 };
+        for (what, o) in [("gRPC", &r.grpc_create), ("REST", &r.rest_create)] {
+            ratio_line(
+                &format!("3. {what} creates/s at c={CREATE_CONCURRENCY} ({label})"),
+                o.per_second.round(),
+                &format!(">= {wanted}"),
+                o.per_second >= wanted,
+            );
+        }
+        ratio_line(
+            &format!("4. 4geeks list p50 ms, {rows} rows ({label})"),
+            (r.list.p50 * 100.0).round() / 100.0,
+            "<= 5",
+            r.list.p50 <= 5.0,
+        );
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), Failure> {
+    if std::env::var_os(ECHO_ROLE).is_some() {
+        return serve_echo();
+    }
+    let placement = Placement::detect();
+    if let Some(core) = placement.load {
+        pin_to(core)?;
+    }
+    eprintln!(
+        "servers on core {}, load on core {}",
+        placement.server.map_or("any".into(), |c| c.to_string()),
+        placement.load.map_or("any".into(), |c| c.to_string())
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(placement))
+}
