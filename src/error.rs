@@ -3,51 +3,11 @@
 use sea_orm::DbErr;
 
 use crate::validation::shown;
+use customerd_wire::limits;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
-/// Why a field was rejected; sent as the `reason` of its `BadRequest` field
-/// violation so clients (and the REST gateway) can act on it without parsing text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    /// A required field is missing.
-    Required,
-    /// Not a valid email address.
-    InvalidEmail,
-    /// A string is longer than its limit (the description says the limit).
-    TooLong,
-    /// A map has more keys than allowed (the description says the limit).
-    TooManyKeys,
-    /// A map key is empty.
-    EmptyKey,
-    /// A number or timestamp lies outside its allowed range.
-    OutOfRange,
-    /// Fields that cannot be given together were.
-    MutuallyExclusive,
-    /// A pagination cursor names no object the caller can see.
-    UnknownCursor,
-    /// A field path or filter field that does not exist.
-    UnknownField,
-    /// Any other malformed value.
-    InvalidValue,
-}
-
-impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Required => "REQUIRED",
-            Self::InvalidEmail => "INVALID_EMAIL",
-            Self::TooLong => "TOO_LONG",
-            Self::TooManyKeys => "TOO_MANY_KEYS",
-            Self::EmptyKey => "EMPTY_KEY",
-            Self::OutOfRange => "OUT_OF_RANGE",
-            Self::MutuallyExclusive => "MUTUALLY_EXCLUSIVE",
-            Self::UnknownCursor => "UNKNOWN_CURSOR",
-            Self::UnknownField => "UNKNOWN_FIELD",
-            Self::InvalidValue => "INVALID_VALUE",
-        }
-    }
-}
+pub use customerd_wire::reasons::Reason;
 
 /// One problem with one field of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +16,9 @@ pub struct Violation {
     pub field: String,
     pub reason: Reason,
     pub description: String,
+    /// The limit the value broke (a length, a count, a bound), sent as data
+    /// beside the violation so that no client parses it out of the text.
+    pub limit: Option<u64>,
 }
 
 impl Violation {
@@ -64,7 +27,13 @@ impl Violation {
             field: field.into(),
             reason,
             description: description.into(),
+            limit: None,
         }
+    }
+
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = u64::try_from(limit).ok();
+        self
     }
 }
 
@@ -102,6 +71,18 @@ impl Error {
     ) -> Self {
         Self::Invalid(vec![Violation::new(field, reason, description)])
     }
+
+    /// An invalid value that broke `limit`.
+    pub fn over_limit(
+        field: impl Into<String>,
+        reason: Reason,
+        limit: usize,
+        description: impl Into<String>,
+    ) -> Self {
+        Self::Invalid(vec![
+            Violation::new(field, reason, description).with_limit(limit),
+        ])
+    }
 }
 
 impl From<DbErr> for Error {
@@ -126,7 +107,15 @@ impl From<Error> for Status {
                         localized_message: None,
                     })
                     .collect();
-                let details = ErrorDetails::with_bad_request(field_violations);
+                let mut details = ErrorDetails::with_bad_request(field_violations);
+                let limits: std::collections::HashMap<String, String> = violations
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| Some((limits::limit_key(i), v.limit?.to_string())))
+                    .collect();
+                if !limits.is_empty() {
+                    details.set_error_info("INVALID_ARGUMENT", limits::ERROR_DOMAIN, limits);
+                }
                 let summary = violations
                     .iter()
                     .map(|v| format!("{}: {}", v.field, v.description))

@@ -12,8 +12,9 @@ use crate::error::{Error, Reason, Result};
 use crate::proto::customers::v1 as pb;
 use crate::validation::{Violations, shown};
 
-pub const DEFAULT_LIMIT: u64 = 10;
-pub const MAX_LIMIT: i32 = 1000;
+use customerd_wire::limits::{PAGE_DEFAULT, PAGE_MAX};
+
+const DEFAULT_LIMIT: u64 = PAGE_DEFAULT as u64;
 
 /// Where a page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,12 +111,12 @@ pub fn parse(v: &mut Violations, request: &impl Paged) -> PageRequest {
     );
     let limit = match limit {
         0 => DEFAULT_LIMIT,
-        n if (1..=MAX_LIMIT).contains(&n) => n as u64,
+        n if (1..=PAGE_MAX).contains(&n) => n as u64,
         _ => {
             v.add(
                 "limit",
                 Reason::OutOfRange,
-                format!("must be between 1 and {MAX_LIMIT}"),
+                format!("must be between 1 and {PAGE_MAX}"),
             );
             DEFAULT_LIMIT
         }

@@ -5,14 +5,10 @@ use std::collections::BTreeMap;
 
 use crate::error::{Reason, Violation};
 
-pub const EMAIL_MAX: usize = 254;
-pub const NAME_MAX: usize = 256;
-pub const PHONE_MAX: usize = 64;
-pub const DESCRIPTION_MAX: usize = 1000;
-pub const PLAN_MAX: usize = 256;
-pub const METADATA_MAX_KEYS: usize = 50;
-pub const METADATA_KEY_MAX: usize = 40;
-pub const METADATA_VALUE_MAX: usize = 500;
+pub use customerd_wire::limits::{
+    DESCRIPTION_MAX, EMAIL_MAX, METADATA_KEY_MAX, METADATA_MAX_KEYS, METADATA_VALUE_MAX, NAME_MAX,
+    PHONE_MAX, PLAN_MAX,
+};
 
 /// How many characters of a client's value an error repeats: enough to
 /// recognise it, never so many that the error outgrows what gRPC trailers carry.
@@ -38,6 +34,18 @@ impl Violations {
         description: impl Into<String>,
     ) {
         self.0.push(Violation::new(field, reason, description));
+    }
+
+    /// A violation of `limit` (a length, a count, a bound).
+    pub fn over_limit(
+        &mut self,
+        field: impl Into<String>,
+        reason: Reason,
+        limit: usize,
+        description: impl Into<String>,
+    ) {
+        self.0
+            .push(Violation::new(field, reason, description).with_limit(limit));
     }
 
     /// `Ok(value)` when nothing was found wrong, else every problem at once.
@@ -68,9 +76,10 @@ impl Violations {
             return;
         }
         if value.chars().count() > max {
-            self.add(
+            self.over_limit(
                 field,
                 Reason::TooLong,
+                max,
                 format!("must be at most {max} characters"),
             );
         }
@@ -81,9 +90,10 @@ impl Violations {
             return;
         }
         if value.chars().count() > EMAIL_MAX {
-            self.add(
+            self.over_limit(
                 field,
                 Reason::TooLong,
+                EMAIL_MAX,
                 format!("must be at most {EMAIL_MAX} characters"),
             );
         } else if !is_valid_email(value) {
@@ -100,16 +110,18 @@ impl Violations {
         if key.is_empty() {
             self.add(prefix, Reason::EmptyKey, "keys must not be empty");
         } else if key.chars().count() > METADATA_KEY_MAX {
-            self.add(
+            self.over_limit(
                 path.clone(),
                 Reason::TooLong,
+                METADATA_KEY_MAX,
                 format!("key must be at most {METADATA_KEY_MAX} characters"),
             );
         }
         if value.chars().count() > METADATA_VALUE_MAX {
-            self.add(
+            self.over_limit(
                 path.clone(),
                 Reason::TooLong,
+                METADATA_VALUE_MAX,
                 format!("value must be at most {METADATA_VALUE_MAX} characters"),
             );
         }
@@ -138,9 +150,10 @@ impl Violations {
     /// Checks a whole metadata map as stored (count, keys, values).
     pub fn metadata(&mut self, prefix: &str, map: &BTreeMap<String, String>) {
         if map.len() > METADATA_MAX_KEYS {
-            self.add(
+            self.over_limit(
                 prefix,
                 Reason::TooManyKeys,
+                METADATA_MAX_KEYS,
                 format!("must have at most {METADATA_MAX_KEYS} keys"),
             );
         }

@@ -5,7 +5,7 @@
 //! all, and `application/x-www-form-urlencoded` when the body is JSON (what
 //! `curl -d` sends without `-H`). An empty body is the empty object.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -208,8 +208,8 @@ impl Fields {
 
     /// The metadata of a create: string values only (null removes a key only in
     /// an update); absent or null is no metadata.
-    pub fn new_metadata(&mut self, name: &str) -> HashMap<String, String> {
-        let mut metadata = HashMap::new();
+    pub fn new_metadata(&mut self, name: &str) -> BTreeMap<String, String> {
+        let mut metadata = BTreeMap::new();
         for (key, value) in self.string_map(name).into_option().unwrap_or_default() {
             match value {
                 Some(value) => {

@@ -6,114 +6,110 @@ use std::collections::BTreeMap;
 use prost_types::FieldMask;
 use serde::Serialize;
 
-use crate::body::{Field, Fields, JsonBody};
+use crate::body::{Field, JsonBody};
 use crate::error::ApiError;
 use crate::objects::{Time, TimeStyle, metadata, time};
 use crate::proto::pb;
 use crate::validation::{Loc, Rule};
 
-/// The string fields of a customer, as named in REST bodies and mask paths.
-const SCALARS: [&str; 4] = ["email", "name", "phone", "description"];
-
-fn take_scalars(f: &mut Fields) -> [Field<String>; 4] {
-    SCALARS.map(|name| f.string(name))
-}
-
-/// `POST /customers`: every field optional and nullable (null = not given),
-/// except `email` when `email_required` (the 4geeks profile). Metadata values
-/// must be strings: null removes a key only in an update.
-pub fn create_request(
-    body: JsonBody,
-    email_required: bool,
-) -> Result<pb::CreateCustomerRequest, ApiError> {
-    let mut f = body.fields();
-    let [email, name, phone, description] = take_scalars(&mut f);
-    if email_required && matches!(email, Field::Absent | Field::Null) {
-        f.problem(Loc::body().key("email"), Rule::Missing);
-    }
-    let metadata = f.new_metadata("metadata");
-    f.finish()?;
-    Ok(pb::CreateCustomerRequest {
-        email: email.into_option(),
-        name: name.into_option(),
-        phone: phone.into_option(),
-        description: description.into_option(),
-        metadata,
-    })
-}
-
-/// `PATCH /customers/{id}`: a field omitted keeps its value, null clears it;
-/// `metadata` merges key by key (null or "" removes a key) and
-/// `"metadata": null` clears it all. Bound as an update mask.
-pub fn update_request(id: String, body: JsonBody) -> Result<pb::UpdateCustomerRequest, ApiError> {
-    let mut f = body.fields();
-    let mut fields = pb::CustomerUpdate::default();
-    let mut paths = Vec::new();
-    for (name, field) in SCALARS.into_iter().zip(take_scalars(&mut f)) {
-        let value = match field {
-            Field::Absent | Field::Invalid => continue,
-            Field::Null => None,
-            Field::Value(v) => Some(v),
-        };
-        paths.push(name.to_owned());
-        match name {
-            "email" => fields.email = value,
-            "name" => fields.name = value,
-            "phone" => fields.phone = value,
-            _ => fields.description = value,
+macro_rules! rest {
+    ($($field:ident: $max:expr, $rule:ident;)*) => {
+        /// `POST /customers`: every field optional and nullable (null = not
+        /// given), except `email` when `email_required` (the 4geeks profile).
+        /// Metadata values must be strings: null removes a key only in an update.
+        pub fn create_request(
+            body: JsonBody,
+            email_required: bool,
+        ) -> Result<pb::CreateCustomerRequest, ApiError> {
+            struct Given {
+                $($field: Field<String>,)*
+            }
+            let mut f = body.fields();
+            let given = Given {
+                $($field: f.string(stringify!($field)),)*
+            };
+            if email_required && matches!(given.email, Field::Absent | Field::Null) {
+                f.problem(Loc::body().key("email"), Rule::Missing);
+            }
+            let metadata = f.new_metadata("metadata");
+            f.finish()?;
+            Ok(pb::CreateCustomerRequest {
+                $($field: given.$field.into_option(),)*
+                metadata,
+            })
         }
-    }
-    match f.string_map("metadata") {
-        Field::Absent | Field::Invalid => {}
-        Field::Null => paths.push("metadata".to_owned()),
-        Field::Value(entries) => {
-            for (key, value) in entries {
-                paths.push(format!("metadata.{key}"));
-                if let Some(value) = value {
-                    fields.metadata.insert(key, value);
+
+        /// `PATCH /customers/{id}`: a field omitted keeps its value, null clears it;
+        /// `metadata` merges key by key (null or "" removes a key) and
+        /// `"metadata": null` clears it all. Bound as an update mask.
+        pub fn update_request(id: String, body: JsonBody) -> Result<pb::UpdateCustomerRequest, ApiError> {
+            let mut f = body.fields();
+            let mut paths = Vec::new();
+            let mut named = |name: &str, field: Field<String>| match field {
+                Field::Absent | Field::Invalid => None,
+                Field::Null => {
+                    paths.push(name.to_owned());
+                    None
+                }
+                Field::Value(value) => {
+                    paths.push(name.to_owned());
+                    Some(value)
+                }
+            };
+            $(let $field = named(stringify!($field), f.string(stringify!($field)));)*
+            let mut metadata = BTreeMap::new();
+            match f.string_map("metadata") {
+                Field::Absent | Field::Invalid => {}
+                Field::Null => paths.push("metadata".to_owned()),
+                Field::Value(entries) => {
+                    for (key, value) in entries {
+                        paths.push(format!("metadata.{key}"));
+                        if let Some(value) = value {
+                            metadata.insert(key, value);
+                        }
+                    }
+                }
+            }
+            f.finish()?;
+            Ok(pb::UpdateCustomerRequest {
+                id,
+                customer: Some(pb::CustomerUpdate {
+                    $($field,)*
+                    metadata,
+                }),
+                update_mask: (!paths.is_empty()).then_some(FieldMask { paths }),
+            })
+        }
+
+        /// The customer object, the same fields in every profile.
+        #[derive(Debug, Serialize)]
+        pub struct CustomerJson<'a> {
+            id: &'a str,
+            object: &'static str,
+            $($field: Option<&'a str>,)*
+            metadata: BTreeMap<&'a str, &'a str>,
+            live: bool,
+            created_at: Option<Time>,
+            updated_at: Option<Time>,
+        }
+
+        impl<'a> CustomerJson<'a> {
+            pub fn new(c: &'a pb::Customer, style: TimeStyle) -> Self {
+                Self {
+                    id: &c.id,
+                    object: "customer",
+                    $($field: c.$field.as_deref(),)*
+                    metadata: metadata(&c.metadata),
+                    live: c.live,
+                    created_at: time(c.created_at.as_ref(), style),
+                    updated_at: time(c.updated_at.as_ref(), style),
                 }
             }
         }
-    }
-    f.finish()?;
-    Ok(pb::UpdateCustomerRequest {
-        id,
-        customer: Some(fields),
-        update_mask: (!paths.is_empty()).then_some(FieldMask { paths }),
-    })
+    };
 }
 
-/// The customer object, the same fields in every profile.
-#[derive(Debug, Serialize)]
-pub struct CustomerJson<'a> {
-    id: &'a str,
-    object: &'static str,
-    email: Option<&'a str>,
-    name: Option<&'a str>,
-    phone: Option<&'a str>,
-    description: Option<&'a str>,
-    metadata: BTreeMap<&'a str, &'a str>,
-    live: bool,
-    created_at: Option<Time>,
-    updated_at: Option<Time>,
-}
-
-impl<'a> CustomerJson<'a> {
-    pub fn new(c: &'a pb::Customer, style: TimeStyle) -> Self {
-        Self {
-            id: &c.id,
-            object: "customer",
-            email: c.email.as_deref(),
-            name: c.name.as_deref(),
-            phone: c.phone.as_deref(),
-            description: c.description.as_deref(),
-            metadata: metadata(&c.metadata),
-            live: c.live,
-            created_at: time(c.created_at.as_ref(), style),
-            updated_at: time(c.updated_at.as_ref(), style),
-        }
-    }
-}
+customerd_wire::customer_texts!(rest);
 
 /// The reply to a delete in the paygate and 4geeks profiles.
 #[derive(Debug, Serialize)]

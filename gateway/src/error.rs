@@ -6,6 +6,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use customerd_wire::limits;
 use serde::Serialize;
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -133,12 +134,19 @@ fn problems_of(status: &tonic::Status, origin: Origin) -> Vec<Problem> {
         Origin::Body => body_loc,
         Origin::Query => query_loc,
     };
+    let limits = status
+        .get_details_error_info()
+        .filter(|info| info.domain == limits::ERROR_DOMAIN)
+        .map(|info| info.metadata)
+        .unwrap_or_default();
+    let limit_of = |i: usize| limits.get(&limits::limit_key(i))?.parse().ok();
     let problems: Vec<Problem> = status
         .get_details_bad_request()
         .map(|bad| {
             bad.field_violations
                 .iter()
-                .map(|v| Problem::from_violation(locate(&v.field), v))
+                .enumerate()
+                .map(|(i, v)| Problem::from_violation(locate(&v.field), v, limit_of(i)))
                 .collect()
         })
         .unwrap_or_default();
@@ -155,6 +163,7 @@ fn problems_of(status: &tonic::Status, origin: Origin) -> Vec<Problem> {
                 reason: "INVALID".to_owned(),
                 localized_message: None,
             },
+            None,
         )];
     }
     problems

@@ -19,7 +19,6 @@ use axum::middleware;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
-use tonic::transport::Channel;
 
 pub mod auth;
 pub mod body;
@@ -33,32 +32,36 @@ pub mod profiles;
 pub mod proto;
 pub mod query;
 pub mod request_id;
+pub mod resources;
 pub mod subscriptions;
 pub mod timestamps;
 pub mod validation;
 
-use profiles::{Upstream, epoch, four_geeks, paygate};
+use profiles::epoch::Epoch;
+use profiles::four_geeks::FourGeeks;
+use profiles::paygate::Paygate;
+pub use profiles::{GrpcService, Upstream, UpstreamError};
 
 /// Every profile's routes, `/openapi.json` and `/docs`, calling `upstream`.
-pub fn router(upstream: Channel) -> Router {
+pub fn router(upstream: Upstream) -> Router {
     Router::new()
-        .nest(paygate::BASE, paygate::routes())
-        .nest(four_geeks::BASE, four_geeks::routes())
-        .nest(epoch::BASE, epoch::routes())
+        .merge(profiles::routes::<Paygate>())
+        .merge(profiles::routes::<FourGeeks>())
+        .merge(profiles::routes::<Epoch>())
         .route("/openapi.json", get(openapi::serve_document))
         .route("/docs", get(openapi::serve_docs))
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(error::BODY_LIMIT))
         .layer(middleware::from_fn(request_id::assign))
-        .with_state(Upstream::new(upstream))
+        .with_state(upstream)
 }
 
 /// Serves the gateway on `listener` until `shutdown` completes, then lets
 /// in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
-    upstream: Channel,
+    upstream: Upstream,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Small replies must not wait for a delayed ACK.

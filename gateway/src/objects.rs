@@ -1,7 +1,7 @@
 //! What every object the gateway writes shares, whichever resource it is:
 //! instants in the profile's style and metadata as a sorted map.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -34,14 +34,14 @@ pub fn time(ts: Option<&prost_types::Timestamp>, style: TimeStyle) -> Option<Tim
 }
 
 /// Metadata with its keys in order, so replies are stable.
-pub fn metadata(map: &HashMap<String, String>) -> BTreeMap<&str, &str> {
+pub fn metadata(map: &BTreeMap<String, String>) -> BTreeMap<&str, &str> {
     map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 /// The wire name of a proto enum value, from a `(name, value)` table; `None`
 /// (null) for a value the table lacks, which the service never sends.
 pub fn enum_name<T: Copy + Into<i32>>(
-    table: &'static [(&'static str, T)],
+    table: &[(&'static str, T)],
     value: i32,
 ) -> Option<&'static str> {
     table

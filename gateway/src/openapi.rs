@@ -9,23 +9,60 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::error::BODY_LIMIT;
-use crate::filters;
-use crate::profiles::{epoch, four_geeks, paygate};
+use crate::objects::TimeStyle;
+use crate::profiles::epoch::Epoch;
+use crate::profiles::four_geeks::FourGeeks;
+use crate::profiles::paygate::Paygate;
+use crate::profiles::{PagingStyle, Profile};
+use crate::{filters, payments, subscriptions};
+use customerd_wire::fields::CUSTOMER_TEXTS;
+use customerd_wire::limits::{
+    DESCRIPTION_MAX, FILTER_MAX_CONDITIONS, FILTER_MAX_DEPTH, IDEMPOTENCY_KEY_MAX,
+    METADATA_KEY_MAX, METADATA_MAX_KEYS, METADATA_VALUE_MAX, PLAN_MAX,
+};
 
-/// What differs between profiles in the document.
+/// What differs between profiles in the document: the profile's own facts,
+/// and how its envelopes and filters look.
 struct ProfileDoc {
     tag: &'static str,
     base: &'static str,
     summary: &'static str,
     millis: bool,
     email_required: bool,
+    paging: PagingStyle,
     /// The list envelope, named `{envelope}{Resource}` (e.g. `PaygatePaymentList`).
     envelope: Envelope,
-    /// The paging parameters of every list, given the noun they page over.
-    paging_parameters: fn(&str) -> Vec<Value>,
     /// The customer list's own filters, after the paging.
     customer_filters: fn() -> Vec<Value>,
     delete_schema: &'static str,
+}
+
+impl ProfileDoc {
+    fn of<P: Profile>(
+        envelope: Envelope,
+        customer_filters: fn() -> Vec<Value>,
+        delete_schema: &'static str,
+    ) -> Self {
+        Self {
+            tag: P::TAG,
+            base: P::BASE,
+            summary: P::SUMMARY,
+            millis: P::TIMES == TimeStyle::Millis,
+            email_required: P::CREATE_REQUIRES_EMAIL,
+            paging: P::PAGING,
+            envelope,
+            customer_filters,
+            delete_schema,
+        }
+    }
+
+    /// The paging parameters of every list, given the noun they page over.
+    fn paging_parameters(&self, noun: &str) -> Vec<Value> {
+        match self.paging {
+            PagingStyle::Cursor { max, default } => cursor_paging(noun, max, default),
+            PagingStyle::Offset { max, default } => offset_paging(noun, max, default),
+        }
+    }
 }
 
 /// The shape of a profile's list envelope.
@@ -49,41 +86,17 @@ impl Envelope {
     }
 }
 
-const PROFILES: [ProfileDoc; 3] = [
-    ProfileDoc {
-        tag: "paygate",
-        base: paygate::BASE,
-        summary: "PayGate / Shika Creators dialect: ISO 8601 times, cursor lists with a url.",
-        millis: false,
-        email_required: false,
-        envelope: Envelope::Paygate,
-        paging_parameters: |noun| cursor_paging(noun, 100, 10),
-        customer_filters: paygate_customer_filters,
-        delete_schema: "DeletedCustomer",
-    },
-    ProfileDoc {
-        tag: "4geeks",
-        base: four_geeks::BASE,
-        summary: "4geeks dialect: email required on create, offset pagination with a total.",
-        millis: false,
-        email_required: true,
-        envelope: Envelope::FourGeeks,
-        paging_parameters: offset_paging,
-        customer_filters: Vec::new,
-        delete_schema: "DeletedCustomer",
-    },
-    ProfileDoc {
-        tag: "epoch",
-        base: epoch::BASE,
-        summary: "Epoch dialect: times in milliseconds, cursor lists (`filters` on customers), delete returns the customer.",
-        millis: true,
-        email_required: false,
-        envelope: Envelope::Epoch,
-        paging_parameters: |noun| cursor_paging(noun, 1000, 50),
-        customer_filters: epoch_customer_filters,
-        delete_schema: "EpochCustomer",
-    },
-];
+fn profiles() -> [ProfileDoc; 3] {
+    [
+        ProfileDoc::of::<Paygate>(
+            Envelope::Paygate,
+            paygate_customer_filters,
+            "DeletedCustomer",
+        ),
+        ProfileDoc::of::<FourGeeks>(Envelope::FourGeeks, Vec::new, "DeletedCustomer"),
+        ProfileDoc::of::<Epoch>(Envelope::Epoch, epoch_customer_filters, "EpochCustomer"),
+    ]
+}
 
 /// The three resources every profile serves.
 const RESOURCES: [&str; 3] = ["Customer", "Payment", "Subscription"];
@@ -100,7 +113,7 @@ fn query_parameter(name: &str, description: &str, schema: Value) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
 }
 
-fn limit_parameter(max: i64, default: i64) -> Value {
+fn limit_parameter(max: i32, default: i32) -> Value {
     query_parameter(
         "limit",
         &format!("Page size, 1 to {max}."),
@@ -108,7 +121,7 @@ fn limit_parameter(max: i64, default: i64) -> Value {
     )
 }
 
-fn cursor_paging(noun: &str, max: i64, default: i64) -> Vec<Value> {
+fn cursor_paging(noun: &str, max: i32, default: i32) -> Vec<Value> {
     vec![
         limit_parameter(max, default),
         query_parameter(
@@ -128,9 +141,9 @@ fn cursor_paging(noun: &str, max: i64, default: i64) -> Vec<Value> {
     ]
 }
 
-fn offset_paging(noun: &str) -> Vec<Value> {
+fn offset_paging(noun: &str, max: i32, default: i32) -> Vec<Value> {
     vec![
-        limit_parameter(100, 10),
+        limit_parameter(max, default),
         query_parameter(
             "offset",
             &format!("Number of {noun}s to skip."),
@@ -169,26 +182,33 @@ fn paygate_customer_filters() -> Vec<Value> {
     ]
 }
 
-const FILTERS_GRAMMAR: &str = "A JSON document, evaluated by the database before paging:\n\n\
+/// The grammar of the epoch profile's `filters` parameter.
+fn filters_grammar() -> String {
+    let fields: Vec<&str> = CUSTOMER_TEXTS.iter().map(|f| f.name).collect();
+    format!(
+        "A JSON document, evaluated by the database before paging:\n\n\
 ```\n\
-filter    = condition | {\"and\": [filter, ...]} | {\"or\": [filter, ...]}\n\
-condition = {\"field\": FIELD, \"op\": OP, \"value\": VALUE}\n\
-FIELD     = email | name | phone | description | created_at | metadata.<key>\n\
+filter    = condition | {{\"and\": [filter, ...]}} | {{\"or\": [filter, ...]}}\n\
+condition = {{\"field\": FIELD, \"op\": OP, \"value\": VALUE}}\n\
+FIELD     = {} | created_at | metadata.<key>\n\
 OP        = eq | ne | contains | starts_with | gt | gte | lt | lte | is_null | is_not_null\n\
 ```\n\n\
 `is_null` / `is_not_null` take no `value`. Text fields take eq, ne, contains, starts_with \
 (the last two ignore ASCII case), is_null, is_not_null; `ne` also matches a null field. \
 `metadata.<key>` is null when the key is absent. `created_at` takes eq, ne, gt, gte, lt, lte with \
 integer milliseconds or an ISO 8601 string; a time names its whole millisecond (or second), so eq \
-with a customer's own `created_at` finds it. `{\"and\": []}` matches all, `{\"or\": []}` none. \
-At most 8 levels and 50 conditions.\n\n\
-Example: `{\"and\":[{\"field\":\"email\",\"op\":\"contains\",\"value\":\"@example.com\"},\
-{\"or\":[{\"field\":\"metadata.plan\",\"op\":\"eq\",\"value\":\"gold\"},{\"field\":\"created_at\",\"op\":\"gte\",\"value\":1705312800000}]}]}`";
+with a customer's own `created_at` finds it. `{{\"and\": []}}` matches all, `{{\"or\": []}}` none. \
+At most {FILTER_MAX_DEPTH} levels and {FILTER_MAX_CONDITIONS} conditions.\n\n\
+Example: `{{\"and\":[{{\"field\":\"email\",\"op\":\"contains\",\"value\":\"@example.com\"}},\
+{{\"or\":[{{\"field\":\"metadata.plan\",\"op\":\"eq\",\"value\":\"gold\"}},{{\"field\":\"created_at\",\"op\":\"gte\",\"value\":1705312800000}}]}}]}}`",
+        fields.join(" | ")
+    )
+}
 
 fn epoch_customer_filters() -> Vec<Value> {
     vec![query_parameter(
         filters::PARAMETER,
-        FILTERS_GRAMMAR,
+        &filters_grammar(),
         json!({ "type": "string" }),
     )]
 }
@@ -207,7 +227,7 @@ fn status_parameter(description: &str) -> Value {
     query_parameter(
         "status",
         description,
-        json!({ "type": "string", "enum": SUBSCRIPTION_STATUSES }),
+        json!({ "type": "string", "enum": names(subscriptions::statuses()) }),
     )
 }
 
@@ -219,14 +239,13 @@ fn ok(description: &str, schema: Value) -> Value {
     json!({ "description": description, "content": json_content(schema) })
 }
 
-/// The error responses every authenticated operation may give.
-fn error_responses(responses: &mut Map<String, Value>, has_body: bool, has_id: bool) {
+/// The error responses every authenticated operation may give: the gateway
+/// maps whatever the service answers through one table.
+fn error_responses(responses: &mut Map<String, Value>, has_body: bool) {
     responses.insert("401".into(), response_ref("Unauthenticated"));
-    if has_id {
-        responses.insert("404".into(), response_ref("NotFound"));
-    }
+    responses.insert("404".into(), response_ref("NotFound"));
+    responses.insert("409".into(), response_ref("Conflict"));
     if has_body {
-        responses.insert("409".into(), response_ref("Conflict"));
         responses.insert("413".into(), response_ref("PayloadTooLarge"));
         responses.insert("415".into(), response_ref("UnsupportedMediaType"));
     }
@@ -244,10 +263,9 @@ fn operation(
     body: Option<Value>,
     success: Value,
 ) -> Value {
-    let has_id = parameters.iter().any(|p| p["in"] == "path");
     let mut responses = Map::new();
     responses.insert("200".into(), success);
-    error_responses(&mut responses, body.is_some(), has_id);
+    error_responses(&mut responses, body.is_some());
     let mut op = json!({
         "tags": [profile.tag],
         "operationId": format!("{}_{id}", profile.tag.replace('4', "four_")),
@@ -265,7 +283,7 @@ fn idempotency_parameter() -> Value {
     json!({
         "name": "Idempotency-Key", "in": "header", "required": false,
         "description": "Makes the create safe to retry: a repeat with the same key (per account and mode, for 24 hours) returns the first response; the same key with other parameters is a 409.",
-        "schema": { "type": "string", "maxLength": 255, "pattern": "^[\\t\\x20-\\x7e]*$" },
+        "schema": { "type": "string", "maxLength": IDEMPOTENCY_KEY_MAX, "pattern": "^[\\t\\x20-\\x7e]*$" },
     })
 }
 
@@ -315,7 +333,7 @@ fn customer_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
     ));
     update_post["summary"] =
         json!("Update a customer (POST, as Stripe-style clients send it); same as PATCH.");
-    let mut list_parameters = (profile.paging_parameters)("customer");
+    let mut list_parameters = profile.paging_parameters("customer");
     list_parameters.extend((profile.customer_filters)());
     paths.insert(
         format!("{}/customers", profile.base),
@@ -341,7 +359,7 @@ fn payment_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
         "One page of payments, newest first.",
         list_ref(profile, "Payment"),
     );
-    let mut list_parameters = (profile.paging_parameters)("payment");
+    let mut list_parameters = profile.paging_parameters("payment");
     list_parameters.push(customer_filter_parameter("payment"));
     paths.insert(
         format!("{}/payments", profile.base),
@@ -357,7 +375,7 @@ fn payment_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
         }),
     );
     let mut parameters = vec![id_parameter("customer", "cus")];
-    parameters.extend((profile.paging_parameters)("payment"));
+    parameters.extend(profile.paging_parameters("payment"));
     paths.insert(
         format!("{}/customers/{{id}}/payments", profile.base),
         json!({
@@ -373,7 +391,7 @@ fn subscription_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
         list_ref(profile, "Subscription"),
     );
     let id = || vec![id_parameter("subscription", "sub")];
-    let mut list_parameters = (profile.paging_parameters)("subscription");
+    let mut list_parameters = profile.paging_parameters("subscription");
     list_parameters.push(customer_filter_parameter("subscription"));
     list_parameters.push(status_parameter("Only subscriptions in this status."));
     paths.insert(
@@ -396,7 +414,7 @@ fn subscription_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
         }),
     );
     let mut parameters = vec![id_parameter("customer", "cus")];
-    parameters.extend((profile.paging_parameters)("subscription"));
+    parameters.extend(profile.paging_parameters("subscription"));
     parameters.push(status_parameter("Only subscriptions in this status."));
     paths.insert(
         format!("{}/customers/{{id}}/subscriptions", profile.base),
@@ -406,7 +424,7 @@ fn subscription_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
     );
 }
 
-fn nullable_string(max: u64, description: &str) -> Value {
+fn nullable_string(max: usize, description: &str) -> Value {
     json!({ "type": ["string", "null"], "maxLength": max, "description": description })
 }
 
@@ -436,24 +454,32 @@ fn live_schema() -> Value {
 
 fn customer_schema(millis: bool) -> Value {
     let time = time_schema(millis);
-    let text = json!({ "type": ["string", "null"] });
+    let mut properties = json!({
+        "id": { "type": "string", "example": "cus_0123456789abcdef01234567" },
+        "object": { "type": "string", "enum": ["customer"] },
+    });
+    for field in CUSTOMER_TEXTS {
+        properties[field.name] = json!({ "type": ["string", "null"] });
+    }
+    properties["metadata"] = metadata_output_schema();
+    properties["live"] = live_schema();
+    properties["created_at"] = time.clone();
+    properties["updated_at"] = time;
+    let required: Vec<&String> = properties
+        .as_object()
+        .map(|p| p.keys().collect())
+        .unwrap_or_default();
     json!({
         "type": "object",
-        "required": ["id", "object", "email", "name", "phone", "description", "metadata", "live", "created_at", "updated_at"],
-        "properties": {
-            "id": { "type": "string", "example": "cus_0123456789abcdef01234567" },
-            "object": { "type": "string", "enum": ["customer"] },
-            "email": text, "name": text, "phone": text, "description": text,
-            "metadata": metadata_output_schema(),
-            "live": live_schema(),
-            "created_at": time, "updated_at": time,
-        },
+        "required": required,
+        "properties": properties,
         "additionalProperties": false,
     })
 }
 
-const PAYMENT_STATUSES: [&str; 4] = ["pending", "succeeded", "failed", "refunded"];
-const SUBSCRIPTION_STATUSES: [&str; 4] = ["active", "trialing", "past_due", "canceled"];
+fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
+    table.iter().map(|(name, _)| *name).collect()
+}
 
 fn payment_schema(millis: bool) -> Value {
     json!({
@@ -465,7 +491,7 @@ fn payment_schema(millis: bool) -> Value {
             "customer": { "type": ["string", "null"], "description": "The customer's id; null when there is none or it was deleted." },
             "amount": { "type": "integer", "format": "int64", "minimum": 1, "description": "In the currency's minor unit (e.g. cents)." },
             "currency": { "type": "string", "pattern": "^[a-z]{3}$", "description": "ISO 4217 code, lowercase." },
-            "status": { "type": "string", "enum": PAYMENT_STATUSES },
+            "status": { "type": "string", "enum": names(payments::statuses()) },
             "description": { "type": ["string", "null"] },
             "metadata": metadata_output_schema(),
             "live": live_schema(),
@@ -484,7 +510,7 @@ fn subscription_schema(millis: bool) -> Value {
             "object": { "type": "string", "enum": ["subscription"] },
             "customer": { "type": "string", "description": "The subscribed customer's id (kept after the customer is deleted)." },
             "plan": { "type": "string" },
-            "status": { "type": "string", "enum": SUBSCRIPTION_STATUSES },
+            "status": { "type": "string", "enum": names(subscriptions::statuses()) },
             "metadata": metadata_output_schema(),
             "live": live_schema(),
             "created_at": time_schema(millis),
@@ -497,40 +523,49 @@ fn subscription_schema(millis: bool) -> Value {
 /// The `metadata` of a request body; in an update, null or "" removes a key.
 fn metadata_input_schema(update: bool) -> Value {
     let value = if update {
-        json!({ "type": ["string", "null"], "maxLength": 500, "description": "null or \"\" removes the key." })
+        json!({ "type": ["string", "null"], "maxLength": METADATA_VALUE_MAX, "description": "null or \"\" removes the key." })
     } else {
-        json!({ "type": "string", "maxLength": 500 })
+        json!({ "type": "string", "maxLength": METADATA_VALUE_MAX })
     };
-    // Keys are at most 40 characters; removing a longer one (which cannot
-    // exist) is accepted as the no-op it is.
+    // Removing a key longer than any key can be (which cannot exist) is
+    // accepted as the no-op it is.
+    let too_long = format!("^[\\s\\S]{{{},}}$", METADATA_KEY_MAX + 1);
     let long_keys = if update {
-        json!({ "^[\\s\\S]{41,}$": { "enum": [null, ""] } })
+        json!({ too_long: { "enum": [null, ""] } })
     } else {
-        json!({ "^[\\s\\S]{41,}$": false })
+        json!({ too_long: false })
     };
     json!({
-        "type": ["object", "null"], "maxProperties": 50,
-        "description": "String values; keys 1 to 40 characters.",
+        "type": ["object", "null"], "maxProperties": METADATA_MAX_KEYS,
+        "description": format!("String values; keys 1 to {METADATA_KEY_MAX} characters."),
         "propertyNames": { "minLength": 1 },
         "additionalProperties": value,
         "patternProperties": long_keys,
     })
 }
 
+/// A customer's create or update body: every field of [`CUSTOMER_TEXTS`] with
+/// its rule, and metadata.
 fn input_schema(email_required: bool, update: bool) -> Value {
-    let mut email = json!({ "type": ["string", "null"], "format": "email", "maxLength": 254, "description": "A valid email address." });
-    if email_required {
-        email = json!({ "type": "string", "format": "email", "maxLength": 254, "description": "A valid email address (required)." });
+    let mut properties = Map::new();
+    for field in CUSTOMER_TEXTS {
+        let mut schema = nullable_string(field.max_chars, "");
+        if field.email {
+            schema["format"] = json!("email");
+            schema["description"] = json!("A valid email address.");
+            if email_required {
+                schema["type"] = json!("string");
+                schema["description"] = json!("A valid email address (required).");
+            }
+        } else {
+            schema.as_object_mut().map(|s| s.remove("description"));
+        }
+        properties.insert(field.name.to_owned(), schema);
     }
+    properties.insert("metadata".to_owned(), metadata_input_schema(update));
     let mut schema = json!({
         "type": "object",
-        "properties": {
-            "email": email,
-            "name": nullable_string(256, "Full or business name."),
-            "phone": nullable_string(64, "Phone number."),
-            "description": nullable_string(1000, "Free text."),
-            "metadata": metadata_input_schema(update),
-        },
+        "properties": properties,
         "additionalProperties": false,
     });
     if email_required {
@@ -554,8 +589,8 @@ fn payment_create_schema() -> Value {
             "customer": { "type": ["string", "null"], "description": "A customer of the key's account and mode; any other id is a 422." },
             "amount": { "type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX, "description": "In the currency's minor unit, greater than 0. A fraction or a number beyond int64 is a 422." },
             "currency": { "type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code, either case; stored lowercase. Three letters that are no ISO 4217 code are a 422." },
-            "status": nullable_choice(&PAYMENT_STATUSES, "Default `succeeded`."),
-            "description": nullable_string(1000, "Free text."),
+            "status": nullable_choice(&names(payments::statuses()), "Default `succeeded`."),
+            "description": nullable_string(DESCRIPTION_MAX, "Free text."),
             "metadata": metadata_input_schema(false),
         },
         "additionalProperties": false,
@@ -568,8 +603,8 @@ fn subscription_create_schema() -> Value {
         "required": ["customer", "plan"],
         "properties": {
             "customer": { "type": "string", "minLength": 1, "description": "A customer of the key's account and mode; any other id is a 422." },
-            "plan": { "type": "string", "minLength": 1, "maxLength": 256 },
-            "status": nullable_choice(&SUBSCRIPTION_STATUSES[..3], "Default `active`; a new subscription cannot be `canceled`."),
+            "plan": { "type": "string", "minLength": 1, "maxLength": PLAN_MAX },
+            "status": nullable_choice(&names(subscriptions::new_statuses()), "Default `active`; a new subscription cannot be `canceled`."),
             "metadata": metadata_input_schema(false),
         },
         "additionalProperties": false,
@@ -697,7 +732,7 @@ fn components() -> Value {
             "Unavailable": error("The service is unavailable; try again."),
         },
     });
-    for profile in &PROFILES {
+    for profile in &profiles() {
         for resource in RESOURCES {
             components["schemas"][profile.envelope.schema_name(resource)] = list_schema(
                 profile.envelope,
@@ -713,7 +748,7 @@ fn components() -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
-    for profile in &PROFILES {
+    for profile in &profiles() {
         profile_paths(profile, &mut paths);
     }
     let mut document = json!({
@@ -728,15 +763,30 @@ pub fn document() -> Value {
                 Every response carries `X-Request-Id`. Strings must not contain NUL characters. \
                 Request lines longer than the HTTP server accepts are 414, oversized headers 431.",
         },
-        "tags": PROFILES.iter().map(|p| json!({ "name": p.tag, "description": p.summary })).collect::<Vec<_>>(),
+        "tags": profiles().iter().map(|p| json!({ "name": p.tag, "description": p.summary })).collect::<Vec<_>>(),
         "security": [{ "bearer": [] }, { "apiKey": [] }],
         "paths": paths,
         "components": components(),
     });
     require_bodies_with_required_fields(&mut document);
-    forbid_nul_in_strings(&mut document);
+    // What clients send: parameters and request bodies. Answers may repeat a
+    // client's string, NUL included, so they are left as they are.
+    forbid_nul_in_strings(&mut document["paths"]);
+    for body in REQUEST_BODIES {
+        forbid_nul_in_strings(&mut document["components"]["schemas"][body]);
+    }
     document
 }
+
+/// The component schemas that describe request bodies.
+const REQUEST_BODIES: [&str; 6] = [
+    "CustomerCreate",
+    "CustomerCreateEmailRequired",
+    "CustomerUpdate",
+    "PaymentCreate",
+    "SubscriptionCreate",
+    "SubscriptionCancel",
+];
 
 /// A body whose schema has required fields cannot be left out: an absent
 /// body reads as `{}`, which those fields make a 422.
@@ -803,6 +853,15 @@ pub async fn serve_document() -> Response {
         .into_response()
 }
 
+/// Swagger UI, its script and styles inline, reading `/openapi.json` from this
+/// server: it works offline, and "Try it out" calls this server with the key
+/// given under "Authorize".
+static DOCS: LazyLock<String> = LazyLock::new(|| {
+    aide::swagger::Swagger::new("/openapi.json")
+        .with_title("customerd REST gateway")
+        .html()
+});
+
 /// `GET /docs`
 pub async fn serve_docs() -> Response {
     (
@@ -811,7 +870,7 @@ pub async fn serve_docs() -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         )],
-        include_str!("docs.html"),
+        DOCS.as_str(),
     )
         .into_response()
 }

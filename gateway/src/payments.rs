@@ -9,14 +9,12 @@ use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
 use crate::proto::pb;
+use customerd_wire::statuses::Status;
 
 /// A payment's `status` on the wire.
-pub const STATUSES: &[(&str, pb::PaymentStatus)] = &[
-    ("pending", pb::PaymentStatus::Pending),
-    ("succeeded", pb::PaymentStatus::Succeeded),
-    ("failed", pb::PaymentStatus::Failed),
-    ("refunded", pb::PaymentStatus::Refunded),
-];
+pub fn statuses() -> &'static [(&'static str, pb::PaymentStatus)] {
+    pb::PaymentStatus::table()
+}
 
 /// `POST /payments`: `amount` and `currency` required; `customer`, `status`
 /// (default `succeeded`), `description` and `metadata` optional, null meaning
@@ -29,7 +27,7 @@ pub fn create_request(body: JsonBody) -> Result<pb::CreatePaymentRequest, ApiErr
     let amount = f.required("amount", amount);
     let currency = f.string("currency");
     let currency = f.required("currency", currency);
-    let status = f.choice("status", STATUSES).into_option();
+    let status = f.choice("status", statuses()).into_option();
     let description = f.string("description").into_option();
     let metadata = f.new_metadata("metadata");
     f.finish()?;
@@ -66,7 +64,7 @@ impl<'a> PaymentJson<'a> {
             customer: p.customer.as_deref(),
             amount: p.amount,
             currency: &p.currency,
-            status: enum_name(STATUSES, p.status),
+            status: enum_name(statuses(), p.status),
             description: p.description.as_deref(),
             metadata: metadata(&p.metadata),
             live: p.live,

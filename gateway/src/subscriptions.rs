@@ -8,22 +8,27 @@ use serde::Serialize;
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
+use std::sync::LazyLock;
+
 use crate::proto::pb;
+use customerd_wire::statuses::Status;
 
 /// A subscription's `status` on the wire, and the `status` filter of lists.
-pub const STATUSES: &[(&str, pb::SubscriptionStatus)] = &[
-    ("active", pb::SubscriptionStatus::Active),
-    ("trialing", pb::SubscriptionStatus::Trialing),
-    ("past_due", pb::SubscriptionStatus::PastDue),
-    ("canceled", pb::SubscriptionStatus::Canceled),
-];
+pub fn statuses() -> &'static [(&'static str, pb::SubscriptionStatus)] {
+    pb::SubscriptionStatus::table()
+}
 
 /// The statuses a new subscription may have: not `canceled`.
-const NEW_STATUSES: &[(&str, pb::SubscriptionStatus)] = &[
-    ("active", pb::SubscriptionStatus::Active),
-    ("trialing", pb::SubscriptionStatus::Trialing),
-    ("past_due", pb::SubscriptionStatus::PastDue),
-];
+pub fn new_statuses() -> &'static [(&'static str, pb::SubscriptionStatus)] {
+    static NEW: LazyLock<Vec<(&'static str, pb::SubscriptionStatus)>> = LazyLock::new(|| {
+        statuses()
+            .iter()
+            .copied()
+            .filter(|(_, s)| *s != pb::SubscriptionStatus::Canceled)
+            .collect()
+    });
+    &NEW
+}
 
 /// `POST /subscriptions`: `customer` and `plan` required; `status` (default
 /// `active`) and `metadata` optional, null meaning not given. The values'
@@ -34,7 +39,7 @@ pub fn create_request(body: JsonBody) -> Result<pb::CreateSubscriptionRequest, A
     let customer = f.required("customer", customer);
     let plan = f.string("plan");
     let plan = f.required("plan", plan);
-    let status = f.choice("status", NEW_STATUSES).into_option();
+    let status = f.choice("status", new_statuses()).into_option();
     let metadata = f.new_metadata("metadata");
     f.finish()?;
     Ok(pb::CreateSubscriptionRequest {
@@ -71,7 +76,7 @@ impl<'a> SubscriptionJson<'a> {
             object: "subscription",
             customer: &s.customer,
             plan: &s.plan,
-            status: enum_name(STATUSES, s.status),
+            status: enum_name(statuses(), s.status),
             metadata: metadata(&s.metadata),
             live: s.live,
             created_at: time(s.created_at.as_ref(), style),

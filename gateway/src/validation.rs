@@ -4,6 +4,7 @@
 //! Both the gateway's own checks and the service's `BadRequest` violations go
 //! through [`Problem::new`], so one rule always reads the same.
 
+use customerd_wire::reasons::Reason;
 use serde::Serialize;
 use serde_json::Value;
 use tonic_types::FieldViolation;
@@ -147,19 +148,19 @@ impl Problem {
         }
     }
 
-    /// A service violation at `loc`, its reason code read as a rule.
-    pub fn from_violation(loc: Loc, violation: &FieldViolation) -> Self {
-        let limit = first_number(&violation.description);
-        let rule = match (violation.reason.as_str(), limit) {
-            ("REQUIRED", _) => Rule::Missing,
-            ("INVALID_EMAIL", _) => Rule::InvalidEmail,
-            ("TOO_LONG", Some(n)) => Rule::MaxLength(n),
-            ("TOO_MANY_KEYS", Some(n)) => Rule::MaxItems(n),
-            (reason, _) => Rule::Other {
-                reason: if reason.is_empty() {
+    /// A service violation at `loc`, its reason code read as a rule; `limit`
+    /// is the one the service sent beside it.
+    pub fn from_violation(loc: Loc, violation: &FieldViolation, limit: Option<u64>) -> Self {
+        let rule = match (Reason::parse(&violation.reason), limit) {
+            (Some(Reason::Required), _) => Rule::Missing,
+            (Some(Reason::InvalidEmail), _) => Rule::InvalidEmail,
+            (Some(Reason::TooLong), Some(n)) => Rule::MaxLength(n),
+            (Some(Reason::TooManyKeys), Some(n)) => Rule::MaxItems(n),
+            _ => Rule::Other {
+                reason: if violation.reason.is_empty() {
                     "invalid".to_owned()
                 } else {
-                    reason.to_owned()
+                    violation.reason.clone()
                 },
                 description: violation.description.clone(),
             },
@@ -175,16 +176,6 @@ pub fn choose<T: Copy>(text: &str, table: &[(&'static str, T)]) -> Result<T, Rul
         .find(|(name, _)| *name == text)
         .map(|(_, value)| *value)
         .ok_or_else(|| Rule::NotOneOf(table.iter().map(|(name, _)| *name).collect()))
-}
-
-/// The first unsigned integer in a text, e.g. the limit in "must be at most 40 characters".
-fn first_number(text: &str) -> Option<u64> {
-    let start = text.find(|c: char| c.is_ascii_digit())?;
-    let digits: String = text[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
 }
 
 /// Where a service field path lies in the REST request.
@@ -280,7 +271,15 @@ mod tests {
             ),
         ];
         for (v, want) in cases {
-            assert_eq!(json(&Problem::from_violation(body_loc(&v.field), &v)), want);
+            let limit = match v.reason.as_str() {
+                "TOO_LONG" => Some(500),
+                "TOO_MANY_KEYS" => Some(50),
+                _ => None,
+            };
+            assert_eq!(
+                json(&Problem::from_violation(body_loc(&v.field), &v, limit)),
+                want
+            );
         }
     }
 
@@ -288,7 +287,7 @@ mod tests {
     fn list_fields_point_at_their_query_parameters() {
         let v = violation("created_gte", "OUT_OF_RANGE", "is out of range");
         assert_eq!(
-            json(&Problem::from_violation(query_loc(&v.field), &v)),
+            json(&Problem::from_violation(query_loc(&v.field), &v, None)),
             serde_json::json!({"loc": ["query", "created[gte]"], "msg": "is out of range", "type": "value_error.out_of_range"})
         );
         assert_eq!(query_loc("starting_after"), Loc::query("starting_after"));

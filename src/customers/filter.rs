@@ -1,23 +1,26 @@
 //! The list filter tree: validated from `CustomerFilter` and turned into one
 //! SQL condition, so filtering happens in the database, before paging.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition};
 
+use super::Texts;
 use crate::db::entities::{customer, customer_metadata};
 use crate::error::Reason;
 use crate::proto::customers::v1 as pb;
 use crate::validation::{Violations, shown};
 
-pub const MAX_DEPTH: usize = 8;
-pub const MAX_CONDITIONS: usize = 50;
+pub use customerd_wire::limits::{
+    FILTER_MAX_CONDITIONS as MAX_CONDITIONS, FILTER_MAX_DEPTH as MAX_DEPTH,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
     All(Vec<Filter>),
     Any(Vec<Filter>),
     Text {
-        field: TextField,
+        /// One of [`Texts::NAMES`].
+        field: &'static str,
         op: TextOp,
         value: String,
     },
@@ -30,14 +33,6 @@ pub enum Filter {
         op: CompareOp,
         micros: i64,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextField {
-    Email,
-    Name,
-    Phone,
-    Description,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,9 +60,10 @@ pub fn parse(v: &mut Violations, path: &str, filter: &pb::CustomerFilter) -> Opt
     let mut conditions = 0;
     let parsed = parse_node(v, path, filter, 1, &mut conditions);
     if conditions > MAX_CONDITIONS {
-        v.add(
+        v.over_limit(
             path,
             Reason::OutOfRange,
+            MAX_CONDITIONS,
             format!("must have at most {MAX_CONDITIONS} conditions"),
         );
     }
@@ -83,9 +79,10 @@ fn parse_node(
 ) -> Option<Filter> {
     use pb::customer_filter::Kind;
     if depth > MAX_DEPTH {
-        v.add(
+        v.over_limit(
             path,
             Reason::OutOfRange,
+            MAX_DEPTH,
             format!("must be at most {MAX_DEPTH} levels deep"),
         );
         return None;
@@ -182,13 +179,10 @@ fn parse_condition(v: &mut Violations, path: &str, c: &pb::CustomerCondition) ->
             format!("{op_name} cannot be applied to '{}'", shown(&c.field)),
         );
     };
-    let text_field = match c.field.as_str() {
-        "email" => Some(TextField::Email),
-        "name" => Some(TextField::Name),
-        "phone" => Some(TextField::Phone),
-        "description" => Some(TextField::Description),
-        _ => None,
-    };
+    let text_field = Texts::<()>::NAMES
+        .iter()
+        .copied()
+        .find(|name| *name == c.field);
     if let Some(field) = text_field {
         let Some(op) = text_op(operator) else {
             bad_operator(v);
@@ -239,8 +233,9 @@ fn parse_condition(v: &mut Violations, path: &str, c: &pb::CustomerCondition) ->
         format!("{path}.field"),
         Reason::UnknownField,
         format!(
-            "unknown field '{}': use email, name, phone, description, created_at or metadata.<key>",
-            shown(&c.field)
+            "unknown field '{}': use {}, created_at or metadata.<key>",
+            shown(&c.field),
+            Texts::<()>::NAMES.join(", ")
         ),
     );
     None
@@ -306,13 +301,12 @@ pub fn condition(filter: &Filter) -> Condition {
             .iter()
             .fold(Condition::any(), |c, f| c.add(condition(f))),
         Filter::Text { field, op, value } => {
-            let column = match field {
-                TextField::Email => customer::Column::Email,
-                TextField::Name => customer::Column::Name,
-                TextField::Phone => customer::Column::Phone,
-                TextField::Description => customer::Column::Description,
-            };
-            text_condition(Expr::col((customer::Entity, column)), *op, value)
+            // The entity's columns are named as the fields are.
+            text_condition(
+                Expr::col((customer::Entity, Alias::new(*field))),
+                *op,
+                value,
+            )
         }
         Filter::Metadata { key, op, value } => {
             let value_col =

@@ -5,58 +5,18 @@ use std::collections::BTreeMap;
 
 use crate::error::{Reason, Result};
 use crate::proto::customers::v1 as pb;
-use crate::validation::{
-    DESCRIPTION_MAX, EMAIL_MAX, METADATA_MAX_KEYS, NAME_MAX, PHONE_MAX, Violations, shown,
-};
+use crate::validation::{EMAIL_MAX, METADATA_MAX_KEYS, Violations, shown};
 
-use super::{Change, CustomerChanges, ListQuery, MetadataChange, NewCustomer};
+use super::{Change, CustomerChanges, ListQuery, MetadataChange, NewCustomer, Texts};
 use crate::paging;
-
-fn check_scalars(
-    v: &mut Violations,
-    prefix: &str,
-    email: Option<&str>,
-    name: Option<&str>,
-    phone: Option<&str>,
-    description: Option<&str>,
-) {
-    if let Some(email) = email {
-        v.email(&format!("{prefix}email"), email);
-    }
-    if let Some(name) = name {
-        v.max_chars(&format!("{prefix}name"), name, NAME_MAX);
-    }
-    if let Some(phone) = phone {
-        v.max_chars(&format!("{prefix}phone"), phone, PHONE_MAX);
-    }
-    if let Some(description) = description {
-        v.max_chars(
-            &format!("{prefix}description"),
-            description,
-            DESCRIPTION_MAX,
-        );
-    }
-}
 
 pub fn new_customer(req: pb::CreateCustomerRequest) -> Result<NewCustomer> {
     let mut v = Violations::default();
-    check_scalars(
-        &mut v,
-        "",
-        req.email.as_deref(),
-        req.name.as_deref(),
-        req.phone.as_deref(),
-        req.description.as_deref(),
-    );
+    let texts = Texts::of_create(&req);
+    texts.check(&mut v, "");
     let metadata: BTreeMap<String, String> = req.metadata.into_iter().collect();
     v.metadata("metadata", &metadata);
-    v.finish(NewCustomer {
-        email: req.email,
-        name: req.name,
-        phone: req.phone,
-        description: req.description,
-        metadata,
-    })
+    v.finish(NewCustomer { texts, metadata })
 }
 
 /// Without a mask, a value present replaces the stored one and absence keeps it.
@@ -76,14 +36,8 @@ fn masked_change(named: bool, value: Option<String>) -> Change<String> {
 pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChanges> {
     let mut v = Violations::default();
     let fields = req.customer.clone().unwrap_or_default();
-    check_scalars(
-        &mut v,
-        "customer.",
-        fields.email.as_deref(),
-        fields.name.as_deref(),
-        fields.phone.as_deref(),
-        fields.description.as_deref(),
-    );
+    let texts = Texts::of_update(&fields);
+    texts.check(&mut v, "customer.");
     let given: BTreeMap<String, String> = fields.metadata.into_iter().collect();
     let paths: Vec<String> = req
         .update_mask
@@ -91,33 +45,28 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
         .map(|m| m.paths.clone())
         .unwrap_or_default();
 
-    let mut changes = CustomerChanges::default();
     if paths.is_empty() {
-        changes.email = unmasked_change(fields.email);
-        changes.name = unmasked_change(fields.name);
-        changes.phone = unmasked_change(fields.phone);
-        changes.description = unmasked_change(fields.description);
+        let mut metadata = MetadataChange::default();
         for (key, value) in given {
             if value.is_empty() {
-                changes.metadata.remove.insert(key);
+                metadata.remove.insert(key);
             } else {
                 v.metadata_entry("customer.metadata", &key, &value);
-                changes.metadata.set.insert(key, value);
+                metadata.set.insert(key, value);
             }
         }
-        return v.finish(changes);
+        return v.finish(CustomerChanges {
+            texts: texts.map(|_, value| unmasked_change(value)),
+            metadata,
+        });
     }
 
     let has = |name: &str| paths.iter().any(|p| p == name);
-    changes.email = masked_change(has("email"), fields.email);
-    changes.name = masked_change(has("name"), fields.name);
-    changes.phone = masked_change(has("phone"), fields.phone);
-    changes.description = masked_change(has("description"), fields.description);
-
+    let texts = texts.map(|name, value| masked_change(has(name), value));
     let mut metadata = MetadataChange::default();
     for path in &paths {
         match path.as_str() {
-            "email" | "name" | "phone" | "description" => {}
+            text if Texts::<()>::NAMES.contains(&text) => {}
             "metadata" => {
                 let replacement: BTreeMap<String, String> = given
                     .iter()
@@ -125,9 +74,10 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
                     .map(|(k, value)| (k.clone(), value.clone()))
                     .collect();
                 if replacement.len() > METADATA_MAX_KEYS {
-                    v.add(
+                    v.over_limit(
                         "customer.metadata",
                         Reason::TooManyKeys,
+                        METADATA_MAX_KEYS,
                         format!("must have at most {METADATA_MAX_KEYS} keys"),
                     );
                 }
@@ -162,8 +112,7 @@ pub fn customer_changes(req: &pb::UpdateCustomerRequest) -> Result<CustomerChang
             },
         }
     }
-    changes.metadata = metadata;
-    v.finish(changes)
+    v.finish(CustomerChanges { texts, metadata })
 }
 
 pub fn list_query(req: &pb::ListCustomersRequest) -> Result<ListQuery> {
@@ -218,8 +167,8 @@ mod tests {
             &["email"],
         );
         let c = customer_changes(&req).unwrap();
-        assert_eq!(c.email, Change::Clear);
-        assert_eq!(c.name, Change::Keep);
+        assert_eq!(c.texts.email, Change::Clear);
+        assert_eq!(c.texts.name, Change::Keep);
     }
 
     #[test]

@@ -4,22 +4,23 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::paging::PageRequest;
 
+pub mod cache;
 pub mod filter;
 mod input;
 pub mod service;
 pub mod store;
+pub mod texts;
 
+pub use cache::CustomerCache;
 pub use service::CustomerApi;
+pub use texts::Texts;
 
 /// A customer as stored, with its metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
     pub id: String,
     pub live: bool,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub phone: Option<String>,
-    pub description: Option<String>,
+    pub texts: Texts<Option<String>>,
     pub metadata: BTreeMap<String, String>,
     /// Microseconds since the Unix epoch.
     pub created_at: i64,
@@ -30,10 +31,7 @@ pub struct Customer {
 /// A validated request to create a customer.
 #[derive(Debug, Clone, Default)]
 pub struct NewCustomer {
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub phone: Option<String>,
-    pub description: Option<String>,
+    pub texts: Texts<Option<String>>,
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -64,10 +62,7 @@ impl MetadataChange {
 /// A validated update.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerChanges {
-    pub email: Change<String>,
-    pub name: Change<String>,
-    pub phone: Change<String>,
-    pub description: Change<String>,
+    pub texts: Texts<Change<String>>,
     pub metadata: MetadataChange,
 }
 

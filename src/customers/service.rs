@@ -1,42 +1,30 @@
 //! The `customers.v1.CustomerService` gRPC API.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
-use super::{Customer, input, store};
+use super::{CustomerCache, input, store};
 use crate::auth::Tenant;
-use crate::error::Error;
-use crate::idempotency::{self, Claim};
+use crate::db::{Isolation, Writer};
+use crate::idempotency;
+use crate::proto::count;
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::customer_service_server::CustomerService;
-use crate::proto::{count, timestamp};
 use crate::{payments, subscriptions};
 
 const CREATE: &str = "/customers.v1.CustomerService/CreateCustomer";
 
 pub struct CustomerApi {
     db: DatabaseConnection,
+    writer: Writer,
+    cache: CustomerCache,
 }
 
 impl CustomerApi {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
-    }
-}
-
-impl From<Customer> for pb::Customer {
-    fn from(c: Customer) -> Self {
-        Self {
-            id: c.id,
-            email: c.email,
-            name: c.name,
-            phone: c.phone,
-            description: c.description,
-            metadata: c.metadata.into_iter().collect(),
-            live: c.live,
-            created_at: Some(timestamp(c.created_at)),
-            updated_at: Some(timestamp(c.updated_at)),
-        }
+    pub fn new(db: DatabaseConnection, writer: Writer, cache: CustomerCache) -> Self {
+        Self { db, writer, cache }
     }
 }
 
@@ -46,23 +34,22 @@ impl CustomerService for CustomerApi {
         &self,
         request: Request<pb::CreateCustomerRequest>,
     ) -> Result<Response<pb::CreateCustomerResponse>, Status> {
-        let tenant = Tenant::of(&request)?;
-        let key = idempotency::key_of(&request)?;
-        let message = request.into_inner();
-        let new = input::new_customer(message.clone())?;
-        let txn = self.db.begin().await.map_err(Error::from)?;
-        let slot = match idempotency::claim(&txn, &tenant, key.as_deref(), CREATE, &message).await?
-        {
-            Claim::Replay(reply) => return Ok(Response::new(reply)),
-            Claim::Proceed(slot) => slot,
-        };
-        let customer = store::create(&txn, &tenant, new).await?;
-        let reply = pb::CreateCustomerResponse {
-            customer: Some(customer.into()),
-        };
-        idempotency::record(&txn, slot, &reply).await?;
-        txn.commit().await.map_err(Error::from)?;
-        Ok(Response::new(reply))
+        // Checked before: what can fail now fails the database, not a rule.
+        idempotency::answer_create(
+            &self.writer,
+            Isolation::Shared,
+            CREATE,
+            request,
+            input::new_customer,
+            |tx, tenant, new| {
+                Box::pin(async move {
+                    Ok(pb::CreateCustomerResponse {
+                        customer: Some(store::create(tx, tenant, new).into()),
+                    })
+                })
+            },
+        )
+        .await
     }
 
     async fn get_customer(
@@ -70,7 +57,15 @@ impl CustomerService for CustomerApi {
         request: Request<pb::GetCustomerRequest>,
     ) -> Result<Response<pb::GetCustomerResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let customer = store::get(&self.db, &tenant, &request.get_ref().id).await?;
+        let id = &request.get_ref().id;
+        let customer = match self.cache.get(&tenant, id) {
+            Ok(copy) => copy,
+            Err(ticket) => {
+                let customer = store::get(&self.db, &tenant, id).await?;
+                self.cache.keep(ticket, &tenant, &customer);
+                customer
+            }
+        };
         Ok(Response::new(pb::GetCustomerResponse {
             customer: Some(customer.into()),
         }))
@@ -81,8 +76,19 @@ impl CustomerService for CustomerApi {
         request: Request<pb::UpdateCustomerRequest>,
     ) -> Result<Response<pb::UpdateCustomerResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let changes = input::customer_changes(request.get_ref())?;
-        let customer = store::update(&self.db, &tenant, &request.get_ref().id, changes).await?;
+        let changes = Arc::new(input::customer_changes(request.get_ref())?);
+        let id = request.into_inner().id;
+        let target = (tenant, id.clone());
+        // A rule (the metadata key limit) is checked after the writes.
+        let updated = self
+            .writer
+            .write(Isolation::Savepoint, move |tx| {
+                let (changes, (tenant, id)) = (Arc::clone(&changes), target.clone());
+                Box::pin(async move { store::update(&*tx, &tenant, &id, &changes).await })
+            })
+            .await;
+        self.cache.written(&id);
+        let customer = updated?;
         Ok(Response::new(pb::UpdateCustomerResponse {
             customer: Some(customer.into()),
         }))
@@ -93,7 +99,17 @@ impl CustomerService for CustomerApi {
         request: Request<pb::DeleteCustomerRequest>,
     ) -> Result<Response<pb::DeleteCustomerResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let customer = store::delete(&self.db, &tenant, &request.get_ref().id).await?;
+        let id = request.into_inner().id;
+        let target = (tenant, id.clone());
+        let deleted = self
+            .writer
+            .write(Isolation::Savepoint, move |tx| {
+                let (tenant, id) = target.clone();
+                Box::pin(async move { store::delete(&*tx, &tenant, &id).await })
+            })
+            .await;
+        self.cache.written(&id);
+        let customer = deleted?;
         Ok(Response::new(pb::DeleteCustomerResponse {
             customer: Some(customer.into()),
         }))

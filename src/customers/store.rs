@@ -4,32 +4,27 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, Select, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Select,
 };
 
-use super::{Change, Customer, CustomerChanges, ListQuery, MetadataChange, NewCustomer};
+use super::texts::{self, Texts};
+use super::{Customer, CustomerChanges, ListQuery, MetadataChange, NewCustomer};
 use crate::auth::Tenant;
-use crate::db::entities::{customer, customer_metadata};
+use crate::db::entities::{customer, customer_count, customer_metadata};
+use crate::db::{Owned, Tx, indexes};
 use crate::error::{Error, Reason, Result};
 use crate::paging::{self, Keyset, Page};
-use crate::validation::METADATA_MAX_KEYS;
+use crate::validation::{METADATA_MAX_KEYS, shown};
 use crate::{ids, payments, subscriptions};
 
-const RESOURCE: &str = "customer";
-
-fn tenant_scope(tenant: &Tenant) -> Condition {
-    tenant.scope(customer::Column::AccountId, customer::Column::Live)
-}
+const RESOURCE: &str = <customer::Entity as Owned>::RESOURCE;
 
 fn assemble(row: customer::Model, metadata: BTreeMap<String, String>) -> Customer {
     Customer {
+        texts: Texts::of_row(&row),
         id: row.id,
         live: row.live,
-        email: row.email,
-        name: row.name,
-        phone: row.phone,
-        description: row.description,
         metadata,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -57,85 +52,72 @@ async fn load_metadata<C: ConnectionTrait>(
     Ok(by_customer)
 }
 
-async fn insert_metadata<C: ConnectionTrait>(
+fn metadata_rows(
+    customer_id: &str,
+    entries: &BTreeMap<String, String>,
+) -> Vec<customer_metadata::ActiveModel> {
+    entries
+        .iter()
+        .map(|(k, v)| customer_metadata::ActiveModel {
+            customer_id: sea_orm::ActiveValue::Set(customer_id.to_owned()),
+            key: sea_orm::ActiveValue::Set(k.clone()),
+            value: sea_orm::ActiveValue::Set(v.clone()),
+        })
+        .collect()
+}
+
+/// Sets metadata entries of an existing customer, replacing values of keys it has.
+async fn upsert_metadata<C: ConnectionTrait>(
     db: &C,
     customer_id: &str,
     entries: &BTreeMap<String, String>,
-    overwrite: bool,
 ) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
-    let rows = entries.iter().map(|(k, v)| customer_metadata::ActiveModel {
-        customer_id: sea_orm::ActiveValue::Set(customer_id.to_owned()),
-        key: sea_orm::ActiveValue::Set(k.clone()),
-        value: sea_orm::ActiveValue::Set(v.clone()),
-    });
-    let mut insert = customer_metadata::Entity::insert_many(rows);
-    if overwrite {
-        insert = insert.on_conflict(
+    customer_metadata::Entity::insert_many(metadata_rows(customer_id, entries))
+        .on_conflict(
             OnConflict::columns([
                 customer_metadata::Column::CustomerId,
                 customer_metadata::Column::Key,
             ])
             .update_column(customer_metadata::Column::Value)
             .to_owned(),
-        );
-    }
-    insert.exec_without_returning(db).await?;
+        )
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
-/// Reads one customer of `tenant`, with its metadata.
+/// Reads one customer of `tenant` with its metadata, in one statement (so
+/// from one snapshot).
 async fn find<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Customer> {
     if !ids::could_exist(id) {
         return Err(Error::not_found(RESOURCE, id));
     }
-    let row = customer::Entity::find_by_id(id.to_owned())
-        .filter(tenant_scope(tenant))
-        .one(db)
-        .await?
+    let found = customer::Entity::one_of(tenant, id)
+        .find_with_related(customer_metadata::Entity)
+        .all(db)
+        .await?;
+    let (row, entries) = found
+        .into_iter()
+        .next()
         .ok_or_else(|| Error::not_found(RESOURCE, id))?;
-    let mut metadata = load_metadata(db, vec![row.id.clone()]).await?;
-    let own = metadata.remove(&row.id).unwrap_or_default();
-    Ok(assemble(row, own))
+    let metadata = entries.into_iter().map(|m| (m.key, m.value)).collect();
+    Ok(assemble(row, metadata))
 }
 
-/// Inserts a customer with its metadata, inside the caller's transaction.
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
-    tenant: &Tenant,
-    new: NewCustomer,
-) -> Result<Customer> {
-    let now = ids::now_micros();
-    let row = customer::Model {
-        id: ids::customer_id(),
-        account_id: tenant.account_id.clone(),
-        live: tenant.live,
-        email: new.email,
-        name: new.name,
-        phone: new.phone,
-        description: new.description,
-        created_at: now,
-        updated_at: now,
-    };
-    customer::Entity::insert(customer::ActiveModel::from(row.clone()))
-        .exec_without_returning(db)
-        .await?;
-    insert_metadata(db, &row.id, &new.metadata, false).await?;
-    Ok(assemble(row, new.metadata))
+/// A new customer with its metadata, inserted when the caller's group of
+/// writes commits (no one can refer to it before).
+pub fn create(tx: Tx<'_>, tenant: &Tenant, new: NewCustomer) -> Customer {
+    let row = texts::row(ids::customer_id(), tenant, new.texts, ids::now_micros());
+    tx.defer_customer(customer::ActiveModel::from(row.clone()));
+    tx.defer_metadata(metadata_rows(&row.id, &new.metadata));
+    assemble(row, new.metadata)
 }
 
 pub async fn get(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Customer> {
     find(db, tenant, id).await
-}
-
-fn change_expr(change: &Change<String>) -> Option<Expr> {
-    match change {
-        Change::Keep => None,
-        Change::Set(v) => Some(Expr::value(v.clone())),
-        Change::Clear => Some(Expr::value(Option::<String>::None)),
-    }
 }
 
 /// Writes the update's scalar fields and `updated_at`, which also takes the
@@ -149,21 +131,13 @@ async fn write_row<C: ConnectionTrait>(
     if !ids::could_exist(id) {
         return Ok(false);
     }
-    let mut update = customer::Entity::update_many()
-        .col_expr(customer::Column::UpdatedAt, Expr::value(ids::now_micros()))
+    let written = customer::Entity::update_many()
+        .set(texts::changed(&changes.texts, ids::now_micros()))
         .filter(customer::Column::Id.eq(id))
-        .filter(tenant_scope(tenant));
-    for (column, change) in [
-        (customer::Column::Email, &changes.email),
-        (customer::Column::Name, &changes.name),
-        (customer::Column::Phone, &changes.phone),
-        (customer::Column::Description, &changes.description),
-    ] {
-        if let Some(expr) = change_expr(change) {
-            update = update.col_expr(column, expr);
-        }
-    }
-    Ok(update.exec(db).await?.rows_affected > 0)
+        .filter(customer::Entity::scope(tenant))
+        .exec(db)
+        .await?;
+    Ok(written.rows_affected > 0)
 }
 
 async fn apply_metadata<C: ConnectionTrait>(
@@ -176,7 +150,7 @@ async fn apply_metadata<C: ConnectionTrait>(
             .filter(customer_metadata::Column::CustomerId.eq(id))
             .exec(db)
             .await?;
-        insert_metadata(db, id, replacement, true).await?;
+        upsert_metadata(db, id, replacement).await?;
     }
     if !change.remove.is_empty() {
         customer_metadata::Entity::delete_many()
@@ -185,39 +159,38 @@ async fn apply_metadata<C: ConnectionTrait>(
             .exec(db)
             .await?;
     }
-    insert_metadata(db, id, &change.set, true).await?;
+    upsert_metadata(db, id, &change.set).await?;
     let keys = customer_metadata::Entity::find()
         .filter(customer_metadata::Column::CustomerId.eq(id))
         .count(db)
         .await?;
     if keys > METADATA_MAX_KEYS as u64 {
-        return Err(Error::invalid(
+        return Err(Error::over_limit(
             "customer.metadata",
             Reason::TooManyKeys,
+            METADATA_MAX_KEYS,
             format!("must have at most {METADATA_MAX_KEYS} keys, the update would leave {keys}"),
         ));
     }
     Ok(())
 }
 
-/// Applies `changes` atomically. Concurrent updates of one customer are
-/// serialised by the row lock the first statement takes, so none is lost.
-pub async fn update(
-    db: &DatabaseConnection,
+/// Applies `changes`, inside the caller's transaction (which must be undone
+/// if this fails). Concurrent updates of one customer are serialised by the
+/// row lock the first statement takes, so none is lost.
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
     tenant: &Tenant,
     id: &str,
-    changes: CustomerChanges,
+    changes: &CustomerChanges,
 ) -> Result<Customer> {
-    let txn = db.begin().await?;
-    if !write_row(&txn, tenant, id, &changes).await? {
+    if !write_row(db, tenant, id, changes).await? {
         return Err(Error::not_found(RESOURCE, id));
     }
     if !changes.metadata.is_empty() {
-        apply_metadata(&txn, id, &changes.metadata).await?;
+        apply_metadata(db, id, &changes.metadata).await?;
     }
-    let customer = find(&txn, tenant, id).await?;
-    txn.commit().await?;
-    Ok(customer)
+    find(db, tenant, id).await
 }
 
 /// Takes the write lock of a customer's row for the rest of the transaction
@@ -232,10 +205,29 @@ pub async fn lock<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Resu
             Expr::col(customer::Column::UpdatedAt),
         )
         .filter(customer::Column::Id.eq(id))
-        .filter(tenant_scope(tenant))
+        .filter(customer::Entity::scope(tenant))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)
+}
+
+/// Locks the customer another object is about to refer to (so that a
+/// concurrent delete cannot miss the new object); a customer the tenant does
+/// not have is an invalid value of `field`.
+pub async fn require<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    id: &str,
+    field: &str,
+) -> Result<()> {
+    if lock(db, tenant, id).await? {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        field,
+        Reason::InvalidValue,
+        format!("no such customer: '{}'", shown(id)),
+    ))
 }
 
 /// Whether the tenant has a customer with this id.
@@ -243,8 +235,7 @@ pub async fn exists<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Re
     if !ids::could_exist(id) {
         return Ok(false);
     }
-    let found = customer::Entity::find_by_id(id.to_owned())
-        .filter(tenant_scope(tenant))
+    let found = customer::Entity::one_of(tenant, id)
         .select_only()
         .column(customer::Column::Id)
         .into_tuple::<String>()
@@ -253,33 +244,48 @@ pub async fn exists<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Re
     Ok(found.is_some())
 }
 
-/// Deletes a customer and returns it as it was. In one transaction: its
-/// active, trialing and past-due subscriptions are canceled, its payments
-/// detached, and the customer removed; any failure leaves all of it as it was.
-pub async fn delete(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Customer> {
-    let txn = db.begin().await?;
-    // Lock first (a write, so SQLite takes its write lock before reading).
-    if !lock(&txn, tenant, id).await? {
+/// Deletes a customer and returns it as it was, inside the caller's
+/// transaction: its active, trialing and past-due subscriptions are canceled,
+/// its payments detached, and the customer removed. The caller's transaction
+/// must be undone if this fails, so that none of it happens.
+pub async fn delete<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Customer> {
+    // Lock first, so that nothing is read before the row is ours.
+    if !lock(db, tenant, id).await? {
         return Err(Error::not_found(RESOURCE, id));
     }
-    let customer = find(&txn, tenant, id).await?;
-    subscriptions::store::cancel_all_of_customer(&txn, tenant, id, ids::now_micros()).await?;
-    payments::store::detach_customer(&txn, tenant, id).await?;
+    let customer = find(db, tenant, id).await?;
+    subscriptions::store::cancel_all_of_customer(db, tenant, id, ids::now_micros()).await?;
+    payments::store::detach_customer(db, tenant, id).await?;
     customer_metadata::Entity::delete_many()
         .filter(customer_metadata::Column::CustomerId.eq(id))
-        .exec(&txn)
+        .exec(db)
         .await?;
     customer::Entity::delete_many()
         .filter(customer::Column::Id.eq(id))
-        .filter(tenant_scope(tenant))
-        .exec(&txn)
+        .filter(customer::Entity::scope(tenant))
+        .exec(db)
         .await?;
-    txn.commit().await?;
     Ok(customer)
 }
 
+/// How many customers `tenant` has, from the counts the database keeps.
+pub async fn total<C: ConnectionTrait>(db: &C, tenant: &Tenant) -> Result<u64> {
+    // At most a few rows, summed here: SQL sums have a different type on each backend.
+    let slots: Vec<i64> = customer_count::Entity::find()
+        .filter(tenant.scope(
+            customer_count::Column::AccountId,
+            customer_count::Column::Live,
+        ))
+        .select_only()
+        .column(customer_count::Column::Count)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(u64::try_from(slots.iter().sum::<i64>()).unwrap_or(0))
+}
+
 fn filtered(tenant: &Tenant, query: &ListQuery) -> Select<customer::Entity> {
-    let mut select = customer::Entity::find().filter(tenant_scope(tenant));
+    let mut select = customer::Entity::find().filter(customer::Entity::scope(tenant));
     if let Some(email) = &query.email {
         select = select.filter(customer::Column::Email.eq(email.as_str()));
     }
@@ -295,14 +301,26 @@ fn filtered(tenant: &Tenant, query: &ListQuery) -> Select<customer::Entity> {
     select
 }
 
-/// One page of customers, newest first.
+/// One page of customers, newest first. The total of an unfiltered list
+/// comes from the kept counts; a filtered one is counted.
 pub async fn list(
     db: &DatabaseConnection,
     tenant: &Tenant,
     query: ListQuery,
 ) -> Result<Page<Customer>> {
-    let scope = customer::Entity::find().filter(tenant_scope(tenant));
-    let page = paging::fetch(
+    let unfiltered = query.email.is_none()
+        && query.created_gte.is_none()
+        && query.created_lte.is_none()
+        && query.filter.is_none();
+    let kept_total = if query.page.include_total && unfiltered {
+        Some(total(db, tenant).await?)
+    } else {
+        None
+    };
+    let mut paging = query.page.clone();
+    paging.include_total &= kept_total.is_none();
+    let scope = customer::Entity::find().filter(customer::Entity::scope(tenant));
+    let mut page = paging::fetch(
         db,
         RESOURCE,
         scope,
@@ -311,14 +329,15 @@ pub async fn list(
             created: customer::Column::CreatedAt,
             id: customer::Column::Id,
             index: if query.email.is_some() {
-                "customers_tenant_email_created_idx"
+                indexes::CUSTOMERS_BY_EMAIL.name
             } else {
-                "customers_tenant_created_idx"
+                indexes::CUSTOMERS.name
             },
         },
-        &query.page,
+        &paging,
     )
     .await?;
+    page.total = page.total.or(kept_total);
     let mut metadata = load_metadata(db, page.items.iter().map(|r| r.id.clone()).collect()).await?;
     Ok(page.map(|row| {
         let own = metadata.remove(&row.id).unwrap_or_default();

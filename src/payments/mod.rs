@@ -10,34 +10,7 @@ pub mod store;
 
 pub use service::PaymentApi;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentStatus {
-    Pending,
-    Succeeded,
-    Failed,
-    Refunded,
-}
-
-impl PaymentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => Self::Pending,
-            "succeeded" => Self::Succeeded,
-            "failed" => Self::Failed,
-            "refunded" => Self::Refunded,
-            _ => return None,
-        })
-    }
-}
+pub use crate::db::entities::payment::PaymentStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {

@@ -1,12 +1,12 @@
 //! The `customers.v1.PaymentService` gRPC API.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use super::{Payment, PaymentStatus, input, store};
 use crate::auth::Tenant;
-use crate::error::Error;
-use crate::idempotency::{self, Claim};
+use crate::db::{Isolation, Writer};
+use crate::idempotency;
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::payment_service_server::PaymentService;
 use crate::proto::{count, timestamp};
@@ -15,11 +15,12 @@ const CREATE: &str = "/customers.v1.PaymentService/CreatePayment";
 
 pub struct PaymentApi {
     db: DatabaseConnection,
+    writer: Writer,
 }
 
 impl PaymentApi {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, writer: Writer) -> Self {
+        Self { db, writer }
     }
 }
 
@@ -56,23 +57,22 @@ impl PaymentService for PaymentApi {
         &self,
         request: Request<pb::CreatePaymentRequest>,
     ) -> Result<Response<pb::CreatePaymentResponse>, Status> {
-        let tenant = Tenant::of(&request)?;
-        let key = idempotency::key_of(&request)?;
-        let message = request.into_inner();
-        let new = input::new_payment(message.clone())?;
-        let txn = self.db.begin().await.map_err(Error::from)?;
-        let slot = match idempotency::claim(&txn, &tenant, key.as_deref(), CREATE, &message).await?
-        {
-            Claim::Replay(reply) => return Ok(Response::new(reply)),
-            Claim::Proceed(slot) => slot,
-        };
-        let payment = store::create(&txn, &tenant, new).await?;
-        let reply = pb::CreatePaymentResponse {
-            payment: Some(payment.into()),
-        };
-        idempotency::record(&txn, slot, &reply).await?;
-        txn.commit().await.map_err(Error::from)?;
-        Ok(Response::new(reply))
+        // The customer is checked after the key is claimed.
+        idempotency::answer_create(
+            &self.writer,
+            Isolation::Savepoint,
+            CREATE,
+            request,
+            input::new_payment,
+            |tx, tenant, new| {
+                Box::pin(async move {
+                    Ok(pb::CreatePaymentResponse {
+                        payment: Some(store::create(&*tx, tenant, new).await?.into()),
+                    })
+                })
+            },
+        )
+        .await
     }
 
     async fn get_payment(

@@ -1,35 +1,27 @@
 //! Payment storage: plain functions over a SeaORM connection.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::{NewPayment, Payment, PaymentQuery, PaymentStatus};
+use super::{NewPayment, Payment, PaymentQuery};
 use crate::auth::Tenant;
 use crate::customers;
 use crate::db::entities::payment;
-use crate::error::{Error, Reason, Result};
+use crate::db::{Owned, find_owned, indexes};
+use crate::error::Result;
 use crate::paging::{self, Keyset, Page};
-use crate::validation::shown;
 use crate::{ids, metadata};
 
-const RESOURCE: &str = "payment";
-
-fn tenant_scope(tenant: &Tenant) -> Condition {
-    tenant.scope(payment::Column::AccountId, payment::Column::Live)
-}
+const RESOURCE: &str = <payment::Entity as Owned>::RESOURCE;
 
 fn assemble(row: payment::Model) -> Result<Payment> {
-    let status = PaymentStatus::parse(&row.status)
-        .ok_or_else(|| DbErr::Custom(format!("unknown payment status '{}'", row.status)))?;
     Ok(Payment {
         metadata: metadata::decode(&row.metadata)?,
         id: row.id,
         customer: row.customer_id,
         amount: row.amount,
         currency: row.currency,
-        status,
+        status: row.status,
         description: row.description,
         live: row.live,
         created_at: row.created_at,
@@ -49,20 +41,13 @@ pub async fn create<C: ConnectionTrait>(
         customer_id: new.customer.clone(),
         amount: new.amount,
         currency: new.currency,
-        status: new.status.as_str().to_owned(),
+        status: new.status,
         description: new.description,
         metadata: metadata::encode(&new.metadata),
         created_at: ids::now_micros(),
     };
-    // Holding the customer's row lock keeps a concurrent delete from missing this payment.
-    if let Some(customer) = &new.customer
-        && !customers::store::lock(db, tenant, customer).await?
-    {
-        return Err(Error::invalid(
-            "customer",
-            Reason::InvalidValue,
-            format!("no such customer: '{}'", shown(customer)),
-        ));
+    if let Some(customer) = &new.customer {
+        customers::store::require(db, tenant, customer, "customer").await?;
     }
     payment::Entity::insert(payment::ActiveModel::from(row.clone()))
         .exec_without_returning(db)
@@ -71,15 +56,7 @@ pub async fn create<C: ConnectionTrait>(
 }
 
 pub async fn get(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Payment> {
-    if !ids::could_exist(id) {
-        return Err(Error::not_found(RESOURCE, id));
-    }
-    let row = payment::Entity::find_by_id(id.to_owned())
-        .filter(tenant_scope(tenant))
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found(RESOURCE, id))?;
-    assemble(row)
+    assemble(find_owned::<payment::Entity, _>(db, tenant, id).await?)
 }
 
 pub async fn list(
@@ -87,7 +64,7 @@ pub async fn list(
     tenant: &Tenant,
     query: &PaymentQuery,
 ) -> Result<Page<Payment>> {
-    let scope = payment::Entity::find().filter(tenant_scope(tenant));
+    let scope = payment::Entity::of(tenant);
     let mut filtered = scope.clone();
     if let Some(customer) = &query.customer {
         filtered = filtered.filter(payment::Column::CustomerId.eq(customer.as_str()));
@@ -101,9 +78,9 @@ pub async fn list(
             created: payment::Column::CreatedAt,
             id: payment::Column::Id,
             index: if query.customer.is_some() {
-                "payments_tenant_customer_created_idx"
+                indexes::PAYMENTS_BY_CUSTOMER.name
             } else {
-                "payments_tenant_created_idx"
+                indexes::PAYMENTS.name
             },
         },
         &query.page,
@@ -123,7 +100,7 @@ pub async fn detach_customer<C: ConnectionTrait>(
             payment::Column::CustomerId,
             Expr::value(Option::<String>::None),
         )
-        .filter(tenant_scope(tenant))
+        .filter(payment::Entity::scope(tenant))
         .filter(payment::Column::CustomerId.eq(customer_id))
         .exec(db)
         .await?;

@@ -10,37 +10,7 @@ pub mod store;
 
 pub use service::SubscriptionApi;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SubscriptionStatus {
-    Active,
-    Trialing,
-    PastDue,
-    Canceled,
-}
-
-impl SubscriptionStatus {
-    /// Statuses that deleting the customer cancels.
-    pub const CANCELABLE: [Self; 3] = [Self::Active, Self::Trialing, Self::PastDue];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Trialing => "trialing",
-            Self::PastDue => "past_due",
-            Self::Canceled => "canceled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "active" => Self::Active,
-            "trialing" => Self::Trialing,
-            "past_due" => Self::PastDue,
-            "canceled" => Self::Canceled,
-            _ => return None,
-        })
-    }
-}
+pub use crate::db::entities::subscription::SubscriptionStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {

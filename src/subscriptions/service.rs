@@ -1,12 +1,12 @@
 //! The `customers.v1.SubscriptionService` gRPC API.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use super::{Subscription, SubscriptionStatus, input, store};
 use crate::auth::Tenant;
-use crate::error::Error;
-use crate::idempotency::{self, Claim};
+use crate::db::{Isolation, Writer};
+use crate::idempotency;
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::subscription_service_server::SubscriptionService;
 use crate::proto::{count, timestamp};
@@ -15,11 +15,12 @@ const CREATE: &str = "/customers.v1.SubscriptionService/CreateSubscription";
 
 pub struct SubscriptionApi {
     db: DatabaseConnection,
+    writer: Writer,
 }
 
 impl SubscriptionApi {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, writer: Writer) -> Self {
+        Self { db, writer }
     }
 }
 
@@ -55,23 +56,22 @@ impl SubscriptionService for SubscriptionApi {
         &self,
         request: Request<pb::CreateSubscriptionRequest>,
     ) -> Result<Response<pb::CreateSubscriptionResponse>, Status> {
-        let tenant = Tenant::of(&request)?;
-        let key = idempotency::key_of(&request)?;
-        let message = request.into_inner();
-        let new = input::new_subscription(message.clone())?;
-        let txn = self.db.begin().await.map_err(Error::from)?;
-        let slot = match idempotency::claim(&txn, &tenant, key.as_deref(), CREATE, &message).await?
-        {
-            Claim::Replay(reply) => return Ok(Response::new(reply)),
-            Claim::Proceed(slot) => slot,
-        };
-        let subscription = store::create(&txn, &tenant, new).await?;
-        let reply = pb::CreateSubscriptionResponse {
-            subscription: Some(subscription.into()),
-        };
-        idempotency::record(&txn, slot, &reply).await?;
-        txn.commit().await.map_err(Error::from)?;
-        Ok(Response::new(reply))
+        // The customer is checked after the key is claimed.
+        idempotency::answer_create(
+            &self.writer,
+            Isolation::Savepoint,
+            CREATE,
+            request,
+            input::new_subscription,
+            |tx, tenant, new| {
+                Box::pin(async move {
+                    Ok(pb::CreateSubscriptionResponse {
+                        subscription: Some(store::create(&*tx, tenant, new).await?.into()),
+                    })
+                })
+            },
+        )
+        .await
     }
 
     async fn get_subscription(
@@ -90,7 +90,15 @@ impl SubscriptionService for SubscriptionApi {
         request: Request<pb::CancelSubscriptionRequest>,
     ) -> Result<Response<pb::CancelSubscriptionResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let subscription = store::cancel(&self.db, &tenant, &request.get_ref().id).await?;
+        let target = (tenant, request.into_inner().id);
+        // Canceling twice is refused after the (empty) update.
+        let subscription = self
+            .writer
+            .write(Isolation::Savepoint, move |tx| {
+                let (tenant, id) = target.clone();
+                Box::pin(async move { store::cancel(&*tx, &tenant, &id).await })
+            })
+            .await?;
         Ok(Response::new(pb::CancelSubscriptionResponse {
             subscription: Some(subscription.into()),
         }))

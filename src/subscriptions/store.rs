@@ -2,34 +2,27 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 
 use super::{NewSubscription, Subscription, SubscriptionQuery, SubscriptionStatus};
 use crate::auth::Tenant;
 use crate::customers;
 use crate::db::entities::subscription;
-use crate::error::{Error, Reason, Result};
+use crate::db::{Owned, find_owned, indexes};
+use crate::error::{Error, Result};
 use crate::paging::{self, Keyset, Page};
-use crate::validation::shown;
 use crate::{ids, metadata};
 
-const RESOURCE: &str = "subscription";
-
-fn tenant_scope(tenant: &Tenant) -> Condition {
-    tenant.scope(subscription::Column::AccountId, subscription::Column::Live)
-}
+const RESOURCE: &str = <subscription::Entity as Owned>::RESOURCE;
 
 fn assemble(row: subscription::Model) -> Result<Subscription> {
-    let status = SubscriptionStatus::parse(&row.status)
-        .ok_or_else(|| DbErr::Custom(format!("unknown subscription status '{}'", row.status)))?;
     Ok(Subscription {
         metadata: metadata::decode(&row.metadata)?,
         id: row.id,
         customer: row.customer_id,
         plan: row.plan,
-        status,
+        status: row.status,
         live: row.live,
         created_at: row.created_at,
         canceled_at: row.canceled_at,
@@ -48,19 +41,12 @@ pub async fn create<C: ConnectionTrait>(
         live: tenant.live,
         customer_id: new.customer.clone(),
         plan: new.plan,
-        status: new.status.as_str().to_owned(),
+        status: new.status,
         metadata: metadata::encode(&new.metadata),
         created_at: ids::now_micros(),
         canceled_at: None,
     };
-    // Holding the customer's row lock keeps a concurrent delete from missing this subscription.
-    if !customers::store::lock(db, tenant, &new.customer).await? {
-        return Err(Error::invalid(
-            "customer",
-            Reason::InvalidValue,
-            format!("no such customer: '{}'", shown(&new.customer)),
-        ));
-    }
+    customers::store::require(db, tenant, &new.customer, "customer").await?;
     subscription::Entity::insert(subscription::ActiveModel::from(row.clone()))
         .exec_without_returning(db)
         .await?;
@@ -68,15 +54,7 @@ pub async fn create<C: ConnectionTrait>(
 }
 
 async fn find<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Subscription> {
-    if !ids::could_exist(id) {
-        return Err(Error::not_found(RESOURCE, id));
-    }
-    let row = subscription::Entity::find_by_id(id.to_owned())
-        .filter(tenant_scope(tenant))
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found(RESOURCE, id))?;
-    assemble(row)
+    assemble(find_owned::<subscription::Entity, _>(db, tenant, id).await?)
 }
 
 pub async fn get(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Subscription> {
@@ -84,10 +62,7 @@ pub async fn get(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<S
 }
 
 fn cancelable() -> Condition {
-    Condition::any().add(
-        subscription::Column::Status
-            .is_in(SubscriptionStatus::CANCELABLE.map(SubscriptionStatus::as_str)),
-    )
+    Condition::any().add(subscription::Column::Status.is_in(SubscriptionStatus::CANCELABLE))
 }
 
 fn cancel_columns(
@@ -97,32 +72,31 @@ fn cancel_columns(
     update
         .col_expr(
             subscription::Column::Status,
-            Expr::value(SubscriptionStatus::Canceled.as_str()),
+            Expr::value(SubscriptionStatus::Canceled),
         )
         .col_expr(subscription::Column::CanceledAt, Expr::value(now))
 }
 
-/// Cancels one subscription. The status check and the change are one
-/// statement, so two concurrent cancels cannot both succeed.
-pub async fn cancel(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Subscription> {
+/// Cancels one subscription, inside the caller's transaction. The status
+/// check and the change are one statement, so two concurrent cancels cannot
+/// both succeed.
+pub async fn cancel<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Subscription> {
     if !ids::could_exist(id) {
         return Err(Error::not_found(RESOURCE, id));
     }
-    let txn = db.begin().await?;
     let changed = cancel_columns(subscription::Entity::update_many(), ids::now_micros())
-        .filter(tenant_scope(tenant))
+        .filter(subscription::Entity::scope(tenant))
         .filter(subscription::Column::Id.eq(id))
         .filter(cancelable())
-        .exec(&txn)
+        .exec(db)
         .await?
         .rows_affected;
-    let current = find(&txn, tenant, id).await?;
+    let current = find(db, tenant, id).await?;
     if changed == 0 {
         return Err(Error::FailedPrecondition(format!(
             "subscription '{id}' is already canceled"
         )));
     }
-    txn.commit().await?;
     Ok(current)
 }
 
@@ -135,7 +109,7 @@ pub async fn cancel_all_of_customer<C: ConnectionTrait>(
     now: i64,
 ) -> Result<u64> {
     let result = cancel_columns(subscription::Entity::update_many(), now)
-        .filter(tenant_scope(tenant))
+        .filter(subscription::Entity::scope(tenant))
         .filter(subscription::Column::CustomerId.eq(customer_id))
         .filter(cancelable())
         .exec(db)
@@ -148,13 +122,13 @@ pub async fn list(
     tenant: &Tenant,
     query: &SubscriptionQuery,
 ) -> Result<Page<Subscription>> {
-    let scope = subscription::Entity::find().filter(tenant_scope(tenant));
+    let scope = subscription::Entity::of(tenant);
     let mut filtered = scope.clone();
     if let Some(customer) = &query.customer {
         filtered = filtered.filter(subscription::Column::CustomerId.eq(customer.as_str()));
     }
     if let Some(status) = query.status {
-        filtered = filtered.filter(subscription::Column::Status.eq(status.as_str()));
+        filtered = filtered.filter(subscription::Column::Status.eq(status));
     }
     let page = paging::fetch(
         db,
@@ -165,9 +139,9 @@ pub async fn list(
             created: subscription::Column::CreatedAt,
             id: subscription::Column::Id,
             index: match (&query.customer, query.status) {
-                (Some(_), _) => "subscriptions_tenant_customer_created_idx",
-                (None, Some(_)) => "subscriptions_tenant_status_created_idx",
-                (None, None) => "subscriptions_tenant_created_idx",
+                (Some(_), _) => indexes::SUBSCRIPTIONS_BY_CUSTOMER.name,
+                (None, Some(_)) => indexes::SUBSCRIPTIONS_BY_STATUS.name,
+                (None, None) => indexes::SUBSCRIPTIONS.name,
             },
         },
         &query.page,

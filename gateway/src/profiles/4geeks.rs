@@ -2,20 +2,13 @@
 //! times, offset pagination `{items, total_items, limit, offset}`, and
 //! `{id, object, deleted: true}` on delete.
 
-use axum::Router;
-use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde::Serialize;
 
-use super::{Listing, Profile, Upstream};
-use crate::auth::Caller;
-use crate::customers::Deleted;
-use crate::error::{ApiError, json_response};
+use super::{Listing, PagingStyle, Profile};
+use crate::error::json_response;
 use crate::objects::TimeStyle;
-use crate::proto::pb;
-use crate::query::{Paging, Query};
 
 pub const BASE: &str = "/4geeks/v1";
 
@@ -31,13 +24,16 @@ struct Page<T> {
 
 impl Profile for FourGeeks {
     const BASE: &'static str = BASE;
+    const TAG: &'static str = "4geeks";
+    const SUMMARY: &'static str =
+        "4geeks dialect: email required on create, offset pagination with a total.";
     const TIMES: TimeStyle = TimeStyle::Iso;
     const CREATE_REQUIRES_EMAIL: bool = true;
 
-    /// `limit` 1–100 (default 10) and `offset` (default 0), with a total.
-    fn paging(query: &mut Query) -> Paging {
-        query.offset_paging(100, 10)
-    }
+    const PAGING: PagingStyle = PagingStyle::Offset {
+        max: 100,
+        default: 10,
+    };
 
     fn list<T: Serialize>(listing: Listing<T>) -> Response {
         let page = Page {
@@ -48,21 +44,4 @@ impl Profile for FourGeeks {
         };
         json_response(StatusCode::OK, &page)
     }
-
-    fn deleted(customer: &pb::Customer) -> Response {
-        json_response(StatusCode::OK, &Deleted::customer(customer))
-    }
-}
-
-/// `GET /4geeks/v1/customers?limit&offset`
-async fn list_customers(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    super::list_customers_with::<FourGeeks>(&upstream, &caller, raw.as_deref(), |_, _| {}).await
-}
-
-pub fn routes() -> Router<Upstream> {
-    super::routes::<FourGeeks>(get(list_customers))
 }

@@ -3,20 +3,16 @@
 //! the customer list (see [`crate::filters`]), and the deleted customer itself
 //! on delete.
 
-use axum::Router;
-use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde::Serialize;
 
-use super::{Listing, Profile, Upstream};
-use crate::auth::Caller;
-use crate::error::{ApiError, json_response};
+use super::{Listing, PagingStyle, Profile};
+use crate::error::json_response;
 use crate::filters;
 use crate::objects::TimeStyle;
 use crate::proto::pb;
-use crate::query::{Paging, Query};
+use crate::query::Query;
 
 pub const BASE: &str = "/epoch/v1";
 
@@ -31,12 +27,14 @@ struct List<T> {
 
 impl Profile for Epoch {
     const BASE: &'static str = BASE;
+    const TAG: &'static str = "epoch";
+    const SUMMARY: &'static str = "Epoch dialect: times in milliseconds, cursor lists (`filters` on customers), delete returns the customer.";
     const TIMES: TimeStyle = TimeStyle::Millis;
 
-    /// `limit` 1–1000 (default 50), `starting_after`, `ending_before`.
-    fn paging(query: &mut Query) -> Paging {
-        query.cursor_paging(1000, 50)
-    }
+    const PAGING: PagingStyle = PagingStyle::Cursor {
+        max: 1000,
+        default: 50,
+    };
 
     fn list<T: Serialize>(listing: Listing<T>) -> Response {
         let list = List {
@@ -50,15 +48,9 @@ impl Profile for Epoch {
     fn deleted(customer: &pb::Customer) -> Response {
         Self::object(customer)
     }
-}
 
-/// `GET /epoch/v1/customers?limit&starting_after&ending_before&filters`
-async fn list_customers(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    super::list_customers_with::<Epoch>(&upstream, &caller, raw.as_deref(), |query, request| {
+    /// `filters`, a JSON document (see [`filters`]).
+    fn customer_filters(query: &mut Query, request: &mut pb::ListCustomersRequest) {
         let text = query
             .string(filters::PARAMETER)
             .filter(|t| !t.trim().is_empty());
@@ -68,10 +60,5 @@ async fn list_customers(
                 Err(problems) => problems.into_iter().for_each(|p| query.add(p)),
             }
         }
-    })
-    .await
-}
-
-pub fn routes() -> Router<Upstream> {
-    super::routes::<Epoch>(get(list_customers))
+    }
 }

@@ -10,22 +10,26 @@ use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{get, post};
 use serde::Serialize;
+use tonic::body::Body;
 use tonic::transport::Channel;
+use tower::util::BoxCloneSyncService;
+use tower::{BoxError, ServiceExt};
 
 use crate::auth::Caller;
 use crate::body::JsonBody;
-use crate::customers::{self, CustomerJson};
-use crate::error::{self, ApiError, from_body, from_query, json_response};
+use crate::customers::{self, CustomerJson, Deleted};
+use crate::error::{ApiError, from_body, from_query, json_response};
 use crate::objects::TimeStyle;
-use crate::payments::{self, PaymentJson};
+use crate::payments::PaymentJson;
 use crate::proto::pb;
 use crate::proto::pb::customer_service_client::CustomerServiceClient;
 use crate::proto::pb::payment_service_client::PaymentServiceClient;
 use crate::proto::pb::subscription_service_client::SubscriptionServiceClient;
 use crate::query::{Paging, Query};
-use crate::subscriptions::{self, SubscriptionJson};
+use crate::resources::{Listed, Resource};
+use crate::subscriptions::SubscriptionJson;
 use crate::validation::{Loc, Problem, Rule};
 
 pub mod epoch;
@@ -33,27 +37,60 @@ pub mod epoch;
 pub mod four_geeks;
 pub mod paygate;
 
+/// A gRPC server as the gateway calls it: over a connection, or in the same process.
+pub type GrpcService =
+    BoxCloneSyncService<http::Request<Body>, http::Response<Body>, UpstreamError>;
+
+/// Why the gRPC server could not be called at all (a call that reaches it
+/// answers with a status instead).
+#[derive(Debug)]
+pub struct UpstreamError(BoxError);
+
+impl UpstreamError {
+    pub fn new(err: impl Into<BoxError>) -> Self {
+        Self(err.into())
+    }
+}
+
+impl std::fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for UpstreamError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
+}
+
 /// The gRPC service behind every route.
 #[derive(Clone)]
 pub struct Upstream {
-    channel: Channel,
+    service: GrpcService,
 }
 
 impl Upstream {
-    pub fn new(channel: Channel) -> Self {
-        Self { channel }
+    /// Calls `service` directly: the gRPC server's own stack, in this process.
+    pub fn new(service: GrpcService) -> Self {
+        Self { service }
     }
 
-    pub fn customers(&self) -> CustomerServiceClient<Channel> {
-        CustomerServiceClient::new(self.channel.clone())
+    /// Calls a gRPC server over `channel`.
+    pub fn connected(channel: Channel) -> Self {
+        Self::new(GrpcService::new(channel.map_err(UpstreamError::new)))
     }
 
-    pub fn payments(&self) -> PaymentServiceClient<Channel> {
-        PaymentServiceClient::new(self.channel.clone())
+    pub fn customers(&self) -> CustomerServiceClient<GrpcService> {
+        CustomerServiceClient::new(self.service.clone())
     }
 
-    pub fn subscriptions(&self) -> SubscriptionServiceClient<Channel> {
-        SubscriptionServiceClient::new(self.channel.clone())
+    pub fn payments(&self) -> PaymentServiceClient<GrpcService> {
+        PaymentServiceClient::new(self.service.clone())
+    }
+
+    pub fn subscriptions(&self) -> SubscriptionServiceClient<GrpcService> {
+        SubscriptionServiceClient::new(self.service.clone())
     }
 }
 
@@ -144,17 +181,37 @@ pub struct Listing<T> {
     pub paging: Paging,
 }
 
+/// How a profile's lists page: `limit` (1 to `max`, else `default`) and
+/// either cursors or an offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagingStyle {
+    Cursor { max: i32, default: i32 },
+    Offset { max: i32, default: i32 },
+}
+
 /// How a profile reads paging and writes what the service returns.
 pub trait Profile: Send + Sync + 'static {
     /// Where the profile is mounted, e.g. `/v1`.
     const BASE: &'static str;
+    /// Its name in the OpenAPI document.
+    const TAG: &'static str;
+    /// Who it is for and how it differs, in a sentence.
+    const SUMMARY: &'static str;
     /// How `created_at`, `updated_at` and `canceled_at` are written.
     const TIMES: TimeStyle;
     /// Whether `POST /customers` requires `email`.
     const CREATE_REQUIRES_EMAIL: bool = false;
 
-    /// The paging parameters every list of the profile takes.
-    fn paging(query: &mut Query) -> Paging;
+    /// How every list of the profile pages.
+    const PAGING: PagingStyle;
+
+    /// The paging parameters of a list request.
+    fn paging(query: &mut Query) -> Paging {
+        match Self::PAGING {
+            PagingStyle::Cursor { max, default } => query.cursor_paging(max, default),
+            PagingStyle::Offset { max, default } => query.offset_paging(max, default),
+        }
+    }
 
     /// The profile's list envelope around `listing`.
     fn list<T: Serialize>(listing: Listing<T>) -> Response;
@@ -164,13 +221,22 @@ pub trait Profile: Send + Sync + 'static {
         json_response(StatusCode::OK, &object.json(Self::TIMES))
     }
 
-    /// The reply to `DELETE /customers/{id}`, given the customer as it was.
-    fn deleted(customer: &pb::Customer) -> Response;
+    /// The reply to `DELETE /customers/{id}`, given the customer as it was:
+    /// `{id, object, deleted: true}` unless the profile says otherwise.
+    fn deleted(customer: &pb::Customer) -> Response {
+        json_response(StatusCode::OK, &Deleted::customer(customer))
+    }
+
+    /// Binds the customer list's own filters, after the paging.
+    fn customer_filters(_query: &mut Query, _request: &mut pb::ListCustomersRequest) {}
 }
 
-/// A list reply written by profile `P` as the page found at `url`.
-fn page<P: Profile, R: ListReply>(url: String, paging: Paging, reply: R) -> Response {
-    let (items, has_more, total) = reply.into_page();
+/// One page (objects, more beyond, total) written by profile `P` as the list at `url`.
+fn listing<P: Profile, T: Object>(
+    url: String,
+    paging: Paging,
+    (items, has_more, total): (Vec<T>, bool, Option<i64>),
+) -> Response {
     P::list(Listing {
         url,
         items: items.iter().map(|o| o.json(P::TIMES)).collect(),
@@ -199,57 +265,66 @@ fn object<T>(value: Option<T>) -> Result<T, ApiError> {
     value.ok_or(ApiError::EmptyReply)
 }
 
-/// What a call of the service gives.
-type Call<R> = Result<tonic::Response<R>, tonic::Status>;
-
-/// The object `call` answers with (`object_of` picks it from the reply),
-/// written by `P`. Violations point at the body and path.
-async fn reply_object<P: Profile, R, T: Object>(
-    call: impl Future<Output = Call<R>>,
-    object_of: impl FnOnce(R) -> Option<T>,
+/// The object a call answers with, written by `P`. Violations point at the body and path.
+async fn written<P: Profile, T: Object>(
+    answer: impl Future<Output = Result<Option<T>, tonic::Status>>,
 ) -> Result<Response, ApiError> {
-    let reply = call.await.map_err(from_body)?;
-    Ok(P::object(&object(object_of(reply.into_inner()))?))
+    Ok(P::object(&object(answer.await.map_err(from_body)?)?))
 }
 
-/// The page `call` answers with, written by `P` as the list at `url`.
-/// Violations point at the query (and path).
-async fn reply_page<P: Profile, R: ListReply>(
-    url: String,
-    paging: Paging,
-    call: impl Future<Output = Call<R>>,
-) -> Result<Response, ApiError> {
-    let reply = call.await.map_err(from_query)?;
-    Ok(page::<P, _>(url, paging, reply.into_inner()))
-}
-
-async fn create_customer<P: Profile>(
+/// `POST` on a collection.
+async fn create<P: Profile, R: Resource>(
     State(upstream): State<Upstream>,
     caller: Caller,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let request = customers::create_request(body, P::CREATE_REQUIRES_EMAIL)?;
-    reply_object::<P, _, _>(
-        upstream
-            .customers()
-            .create_customer(caller.request(request)),
-        |r| r.customer,
-    )
-    .await
+    written::<P, _>(R::create::<P>(&upstream, &caller, body)?).await
 }
 
-async fn retrieve_customer<P: Profile>(
+/// `GET` on one object.
+async fn retrieve<P: Profile, R: Resource>(
     State(upstream): State<Upstream>,
     caller: Caller,
     Id(id): Id,
 ) -> Result<Response, ApiError> {
-    reply_object::<P, _, _>(
-        upstream
-            .customers()
-            .get_customer(caller.request(pb::GetCustomerRequest { id })),
-        |r| r.customer,
-    )
-    .await
+    written::<P, _>(R::retrieve(&upstream, &caller, id)).await
+}
+
+/// `GET` on a collection, or on a customer's (then 404 for a customer the
+/// key cannot see).
+async fn list<P: Profile, R: Listed>(
+    upstream: Upstream,
+    caller: Caller,
+    of: Option<String>,
+    raw: Option<String>,
+) -> Result<Response, ApiError> {
+    let mut query = Query::parse(raw.as_deref());
+    let paging = P::paging(&mut query);
+    let url = match &of {
+        Some(id) => format!("{}/customers/{id}{}", P::BASE, R::COLLECTION),
+        None => format!("{}{}", P::BASE, R::COLLECTION),
+    };
+    let call = R::list::<P>(&upstream, &caller, &mut query, &paging, of);
+    query.finish()?;
+    let page = call.await.map_err(from_query)?;
+    Ok(listing::<P, _>(url, paging, page))
+}
+
+async fn list_all<P: Profile, R: Listed>(
+    State(upstream): State<Upstream>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    list::<P, R>(upstream, caller, None, raw).await
+}
+
+async fn list_of_customer<P: Profile, R: Listed>(
+    State(upstream): State<Upstream>,
+    caller: Caller,
+    Id(id): Id,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    list::<P, R>(upstream, caller, Some(id), raw).await
 }
 
 async fn update_customer<P: Profile>(
@@ -258,14 +333,9 @@ async fn update_customer<P: Profile>(
     Id(id): Id,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let request = customers::update_request(id, body)?;
-    reply_object::<P, _, _>(
-        upstream
-            .customers()
-            .update_customer(caller.request(request)),
-        |r| r.customer,
-    )
-    .await
+    let request = caller.request(customers::update_request(id, body)?);
+    let answer = async { upstream.customers().update_customer(request).await };
+    written::<P, _>(async { answer.await.map(|r| r.into_inner().customer) }).await
 }
 
 async fn delete_customer<P: Profile>(
@@ -281,136 +351,6 @@ async fn delete_customer<P: Profile>(
     Ok(P::deleted(&object(reply.into_inner().customer)?))
 }
 
-/// `GET /customers/{id}/payments`: 404 for a customer the key cannot see.
-async fn list_customer_payments<P: Profile>(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    Id(id): Id,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let mut query = Query::parse(raw.as_deref());
-    let paging = P::paging(&mut query);
-    query.finish()?;
-    let url = format!("{}/customers/{id}/payments", P::BASE);
-    let request = pb::ListCustomerPaymentsRequest {
-        id,
-        ..(&paging).into()
-    };
-    reply_page::<P, _>(
-        url,
-        paging,
-        upstream
-            .customers()
-            .list_customer_payments(caller.request(request)),
-    )
-    .await
-}
-
-/// `GET /customers/{id}/subscriptions?status`: 404 for a customer the key cannot see.
-async fn list_customer_subscriptions<P: Profile>(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    Id(id): Id,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let mut query = Query::parse(raw.as_deref());
-    let paging = P::paging(&mut query);
-    let status = query.choice("status", subscriptions::STATUSES);
-    query.finish()?;
-    let url = format!("{}/customers/{id}/subscriptions", P::BASE);
-    let request = pb::ListCustomerSubscriptionsRequest {
-        id,
-        status: subscriptions::status_filter(status),
-        ..(&paging).into()
-    };
-    reply_page::<P, _>(
-        url,
-        paging,
-        upstream
-            .customers()
-            .list_customer_subscriptions(caller.request(request)),
-    )
-    .await
-}
-
-async fn create_payment<P: Profile>(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let request = payments::create_request(body)?;
-    reply_object::<P, _, _>(
-        upstream.payments().create_payment(caller.request(request)),
-        |r| r.payment,
-    )
-    .await
-}
-
-async fn retrieve_payment<P: Profile>(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    Id(id): Id,
-) -> Result<Response, ApiError> {
-    reply_object::<P, _, _>(
-        upstream
-            .payments()
-            .get_payment(caller.request(pb::GetPaymentRequest { id })),
-        |r| r.payment,
-    )
-    .await
-}
-
-/// `GET /payments?customer`
-async fn list_payments<P: Profile>(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let mut query = Query::parse(raw.as_deref());
-    let paging = P::paging(&mut query);
-    let request = pb::ListPaymentsRequest {
-        customer: query.string("customer"),
-        ..(&paging).into()
-    };
-    query.finish()?;
-    let url = format!("{}/payments", P::BASE);
-    reply_page::<P, _>(
-        url,
-        paging,
-        upstream.payments().list_payments(caller.request(request)),
-    )
-    .await
-}
-
-async fn create_subscription<P: Profile>(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let request = subscriptions::create_request(body)?;
-    reply_object::<P, _, _>(
-        upstream
-            .subscriptions()
-            .create_subscription(caller.request(request)),
-        |r| r.subscription,
-    )
-    .await
-}
-
-async fn retrieve_subscription<P: Profile>(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    Id(id): Id,
-) -> Result<Response, ApiError> {
-    reply_object::<P, _, _>(
-        upstream
-            .subscriptions()
-            .get_subscription(caller.request(pb::GetSubscriptionRequest { id })),
-        |r| r.subscription,
-    )
-    .await
-}
-
 /// `POST /subscriptions/{id}/cancel`: the body, if any, must be an empty
 /// object. Cancelling twice is the service's FAILED_PRECONDITION, a 409.
 async fn cancel_subscription<P: Profile>(
@@ -420,87 +360,50 @@ async fn cancel_subscription<P: Profile>(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     body.fields().finish()?;
-    reply_object::<P, _, _>(
-        upstream
-            .subscriptions()
-            .cancel_subscription(caller.request(pb::CancelSubscriptionRequest { id })),
-        |r| r.subscription,
-    )
-    .await
+    let request = caller.request(pb::CancelSubscriptionRequest { id });
+    let answer = async { upstream.subscriptions().cancel_subscription(request).await };
+    written::<P, _>(async { answer.await.map(|r| r.into_inner().subscription) }).await
 }
 
-/// `GET /subscriptions?customer&status`
-async fn list_subscriptions<P: Profile>(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let mut query = Query::parse(raw.as_deref());
-    let paging = P::paging(&mut query);
-    let request = pb::ListSubscriptionsRequest {
-        customer: query.string("customer"),
-        status: subscriptions::status_filter(query.choice("status", subscriptions::STATUSES)),
-        ..(&paging).into()
-    };
-    query.finish()?;
-    let url = format!("{}/subscriptions", P::BASE);
-    reply_page::<P, _>(
-        url,
-        paging,
-        upstream
-            .subscriptions()
-            .list_subscriptions(caller.request(request)),
-    )
-    .await
-}
-
-/// Every route of profile `P`, with its own customer list route.
-fn routes<P: Profile>(list_customers: MethodRouter<Upstream>) -> Router<Upstream> {
+/// Every route of profile `P` under its base path.
+pub fn routes<P: Profile>() -> Router<Upstream> {
+    // Full paths rather than a nested router: nothing to strip per request.
+    let at = |path: &str| format!("{}{path}", P::BASE);
+    type Customer = pb::Customer;
+    type Payment = pb::Payment;
+    type Subscription = pb::Subscription;
     Router::new()
-        .route("/customers", list_customers.post(create_customer::<P>))
         .route(
-            "/customers/{id}",
-            get(retrieve_customer::<P>)
+            &at("/customers"),
+            get(list_all::<P, Customer>).post(create::<P, Customer>),
+        )
+        .route(
+            &at("/customers/{id}"),
+            get(retrieve::<P, Customer>)
                 .patch(update_customer::<P>)
                 .post(update_customer::<P>)
                 .delete(delete_customer::<P>),
         )
-        .route("/customers/{id}/payments", get(list_customer_payments::<P>))
         .route(
-            "/customers/{id}/subscriptions",
-            get(list_customer_subscriptions::<P>),
+            &at("/customers/{id}/payments"),
+            get(list_of_customer::<P, Payment>),
         )
         .route(
-            "/payments",
-            get(list_payments::<P>).post(create_payment::<P>),
+            &at("/customers/{id}/subscriptions"),
+            get(list_of_customer::<P, Subscription>),
         )
-        .route("/payments/{id}", get(retrieve_payment::<P>))
         .route(
-            "/subscriptions",
-            get(list_subscriptions::<P>).post(create_subscription::<P>),
+            &at("/payments"),
+            get(list_all::<P, Payment>).post(create::<P, Payment>),
         )
-        .route("/subscriptions/{id}", get(retrieve_subscription::<P>))
-        .route("/subscriptions/{id}/cancel", post(cancel_subscription::<P>))
-        .method_not_allowed_fallback(error::method_not_allowed)
-}
-
-/// The customer list of profile `P`: its paging plus the filters `filters` binds.
-async fn list_customers_with<P: Profile>(
-    upstream: &Upstream,
-    caller: &Caller,
-    raw: Option<&str>,
-    filters: impl FnOnce(&mut Query, &mut pb::ListCustomersRequest),
-) -> Result<Response, ApiError> {
-    let mut query = Query::parse(raw);
-    let paging = P::paging(&mut query);
-    let mut request = pb::ListCustomersRequest::from(&paging);
-    filters(&mut query, &mut request);
-    query.finish()?;
-    let url = format!("{}/customers", P::BASE);
-    reply_page::<P, _>(
-        url,
-        paging,
-        upstream.customers().list_customers(caller.request(request)),
-    )
-    .await
+        .route(&at("/payments/{id}"), get(retrieve::<P, Payment>))
+        .route(
+            &at("/subscriptions"),
+            get(list_all::<P, Subscription>).post(create::<P, Subscription>),
+        )
+        .route(&at("/subscriptions/{id}"), get(retrieve::<P, Subscription>))
+        .route(
+            &at("/subscriptions/{id}/cancel"),
+            post(cancel_subscription::<P>),
+        )
 }

@@ -2,20 +2,16 @@
 //! times, `{object: "list", url, has_more, data}` lists with cursors, and
 //! `{id, object, deleted: true}` on delete.
 
-use axum::Router;
-use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde::Serialize;
 
-use super::{Listing, Profile, Upstream};
-use crate::auth::Caller;
-use crate::customers::Deleted;
-use crate::error::{ApiError, json_response};
+use super::{Listing, PagingStyle, Profile};
+use crate::error::json_response;
 use crate::objects::TimeStyle;
 use crate::proto::pb;
-use crate::query::{Bound, Paging, Query};
+use crate::query::Bound;
+use crate::query::Query;
 
 pub const BASE: &str = "/v1";
 
@@ -31,12 +27,15 @@ struct List<T> {
 
 impl Profile for Paygate {
     const BASE: &'static str = BASE;
+    const TAG: &'static str = "paygate";
+    const SUMMARY: &'static str =
+        "PayGate / Shika Creators dialect: ISO 8601 times, cursor lists with a url.";
     const TIMES: TimeStyle = TimeStyle::Iso;
 
-    /// `limit` 1–100 (default 10), `starting_after`, `ending_before`.
-    fn paging(query: &mut Query) -> Paging {
-        query.cursor_paging(100, 10)
-    }
+    const PAGING: PagingStyle = PagingStyle::Cursor {
+        max: 100,
+        default: 10,
+    };
 
     fn list<T: Serialize>(listing: Listing<T>) -> Response {
         let list = List {
@@ -48,25 +47,10 @@ impl Profile for Paygate {
         json_response(StatusCode::OK, &list)
     }
 
-    fn deleted(customer: &pb::Customer) -> Response {
-        json_response(StatusCode::OK, &Deleted::customer(customer))
-    }
-}
-
-/// `GET /v1/customers?limit&starting_after&ending_before&email&created[gte]&created[lte]`
-async fn list_customers(
-    State(upstream): State<Upstream>,
-    caller: Caller,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    super::list_customers_with::<Paygate>(&upstream, &caller, raw.as_deref(), |query, request| {
+    /// `email`, `created[gte]`, `created[lte]`.
+    fn customer_filters(query: &mut Query, request: &mut pb::ListCustomersRequest) {
         request.email = query.string("email");
         request.created_gte = query.instant("created[gte]", Bound::Lower);
         request.created_lte = query.instant("created[lte]", Bound::Upper);
-    })
-    .await
-}
-
-pub fn routes() -> Router<Upstream> {
-    super::routes::<Paygate>(get(list_customers))
+    }
 }

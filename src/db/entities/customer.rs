@@ -21,6 +21,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::customer_metadata::Entity")]
+    Metadata,
+}
+
+impl Related<super::customer_metadata::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Metadata.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api_key;
 pub mod customer;
+pub mod customer_count;
 pub mod customer_metadata;
 pub mod idempotency_key;
 pub mod payment;

@@ -15,11 +15,25 @@ pub struct Model {
     pub customer_id: Option<String>,
     pub amount: i64,
     pub currency: String,
-    pub status: String,
+    pub status: PaymentStatus,
     pub description: Option<String>,
     /// A JSON object of strings.
     pub metadata: String,
     pub created_at: i64,
+}
+
+/// Where a payment stands; stored as its REST name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum PaymentStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "succeeded")]
+    Succeeded,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    #[sea_orm(string_value = "refunded")]
+    Refunded,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

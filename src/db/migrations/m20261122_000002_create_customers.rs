@@ -3,6 +3,7 @@ use sea_orm::{DbErr, DeriveIden, DeriveMigrationName};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
 use super::exact_collation;
+use crate::db::indexes;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -47,32 +48,9 @@ impl MigrationTrait for Migration {
         exact_collation(manager, &mut customers).await?;
         manager.create_table(customers).await?;
 
-        // Every list is a range scan of one of these, newest first, with the id
-        // breaking ties so that keyset cursors are exact.
+        manager.create_index(indexes::CUSTOMERS.create()).await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("customers_tenant_created_idx")
-                    .table(Customers::Table)
-                    .col(Customers::AccountId)
-                    .col(Customers::Live)
-                    .col(Customers::CreatedAt)
-                    .col(Customers::Id)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("customers_tenant_email_created_idx")
-                    .table(Customers::Table)
-                    .col(Customers::AccountId)
-                    .col(Customers::Live)
-                    .col(Customers::Email)
-                    .col(Customers::CreatedAt)
-                    .col(Customers::Id)
-                    .to_owned(),
-            )
+            .create_index(indexes::CUSTOMERS_BY_EMAIL.create())
             .await?;
 
         let mut metadata = Table::create();
@@ -108,6 +86,15 @@ impl MigrationTrait for Migration {
             );
         exact_collation(manager, &mut metadata).await?;
         manager.create_table(metadata).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(CustomerMetadata::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Customers::Table).to_owned())
+            .await
     }
 }
 

@@ -1,8 +1,9 @@
-use sea_orm::sea_query::{ColumnDef, Index, Table};
+use sea_orm::sea_query::{ColumnDef, Table};
 use sea_orm::{DbErr, DeriveIden, DeriveMigrationName};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
 use super::exact_collation;
+use crate::db::indexes;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -39,30 +40,9 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(Payments::CreatedAt).big_integer().not_null());
         exact_collation(manager, &mut payments).await?;
         manager.create_table(payments).await?;
+        manager.create_index(indexes::PAYMENTS.create()).await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("payments_tenant_created_idx")
-                    .table(Payments::Table)
-                    .col(Payments::AccountId)
-                    .col(Payments::Live)
-                    .col(Payments::CreatedAt)
-                    .col(Payments::Id)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("payments_tenant_customer_created_idx")
-                    .table(Payments::Table)
-                    .col(Payments::AccountId)
-                    .col(Payments::Live)
-                    .col(Payments::CustomerId)
-                    .col(Payments::CreatedAt)
-                    .col(Payments::Id)
-                    .to_owned(),
-            )
+            .create_index(indexes::PAYMENTS_BY_CUSTOMER.create())
             .await?;
 
         let mut subscriptions = Table::create();
@@ -110,42 +90,22 @@ impl MigrationTrait for Migration {
         exact_collation(manager, &mut subscriptions).await?;
         manager.create_table(subscriptions).await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("subscriptions_tenant_created_idx")
-                    .table(Subscriptions::Table)
-                    .col(Subscriptions::AccountId)
-                    .col(Subscriptions::Live)
-                    .col(Subscriptions::CreatedAt)
-                    .col(Subscriptions::Id)
-                    .to_owned(),
-            )
+            .create_index(indexes::SUBSCRIPTIONS.create())
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("subscriptions_tenant_customer_created_idx")
-                    .table(Subscriptions::Table)
-                    .col(Subscriptions::AccountId)
-                    .col(Subscriptions::Live)
-                    .col(Subscriptions::CustomerId)
-                    .col(Subscriptions::CreatedAt)
-                    .col(Subscriptions::Id)
-                    .to_owned(),
-            )
+            .create_index(indexes::SUBSCRIPTIONS_BY_CUSTOMER.create())
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("subscriptions_tenant_status_created_idx")
-                    .table(Subscriptions::Table)
-                    .col(Subscriptions::AccountId)
-                    .col(Subscriptions::Live)
-                    .col(Subscriptions::Status)
-                    .col(Subscriptions::CreatedAt)
-                    .col(Subscriptions::Id)
-                    .to_owned(),
-            )
+            .create_index(indexes::SUBSCRIPTIONS_BY_STATUS.create())
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Subscriptions::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Payments::Table).to_owned())
             .await
     }
 }

@@ -49,6 +49,12 @@ impl MigrationTrait for Migration {
         exact_collation(manager, &mut keys).await?;
         manager.create_table(keys).await
     }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(IdempotencyKeys::Table).to_owned())
+            .await
+    }
 }
 
 #[derive(DeriveIden)]

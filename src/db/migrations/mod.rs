@@ -8,6 +8,8 @@ mod m20261122_000001_create_accounts_and_keys;
 mod m20261122_000002_create_customers;
 mod m20261122_000003_create_payments_and_subscriptions;
 mod m20261122_000004_create_idempotency_keys;
+mod m20261123_000005_key_lifecycle;
+mod m20261123_000006_customer_counts;
 
 pub struct Migrator;
 
@@ -18,6 +20,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_customers::Migration),
             Box::new(m20261122_000003_create_payments_and_subscriptions::Migration),
             Box::new(m20261122_000004_create_idempotency_keys::Migration),
+            Box::new(m20261123_000005_key_lifecycle::Migration),
+            Box::new(m20261123_000006_customer_counts::Migration),
         ]
     }
 }

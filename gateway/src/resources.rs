@@ -1,0 +1,202 @@
+//! The calls behind each kind of object, so that every route is one generic
+//! handler: bind the request, make the call, hand the object or page to the
+//! profile's writer.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::auth::Caller;
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::profiles::{ListReply, Object, Profile, Upstream};
+use crate::proto::pb;
+use crate::query::{Paging, Query};
+use crate::{customers, payments, subscriptions};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// What a call that answers with one object gives.
+pub type Answer<T> = BoxFuture<Result<Option<T>, tonic::Status>>;
+
+/// What a list call gives: its objects, whether more lie beyond, the total if asked.
+pub type Page<T> = BoxFuture<Result<(Vec<T>, bool, Option<i64>), tonic::Status>>;
+
+/// One kind of object the gateway serves.
+pub trait Resource: Object + Sized + Send + 'static {
+    /// Its collection under a profile's base path, e.g. `/payments`.
+    const COLLECTION: &'static str;
+
+    /// `POST` on the collection: the body bound into a create call.
+    fn create<P: Profile>(
+        upstream: &Upstream,
+        caller: &Caller,
+        body: JsonBody,
+    ) -> Result<Answer<Self>, ApiError>;
+
+    /// `GET` on one object.
+    fn retrieve(upstream: &Upstream, caller: &Caller, id: String) -> Answer<Self>;
+}
+
+/// Objects listed on their collection and under a customer.
+pub trait Listed: Resource {
+    /// Binds the list's own query parameters (after paging) into a list
+    /// call: all of the tenant's objects, or those of customer `of`.
+    fn list<P: Profile>(
+        upstream: &Upstream,
+        caller: &Caller,
+        query: &mut Query,
+        paging: &Paging,
+        of: Option<String>,
+    ) -> Page<Self>;
+}
+
+impl Listed for pb::Customer {
+    /// Customers are listed on their collection only, with the profile's filters.
+    fn list<P: Profile>(
+        upstream: &Upstream,
+        caller: &Caller,
+        query: &mut Query,
+        paging: &Paging,
+        _of: Option<String>,
+    ) -> Page<Self> {
+        let mut request = pb::ListCustomersRequest::from(paging);
+        P::customer_filters(query, &mut request);
+        let request = caller.request(request);
+        let mut client = upstream.customers();
+        page(async move { client.list_customers(request).await })
+    }
+}
+
+fn page<R: ListReply + Send + 'static>(
+    call: impl Future<Output = Result<tonic::Response<R>, tonic::Status>> + Send + 'static,
+) -> Page<R::Item> {
+    Box::pin(async move { call.await.map(|reply| reply.into_inner().into_page()) })
+}
+
+fn answer<R: Send + 'static, T: 'static>(
+    call: impl Future<Output = Result<tonic::Response<R>, tonic::Status>> + Send + 'static,
+    object: fn(R) -> Option<T>,
+) -> Answer<T> {
+    Box::pin(async move { call.await.map(|reply| object(reply.into_inner())) })
+}
+
+/// A resource's create and retrieve calls: `$bind` turns a body into its
+/// create request (with the profile `P` in scope), `$field` picks the object
+/// out of a reply.
+macro_rules! resource {
+    ($object:ty, $collection:literal, $client:ident, |$body:ident| $bind:expr,
+     $create:ident, $get:ident($get_request:ident), $field:ident) => {
+        impl Resource for $object {
+            const COLLECTION: &'static str = $collection;
+
+            fn create<P: Profile>(
+                upstream: &Upstream,
+                caller: &Caller,
+                $body: JsonBody,
+            ) -> Result<Answer<Self>, ApiError> {
+                let request = caller.request($bind?);
+                let mut client = upstream.$client();
+                Ok(answer(async move { client.$create(request).await }, |r| {
+                    r.$field
+                }))
+            }
+
+            fn retrieve(upstream: &Upstream, caller: &Caller, id: String) -> Answer<Self> {
+                let request = caller.request(pb::$get_request { id });
+                let mut client = upstream.$client();
+                answer(async move { client.$get(request).await }, |r| r.$field)
+            }
+        }
+    };
+}
+
+resource!(
+    pb::Customer,
+    "/customers",
+    customers,
+    |body| customers::create_request(body, P::CREATE_REQUIRES_EMAIL),
+    create_customer,
+    get_customer(GetCustomerRequest),
+    customer
+);
+resource!(
+    pb::Payment,
+    "/payments",
+    payments,
+    |body| payments::create_request(body),
+    create_payment,
+    get_payment(GetPaymentRequest),
+    payment
+);
+resource!(
+    pb::Subscription,
+    "/subscriptions",
+    subscriptions,
+    |body| subscriptions::create_request(body),
+    create_subscription,
+    get_subscription(GetSubscriptionRequest),
+    subscription
+);
+
+impl Listed for pb::Payment {
+    fn list<P: Profile>(
+        upstream: &Upstream,
+        caller: &Caller,
+        query: &mut Query,
+        paging: &Paging,
+        of: Option<String>,
+    ) -> Page<Self> {
+        match of {
+            Some(id) => {
+                let request = caller.request(pb::ListCustomerPaymentsRequest {
+                    id,
+                    ..paging.into()
+                });
+                let mut client = upstream.customers();
+                page(async move { client.list_customer_payments(request).await })
+            }
+            None => {
+                let request = caller.request(pb::ListPaymentsRequest {
+                    customer: query.string("customer"),
+                    ..paging.into()
+                });
+                let mut client = upstream.payments();
+                page(async move { client.list_payments(request).await })
+            }
+        }
+    }
+}
+
+impl Listed for pb::Subscription {
+    fn list<P: Profile>(
+        upstream: &Upstream,
+        caller: &Caller,
+        query: &mut Query,
+        paging: &Paging,
+        of: Option<String>,
+    ) -> Page<Self> {
+        match of {
+            Some(id) => {
+                let status = query.choice("status", subscriptions::statuses());
+                let request = caller.request(pb::ListCustomerSubscriptionsRequest {
+                    id,
+                    status: subscriptions::status_filter(status),
+                    ..paging.into()
+                });
+                let mut client = upstream.customers();
+                page(async move { client.list_customer_subscriptions(request).await })
+            }
+            None => {
+                let request = caller.request(pb::ListSubscriptionsRequest {
+                    customer: query.string("customer"),
+                    status: subscriptions::status_filter(
+                        query.choice("status", subscriptions::statuses()),
+                    ),
+                    ..paging.into()
+                });
+                let mut client = upstream.subscriptions();
+                page(async move { client.list_subscriptions(request).await })
+            }
+        }
+    }
+}
