@@ -2,10 +2,11 @@
 //! and mistyped JSON, body limits, keys, unknown routes and methods, request
 //! ids, and the OpenAPI document and docs page.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::Backend::Sqlite;
-use crate::helpers::{Reply, TestApp, http_client, send, spawn_app};
+use crate::helpers::{JSON, Rest, send, spawn_app, urlencode};
 
 fn detail(entries: &[(&[Value], &str, &str)]) -> Value {
     json!({
@@ -16,45 +17,15 @@ fn detail(entries: &[(&[Value], &str, &str)]) -> Value {
     })
 }
 
-async fn post(app: &TestApp, path: &str, body: &str) -> Reply {
-    send(
-        http_client()
-            .post(format!("{}{path}", app.http_url()))
-            .header("X-Api-Key", &app.key)
-            .header("Content-Type", "application/json")
-            .body(body.to_owned()),
-    )
-    .await
-}
-
-async fn patch(app: &TestApp, path: &str, body: &str) -> Reply {
-    send(
-        http_client()
-            .patch(format!("{}{path}", app.http_url()))
-            .header("X-Api-Key", &app.key)
-            .header("Content-Type", "application/json")
-            .body(body.to_owned()),
-    )
-    .await
-}
-
-async fn get(app: &TestApp, path_and_query: &str) -> Reply {
-    send(
-        http_client()
-            .get(format!("{}{path_and_query}", app.http_url()))
-            .header("X-Api-Key", &app.key),
-    )
-    .await
-}
-
-async fn customer_id(app: &TestApp) -> String {
-    let created = post(app, "/v1/customers", r#"{"email": "a@example.com"}"#).await;
-    created.body["id"].as_str().unwrap().to_owned()
+async fn customer_id(rest: &Rest) -> String {
+    rest.create("/v1/customers", json!({"email": "a@example.com"}))
+        .await
 }
 
 #[tokio::test]
 async fn field_rules_answer_422_in_the_seed_vocabulary() {
     let app = spawn_app(Sqlite).await;
+    let rest = app.rest();
     let long_email = format!("{}@example.com", "a".repeat(250));
     let cases: Vec<(String, Value)> = vec![
         (
@@ -98,7 +69,9 @@ async fn field_rules_answer_422_in_the_seed_vocabulary() {
             } else {
                 body.clone()
             };
-            let reply = post(&app, &format!("{profile}/customers"), &body).await;
+            let reply = rest
+                .post_raw(&format!("{profile}/customers"), &body, JSON)
+                .await;
             assert_eq!(reply.status, 422, "{profile} {body}");
             let mut got = reply.body.clone();
             let mut want = want.clone();
@@ -109,7 +82,7 @@ async fn field_rules_answer_422_in_the_seed_vocabulary() {
     }
     // Nothing was stored by the failed calls.
     assert_eq!(
-        get(&app, "/4geeks/v1/customers").await.body["total_items"],
+        rest.get("/4geeks/v1/customers").await.body["total_items"],
         0
     );
 }
@@ -123,19 +96,22 @@ fn sort_detail(body: &mut Value) {
 #[tokio::test]
 async fn update_violations_point_at_body_fields() {
     let app = spawn_app(Sqlite).await;
-    let created = post(
-        &app,
-        "/v1/customers",
-        &json!({"metadata": (0..50).map(|i| (format!("k{i}"), json!("v"))).collect::<serde_json::Map<_, _>>()}).to_string(),
-    )
-    .await;
+    let rest = app.rest();
+    let created = rest
+        .post_raw(
+            "/v1/customers",
+            &json!({"metadata": (0..50).map(|i| (format!("k{i}"), json!("v"))).collect::<serde_json::Map<_, _>>()}).to_string(),
+            JSON,
+        )
+        .await;
     let id = created.body["id"].as_str().unwrap();
-    let bad = patch(
-        &app,
-        &format!("/v1/customers/{id}"),
-        r#"{"email": "bad@", "metadata": {"plan": null}}"#,
-    )
-    .await;
+    let bad = rest
+        .patch_raw(
+            &format!("/v1/customers/{id}"),
+            r#"{"email": "bad@", "metadata": {"plan": null}}"#,
+            JSON,
+        )
+        .await;
     assert_eq!(
         bad.body,
         detail(&[(
@@ -144,12 +120,13 @@ async fn update_violations_point_at_body_fields() {
             "value_error.email"
         )])
     );
-    let too_many = patch(
-        &app,
-        &format!("/epoch/v1/customers/{id}"),
-        r#"{"metadata": {"one_more": "v"}}"#,
-    )
-    .await;
+    let too_many = rest
+        .patch_raw(
+            &format!("/epoch/v1/customers/{id}"),
+            r#"{"metadata": {"one_more": "v"}}"#,
+            JSON,
+        )
+        .await;
     assert_eq!(too_many.status, 422);
     assert_eq!(
         too_many.body,
@@ -164,8 +141,9 @@ async fn update_violations_point_at_body_fields() {
 #[tokio::test]
 async fn fourgeeks_requires_email_even_when_null() {
     let app = spawn_app(Sqlite).await;
+    let rest = app.rest();
     for body in ["{}", r#"{"email": null, "name": "x"}"#, ""] {
-        let reply = post(&app, "/4geeks/v1/customers", body).await;
+        let reply = rest.post_raw("/4geeks/v1/customers", body, JSON).await;
         assert_eq!(reply.status, 422, "{body}");
         assert_eq!(
             reply.body,
@@ -178,24 +156,25 @@ async fn fourgeeks_requires_email_even_when_null() {
         );
     }
     // The other profiles do not require it.
-    assert_eq!(post(&app, "/v1/customers", "{}").await.status, 200);
-    assert_eq!(post(&app, "/epoch/v1/customers", "").await.status, 200);
+    assert_eq!(rest.post_raw("/v1/customers", "{}", JSON).await.status, 200);
+    assert_eq!(
+        rest.post_raw("/epoch/v1/customers", "", JSON).await.status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn malformed_json_is_one_problem_on_the_body() {
     let app = spawn_app(Sqlite).await;
-    let id = customer_id(&app).await;
+    let rest = app.rest();
+    let id = customer_id(&rest).await;
     for (method, path) in [
-        ("POST", "/v1/customers".to_owned()),
-        ("PATCH", format!("/epoch/v1/customers/{id}")),
+        (Method::POST, "/v1/customers".to_owned()),
+        (Method::PATCH, format!("/epoch/v1/customers/{id}")),
     ] {
-        let request = http_client()
-            .request(method.parse().unwrap(), format!("{}{path}", app.http_url()))
-            .header("X-Api-Key", &app.key)
-            .header("Content-Type", "application/json")
-            .body(r#"{"email": "a@example.com","#);
-        let reply = send(request).await;
+        let reply = rest
+            .raw(method, &path, r#"{"email": "a@example.com","#, JSON)
+            .await;
         assert_eq!(reply.status, 422);
         assert_eq!(
             reply.body,
@@ -211,11 +190,9 @@ async fn malformed_json_is_one_problem_on_the_body() {
 #[tokio::test]
 async fn wrong_json_types_and_unknown_fields_are_all_reported() {
     let app = spawn_app(Sqlite).await;
-    let reply = post(
-        &app,
-        "/v1/customers",
-        r#"{"email": 42, "name": ["x"], "phone": true, "description": {}, "metadata": {"a": 1, "b": "ok"}, "nickname": "x", "balance": 5}"#,
-    )
+    let rest = app.rest();
+    let reply = rest.post_raw("/v1/customers",
+        r#"{"email": 42, "name": ["x"], "phone": true, "description": {}, "metadata": {"a": 1, "b": "ok"}, "nickname": "x", "balance": 5}"#, JSON)
     .await;
     assert_eq!(reply.status, 422);
     assert_eq!(
@@ -258,7 +235,9 @@ async fn wrong_json_types_and_unknown_fields_are_all_reported() {
             ),
         ])
     );
-    let null_value = post(&app, "/v1/customers", r#"{"metadata": {"plan": null}}"#).await;
+    let null_value = rest
+        .post_raw("/v1/customers", r#"{"metadata": {"plan": null}}"#, JSON)
+        .await;
     assert_eq!(
         null_value.body,
         detail(&[(
@@ -267,7 +246,9 @@ async fn wrong_json_types_and_unknown_fields_are_all_reported() {
             "type_error.none.not_allowed"
         )])
     );
-    let not_dict = post(&app, "/v1/customers", r#"{"metadata": "plan=gold"}"#).await;
+    let not_dict = rest
+        .post_raw("/v1/customers", r#"{"metadata": "plan=gold"}"#, JSON)
+        .await;
     assert_eq!(
         not_dict.body,
         detail(&[(
@@ -277,7 +258,7 @@ async fn wrong_json_types_and_unknown_fields_are_all_reported() {
         )])
     );
     for body in ["[]", "\"customer\"", "12", "null"] {
-        let reply = post(&app, "/epoch/v1/customers", body).await;
+        let reply = rest.post_raw("/epoch/v1/customers", body, JSON).await;
         assert_eq!(
             reply.body,
             detail(&[(
@@ -290,112 +271,140 @@ async fn wrong_json_types_and_unknown_fields_are_all_reported() {
     }
 }
 
+/// The location of the query parameter `name`.
+fn q(name: &str) -> Vec<Value> {
+    vec!["query".into(), name.into()]
+}
+
+/// A 422 body with one problem, on the query parameter `name`.
+fn query_problem(name: &str, msg: &str, kind: &str) -> Value {
+    detail(&[(&q(name), msg, kind)])
+}
+
+/// GETs each path, expecting a 422 with exactly its body.
+async fn assert_422s(rest: &Rest, cases: Vec<(&str, Value)>) {
+    for (path, want) in cases {
+        let reply = rest.get(path).await;
+        assert_eq!(reply.status, 422, "{path}");
+        assert_eq!(reply.body, want, "{path}");
+    }
+}
+
 #[tokio::test]
-async fn query_rules_answer_422_on_their_parameters() {
+async fn page_sizes_and_offsets_out_of_range_answer_422() {
     let app = spawn_app(Sqlite).await;
-    let q = |name: &str| -> Vec<Value> { vec!["query".into(), name.into()] };
-    let cases: Vec<(&str, Value)> = vec![
+    let not_le = |max: &str| {
+        query_problem(
+            "limit",
+            &format!("ensure this value is less than or equal to {max}"),
+            "value_error.number.not_le",
+        )
+    };
+    let cases = vec![
         (
             "/v1/customers?limit=0",
-            detail(&[(
-                &q("limit"),
+            query_problem(
+                "limit",
                 "ensure this value is greater than or equal to 1",
                 "value_error.number.not_ge",
-            )]),
+            ),
         ),
-        (
-            "/v1/customers?limit=101",
-            detail(&[(
-                &q("limit"),
-                "ensure this value is less than or equal to 100",
-                "value_error.number.not_le",
-            )]),
-        ),
-        (
-            "/4geeks/v1/customers?limit=101",
-            detail(&[(
-                &q("limit"),
-                "ensure this value is less than or equal to 100",
-                "value_error.number.not_le",
-            )]),
-        ),
-        (
-            "/epoch/v1/customers?limit=1001",
-            detail(&[(
-                &q("limit"),
-                "ensure this value is less than or equal to 1000",
-                "value_error.number.not_le",
-            )]),
-        ),
+        ("/v1/customers?limit=101", not_le("100")),
+        ("/4geeks/v1/customers?limit=101", not_le("100")),
+        ("/epoch/v1/customers?limit=1001", not_le("1000")),
         (
             "/epoch/v1/customers?limit=ten",
-            detail(&[(
-                &q("limit"),
+            query_problem(
+                "limit",
                 "value is not a valid integer",
                 "type_error.integer",
-            )]),
+            ),
         ),
         (
             "/4geeks/v1/customers?offset=-1",
-            detail(&[(
-                &q("offset"),
+            query_problem(
+                "offset",
                 "ensure this value is greater than or equal to 0",
                 "value_error.number.not_ge",
-            )]),
+            ),
         ),
         (
             "/4geeks/v1/customers?offset=99999999999",
-            detail(&[(
-                &q("offset"),
+            query_problem(
+                "offset",
                 "ensure this value is less than or equal to 2147483647",
                 "value_error.number.not_le",
-            )]),
+            ),
         ),
+    ];
+    assert_422s(&app.rest(), cases).await;
+}
+
+#[tokio::test]
+async fn created_bounds_and_cursors_answer_422_when_invalid() {
+    let app = spawn_app(Sqlite).await;
+    let rest = app.rest();
+    let unknown = |name: &str| {
+        query_problem(
+            name,
+            "no such customer: 'cus_nope'",
+            "value_error.unknown_cursor",
+        )
+    };
+    let cases = vec![
         (
             "/v1/customers?created%5Bgte%5D=yesterday",
-            detail(&[(
-                &q("created[gte]"),
+            query_problem(
+                "created[gte]",
                 "invalid datetime format",
                 "value_error.datetime",
-            )]),
+            ),
         ),
         (
             "/v1/customers?created[lte]=2024-02-30",
-            detail(&[(
-                &q("created[lte]"),
+            query_problem(
+                "created[lte]",
                 "invalid datetime format",
                 "value_error.datetime",
-            )]),
+            ),
         ),
         (
             "/v1/customers?starting_after=cus_nope",
-            detail(&[(
-                &q("starting_after"),
-                "no such customer: 'cus_nope'",
-                "value_error.unknown_cursor",
-            )]),
+            unknown("starting_after"),
         ),
         (
             "/epoch/v1/customers?ending_before=cus_nope",
-            detail(&[(
-                &q("ending_before"),
-                "no such customer: 'cus_nope'",
-                "value_error.unknown_cursor",
-            )]),
+            unknown("ending_before"),
         ),
+    ];
+    assert_422s(&rest, cases).await;
+    let id = customer_id(&rest).await;
+    let both = rest
+        .get(&format!(
+            "/v1/customers?starting_after={id}&ending_before={id}"
+        ))
+        .await;
+    assert_eq!(
+        both.body,
+        query_problem(
+            "ending_before",
+            "starting_after and ending_before are mutually exclusive",
+            "value_error.mutually_exclusive"
+        )
+    );
+}
+
+#[tokio::test]
+async fn parameters_a_profile_does_not_take_answer_422() {
+    let app = spawn_app(Sqlite).await;
+    let rest = app.rest();
+    let extra = "extra fields not permitted";
+    let cases = vec![
         (
             "/v1/customers?email=x&offset=3&expand[]=y",
             detail(&[
-                (
-                    &q("offset"),
-                    "extra fields not permitted",
-                    "value_error.extra",
-                ),
-                (
-                    &q("expand[]"),
-                    "extra fields not permitted",
-                    "value_error.extra",
-                ),
+                (&q("offset"), extra, "value_error.extra"),
+                (&q("expand[]"), extra, "value_error.extra"),
             ]),
         ),
         (
@@ -406,43 +415,21 @@ async fn query_rules_answer_422_on_their_parameters() {
                     "ensure this value is greater than or equal to 1",
                     "value_error.number.not_ge",
                 ),
-                (
-                    &q("email"),
-                    "extra fields not permitted",
-                    "value_error.extra",
-                ),
+                (&q("email"), extra, "value_error.extra"),
             ]),
         ),
-        ("/v1/customers?email=".to_owned().leak(), detail(&[])),
     ];
-    for (path, want) in cases {
-        let reply = get(&app, path).await;
-        if want["detail"].as_array().unwrap().is_empty() {
-            assert_eq!(reply.status, 200, "{path}: {}", reply.body);
-            continue;
-        }
-        assert_eq!(reply.status, 422, "{path}");
-        assert_eq!(reply.body, want, "{path}");
-    }
-    let id = customer_id(&app).await;
-    let both = get(
-        &app,
-        &format!("/v1/customers?starting_after={id}&ending_before={id}"),
-    )
-    .await;
-    assert_eq!(
-        both.body,
-        detail(&[(
-            &q("ending_before"),
-            "starting_after and ending_before are mutually exclusive",
-            "value_error.mutually_exclusive"
-        )])
-    );
+    assert_422s(&rest, cases).await;
+    // An empty value is no value.
+    let path = "/v1/customers?email=";
+    let reply = rest.get(path).await;
+    assert_eq!(reply.status, 200, "{path}: {}", reply.body);
 }
 
 #[tokio::test]
 async fn filter_problems_point_into_the_document() {
     let app = spawn_app(Sqlite).await;
+    let rest = app.rest();
     let f = |filters: &str| format!("/epoch/v1/customers?filters={}", urlencode(filters));
     let at = |path: &[Value]| -> Vec<Value> {
         let mut loc = vec![json!("query"), json!("filters")];
@@ -509,7 +496,7 @@ async fn filter_problems_point_into_the_document() {
         ),
     ];
     for (path, want) in cases {
-        let reply = get(&app, &path).await;
+        let reply = rest.get(&path).await;
         assert_eq!(reply.status, 422, "{path}: {}", reply.body);
         assert_eq!(reply.body, want, "{path}");
     }
@@ -524,22 +511,12 @@ fn nested(levels: usize) -> String {
     doc.to_string()
 }
 
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn oversized_bodies_and_other_media_types_are_refused_with_json() {
     let app = spawn_app(Sqlite).await;
+    let rest = app.rest();
     let huge = json!({"description": "x".repeat(200 * 1024)}).to_string();
-    let reply = post(&app, "/v1/customers", &huge).await;
+    let reply = rest.post_raw("/v1/customers", &huge, JSON).await;
     assert_eq!(reply.status, 413);
     assert_eq!(
         reply.body,
@@ -547,14 +524,7 @@ async fn oversized_bodies_and_other_media_types_are_refused_with_json() {
     );
     assert!(reply.header("x-request-id").is_some());
 
-    let text = send(
-        http_client()
-            .post(format!("{}/v1/customers", app.http_url()))
-            .header("X-Api-Key", &app.key)
-            .header("Content-Type", "text/plain")
-            .body("{}"),
-    )
-    .await;
+    let text = rest.post_raw("/v1/customers", "{}", "text/plain").await;
     assert_eq!(text.status, 415);
     assert_eq!(
         text.body,
@@ -564,9 +534,8 @@ async fn oversized_bodies_and_other_media_types_are_refused_with_json() {
     // curl -d without -H sends a form content type; a JSON body is still read as JSON,
     // and so is a body with no content type at all.
     for content_type in [Some("application/x-www-form-urlencoded"), None] {
-        let mut request = http_client()
-            .post(format!("{}/v1/customers", app.http_url()))
-            .header("X-Api-Key", &app.key)
+        let mut request = rest
+            .request(Method::POST, "/v1/customers")
             .body(r#"{"name": "curl"}"#);
         if let Some(ct) = content_type {
             request = request.header("Content-Type", ct);
@@ -580,10 +549,9 @@ async fn oversized_bodies_and_other_media_types_are_refused_with_json() {
 #[tokio::test]
 async fn an_idempotency_key_that_cannot_be_forwarded_is_a_422() {
     let app = spawn_app(Sqlite).await;
+    let rest = app.rest();
     let reply = send(
-        http_client()
-            .post(format!("{}/v1/customers", app.http_url()))
-            .header("X-Api-Key", &app.key)
+        rest.request(Method::POST, "/v1/customers")
             .header(
                 "Idempotency-Key",
                 reqwest::header::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
@@ -605,8 +573,7 @@ async fn an_idempotency_key_that_cannot_be_forwarded_is_a_422() {
 #[tokio::test]
 async fn keys_missing_or_unknown_answer_401_with_json() {
     let app = spawn_app(Sqlite).await;
-    let http = http_client();
-    let missing = send(http.get(format!("{}/v1/customers", app.http_url()))).await;
+    let missing = app.rest_without_key().get("/v1/customers").await;
     assert_eq!(missing.status, 401);
     assert_eq!(
         missing.body,
@@ -621,7 +588,8 @@ async fn keys_missing_or_unknown_answer_401_with_json() {
         ("X-Api-Key", "nonsense"),
     ] {
         let reply = send(
-            http.post(format!("{}/4geeks/v1/customers", app.http_url()))
+            app.rest_without_key()
+                .request(Method::POST, "/4geeks/v1/customers")
                 .header(name, value)
                 .json(&json!({"email": "a@example.com"})),
         )
@@ -633,7 +601,8 @@ async fn keys_missing_or_unknown_answer_401_with_json() {
         );
     }
     let wrong_scheme = send(
-        http.get(format!("{}/epoch/v1/customers", app.http_url()))
+        app.rest_without_key()
+            .request(Method::GET, "/epoch/v1/customers")
             .header("Authorization", format!("Basic {}", app.key)),
     )
     .await;
@@ -643,18 +612,14 @@ async fn keys_missing_or_unknown_answer_401_with_json() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_json() {
     let app = spawn_app(Sqlite).await;
-    let http = http_client();
+    let rest = app.rest();
     for path in [
         "/",
         "/v2/customers",
         "/v1/customers/cus_1/extra",
         "/v1/customer",
     ] {
-        let reply = send(
-            http.get(format!("{}{path}", app.http_url()))
-                .header("X-Api-Key", &app.key),
-        )
-        .await;
+        let reply = rest.get(path).await;
         assert_eq!(reply.status, 404, "{path}");
         assert_eq!(
             reply.body,
@@ -668,11 +633,7 @@ async fn unknown_routes_and_methods_answer_json() {
         ("PUT", "/epoch/v1/customers/cus_1"),
         ("POST", "/openapi.json"),
     ] {
-        let reply = send(
-            http.request(method.parse().unwrap(), format!("{}{path}", app.http_url()))
-                .header("X-Api-Key", &app.key),
-        )
-        .await;
+        let reply = send(rest.request(method.parse().unwrap(), path)).await;
         assert_eq!(reply.status, 405, "{method} {path}");
         assert_eq!(
             reply.body,
@@ -680,7 +641,9 @@ async fn unknown_routes_and_methods_answer_json() {
         );
         assert!(reply.header("x-request-id").is_some());
     }
-    let missing = get(&app, "/epoch/v1/customers/cus_000000000000000000000000").await;
+    let missing = rest
+        .get("/epoch/v1/customers/cus_000000000000000000000000")
+        .await;
     assert_eq!(missing.status, 404);
     assert_eq!(
         missing.body,
@@ -691,10 +654,9 @@ async fn unknown_routes_and_methods_answer_json() {
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let app = spawn_app(Sqlite).await;
-    let http = http_client();
+    let rest = app.rest();
     let given = send(
-        http.get(format!("{}/v1/customers", app.http_url()))
-            .header("X-Api-Key", &app.key)
+        rest.request(Method::GET, "/v1/customers")
             .header("X-Request-Id", "client-chosen-42"),
     )
     .await;
@@ -702,12 +664,11 @@ async fn every_response_carries_a_request_id() {
 
     let mut seen = std::collections::HashSet::new();
     for reply in [
-        get(&app, "/v1/customers").await,
-        get(&app, "/v1/customers?limit=0").await,
-        send(http.get(format!("{}/v1/customers", app.http_url()))).await,
+        rest.get("/v1/customers").await,
+        rest.get("/v1/customers?limit=0").await,
+        app.rest_without_key().get("/v1/customers").await,
         send(
-            http.get(format!("{}/v1/customers", app.http_url()))
-                .header("X-Api-Key", &app.key)
+            rest.request(Method::GET, "/v1/customers")
                 .header("X-Request-Id", "has space"),
         )
         .await,
@@ -721,8 +682,8 @@ async fn every_response_carries_a_request_id() {
 #[tokio::test]
 async fn openapi_document_and_docs_page_are_served() {
     let app = spawn_app(Sqlite).await;
-    let http = http_client();
-    let doc = send(http.get(format!("{}/openapi.json", app.http_url()))).await;
+    let rest = app.rest_without_key();
+    let doc = rest.get("/openapi.json").await;
     assert_eq!(doc.status, 200);
     assert_eq!(doc.body["openapi"], "3.1.0");
     let paths = doc.body["paths"].as_object().unwrap();
@@ -766,18 +727,18 @@ async fn openapi_document_and_docs_page_are_served() {
         ]
     );
 
-    let page = http
-        .get(format!("{}/docs", app.http_url()))
-        .send()
-        .await
-        .unwrap();
+    let page = rest.request(Method::GET, "/docs").send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(
         page.headers()["content-type"].to_str().unwrap(),
         "text/html; charset=utf-8"
     );
     let html = page.text().await.unwrap();
-    assert!(html.contains("fetch(\"openapi.json\")"));
+    assert!(
+        html.contains("url: '/openapi.json'"),
+        "reads this server's document"
+    );
+    assert!(html.contains("SwaggerUIBundle"), "Swagger UI");
     assert!(
         !html.contains("<script src") && !html.contains("<link"),
         "self-contained"

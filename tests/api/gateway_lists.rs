@@ -6,80 +6,38 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, http_client, send, spawn_app};
+use crate::helpers::{Backend, Rest, ids, spawn_app, urlencode};
 
 /// Creates `n` customers through the gateway, returning their ids newest first.
-async fn create_many(app: &TestApp, n: usize, body: impl Fn(usize) -> Value) -> Vec<String> {
-    let http = http_client();
+async fn create_many(rest: &Rest, n: usize, body: impl Fn(usize) -> Value) -> Vec<String> {
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
-        let reply = send(
-            http.post(format!("{}/v1/customers", app.http_url()))
-                .header("X-Api-Key", &app.key)
-                .json(&body(i)),
-        )
-        .await;
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        ids.push(reply.body["id"].as_str().unwrap().to_owned());
+        ids.push(rest.create("/v1/customers", body(i)).await);
     }
     ids.reverse();
     ids
 }
 
-async fn get(app: &TestApp, path_and_query: &str) -> Value {
-    let reply = send(
-        http_client()
-            .get(format!("{}{path_and_query}", app.http_url()))
-            .header("X-Api-Key", &app.key),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{path_and_query}: {}", reply.body);
-    reply.body
-}
-
-fn ids(list: &Value, envelope: &str) -> Vec<String> {
-    list[envelope]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
 /// The ids the epoch list returns for a `filters` document.
-async fn filtered(app: &TestApp, filters: Value, extra: &str) -> Vec<String> {
-    let body = get(
-        app,
-        &format!(
+async fn filtered(rest: &Rest, filters: Value, extra: &str) -> Vec<String> {
+    let body = rest
+        .ok(&format!(
             "/epoch/v1/customers?filters={}{extra}",
-            encode(&filters.to_string())
-        ),
-    )
-    .await;
+            urlencode(&filters.to_string())
+        ))
+        .await;
     ids(&body, "data")
 }
 
 async fn fourgeeks_offset_pages_report_totals_limit_and_offset(backend: Backend) {
     let app = spawn_app(backend).await;
-    let all = create_many(&app, 23, |i| json!({"email": format!("c{i}@example.com")})).await;
+    let rest = app.rest();
+    let all = create_many(&rest, 23, |i| json!({"email": format!("c{i}@example.com")})).await;
     let mut seen = Vec::new();
     for (offset, size) in [(0, 10), (10, 10), (20, 3), (30, 0)] {
-        let page = get(
-            &app,
-            &format!("/4geeks/v1/customers?limit=10&offset={offset}"),
-        )
-        .await;
+        let page = rest
+            .ok(&format!("/4geeks/v1/customers?limit=10&offset={offset}"))
+            .await;
         assert_eq!(page["total_items"], 23, "offset {offset}");
         assert_eq!(page["limit"], 10, "offset {offset}");
         assert_eq!(page["offset"], offset, "offset {offset}");
@@ -91,7 +49,7 @@ async fn fourgeeks_offset_pages_report_totals_limit_and_offset(backend: Backend)
         seen.extend(ids(&page, "items"));
     }
     assert_eq!(seen, all, "every customer once, newest first");
-    let odd = get(&app, "/4geeks/v1/customers?limit=7&offset=5").await;
+    let odd = rest.ok("/4geeks/v1/customers?limit=7&offset=5").await;
     assert_eq!(ids(&odd, "items"), all[5..12].to_vec());
     assert_eq!(
         (odd["limit"].clone(), odd["offset"].clone()),
@@ -101,7 +59,7 @@ async fn fourgeeks_offset_pages_report_totals_limit_and_offset(backend: Backend)
 
 /// Follows `starting_after` through the cursor-paged `list` (a path such as
 /// `/v1/customers`) to the end, then `ending_before` back to the start.
-pub async fn walk(app: &TestApp, list: &str, limit: usize, all: &[String]) {
+pub async fn walk(rest: &Rest, list: &str, limit: usize, all: &[String]) {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -109,7 +67,7 @@ pub async fn walk(app: &TestApp, list: &str, limit: usize, all: &[String]) {
         if let Some(c) = &cursor {
             path.push_str(&format!("&starting_after={c}"));
         }
-        let page = get(app, &path).await;
+        let page = rest.ok(&path).await;
         let page_ids = ids(&page, "data");
         seen.extend(page_ids.clone());
         let expect_more = seen.len() < all.len();
@@ -125,7 +83,9 @@ pub async fn walk(app: &TestApp, list: &str, limit: usize, all: &[String]) {
     let mut back: Vec<String> = Vec::new();
     let mut cursor = all.last().unwrap().clone();
     loop {
-        let page = get(app, &format!("{list}?limit={limit}&ending_before={cursor}")).await;
+        let page = rest
+            .ok(&format!("{list}?limit={limit}&ending_before={cursor}"))
+            .await;
         let page_ids = ids(&page, "data");
         back.splice(0..0, page_ids.clone());
         if page["has_more"] == false {
@@ -138,24 +98,26 @@ pub async fn walk(app: &TestApp, list: &str, limit: usize, all: &[String]) {
 
 async fn cursor_pagination_walks_every_customer_exactly_once(backend: Backend) {
     let app = spawn_app(backend).await;
-    let all = create_many(&app, 25, |i| json!({"name": format!("Customer {i}")})).await;
-    walk(&app, "/v1/customers", 10, &all).await;
-    walk(&app, "/epoch/v1/customers", 7, &all).await;
+    let rest = app.rest();
+    let all = create_many(&rest, 25, |i| json!({"name": format!("Customer {i}")})).await;
+    walk(&rest, "/v1/customers", 10, &all).await;
+    walk(&rest, "/epoch/v1/customers", 7, &all).await;
     // Defaults: 10 in paygate, 50 in epoch.
     assert_eq!(
-        ids(&get(&app, "/v1/customers").await, "data"),
+        ids(&rest.ok("/v1/customers").await, "data"),
         all[..10].to_vec()
     );
-    assert_eq!(ids(&get(&app, "/epoch/v1/customers").await, "data"), all);
+    assert_eq!(ids(&rest.ok("/epoch/v1/customers").await, "data"), all);
 }
 
 async fn paygate_filters_by_email_and_created_range(backend: Backend) {
     let app = spawn_app(backend).await;
-    let all = create_many(&app, 6, |i| {
+    let rest = app.rest();
+    let all = create_many(&rest, 6, |i| {
         json!({"email": if i % 2 == 0 { "even@example.com".to_owned() } else { format!("odd{i}@example.com") }})
     })
     .await;
-    let even = get(&app, "/v1/customers?email=even%40example.com").await;
+    let even = rest.ok("/v1/customers?email=even%40example.com").await;
     assert_eq!(
         ids(&even, "data"),
         vec![all[1].clone(), all[3].clone(), all[5].clone()]
@@ -163,40 +125,43 @@ async fn paygate_filters_by_email_and_created_range(backend: Backend) {
 
     // A customer's own rendered created_at, used as both bounds, finds it (with
     // whichever others were created within the same second).
-    let target = get(&app, &format!("/v1/customers/{}", all[2])).await;
+    let target = rest.ok(&format!("/v1/customers/{}", all[2])).await;
     let at = target["created_at"].as_str().unwrap();
-    let same_second = get(
-        &app,
-        &format!("/v1/customers?created[gte]={at}&created[lte]={at}&limit=100"),
-    )
-    .await;
+    let same_second = rest
+        .ok(&format!(
+            "/v1/customers?created[gte]={at}&created[lte]={at}&limit=100"
+        ))
+        .await;
     assert!(ids(&same_second, "data").contains(&all[2]), "{same_second}");
 
     // Unix seconds work the same, and a bound excludes what lies beyond it.
-    let epoch = get(&app, &format!("/epoch/v1/customers/{}", all[2])).await;
+    let epoch = rest.ok(&format!("/epoch/v1/customers/{}", all[2])).await;
     let seconds = epoch["created_at"].as_i64().unwrap() / 1000;
-    let by_seconds = get(
-        &app,
-        &format!("/v1/customers?created%5Bgte%5D={seconds}&created%5Blte%5D={seconds}&limit=100"),
-    )
-    .await;
+    let by_seconds = rest
+        .ok(&format!(
+            "/v1/customers?created%5Bgte%5D={seconds}&created%5Blte%5D={seconds}&limit=100"
+        ))
+        .await;
     assert_eq!(ids(&by_seconds, "data"), ids(&same_second, "data"));
-    let before = get(&app, &format!("/v1/customers?created[lte]={}", seconds - 1)).await;
+    let before = rest
+        .ok(&format!("/v1/customers?created[lte]={}", seconds - 1))
+        .await;
     assert!(!ids(&before, "data").contains(&all[2]));
-    let after = get(&app, &format!("/v1/customers?created[gte]={}", seconds + 1)).await;
+    let after = rest
+        .ok(&format!("/v1/customers?created[gte]={}", seconds + 1))
+        .await;
     assert!(!ids(&after, "data").contains(&all[2]));
-    let everything = get(
-        &app,
-        "/v1/customers?created[gte]=2020-01-01&created[lte]=2999-12-31T23:59:59%2B02:00",
-    )
-    .await;
+    let everything = rest
+        .ok("/v1/customers?created[gte]=2020-01-01&created[lte]=2999-12-31T23:59:59%2B02:00")
+        .await;
     assert_eq!(ids(&everything, "data"), all);
 }
 
 async fn epoch_filters_reach_the_service_and_page_with_cursors(backend: Backend) {
     let app = spawn_app(backend).await;
+    let rest = app.rest();
     let plans = ["gold", "silver", "gold", "bronze", "gold", "silver"];
-    let all = create_many(&app, plans.len(), |i| {
+    let all = create_many(&rest, plans.len(), |i| {
         let mut body = json!({
             "email": format!("user{i}@{}", if i < 3 { "example.com" } else { "corp.test" }),
             "name": format!("User {i}"),
@@ -212,7 +177,7 @@ async fn epoch_filters_reach_the_service_and_page_with_cursors(backend: Backend)
     let customer = |n: usize| all[plans.len() - 1 - n].clone();
 
     let gold = filtered(
-        &app,
+        &rest,
         json!({"field": "metadata.plan", "op": "eq", "value": "gold"}),
         "",
     )
@@ -220,7 +185,7 @@ async fn epoch_filters_reach_the_service_and_page_with_cursors(backend: Backend)
     assert_eq!(gold, vec![customer(4), customer(2), customer(0)]);
 
     let nested = filtered(
-        &app,
+        &rest,
         json!({"and": [
             {"field": "email", "op": "contains", "value": "EXAMPLE.COM"},
             {"or": [
@@ -233,33 +198,35 @@ async fn epoch_filters_reach_the_service_and_page_with_cursors(backend: Backend)
     .await;
     assert_eq!(nested, vec![customer(1), customer(0)]);
 
-    let with_phone = filtered(&app, json!({"field": "phone", "op": "is_not_null"}), "").await;
+    let with_phone = filtered(&rest, json!({"field": "phone", "op": "is_not_null"}), "").await;
     assert_eq!(with_phone, vec![customer(4)]);
-    let nothing = filtered(&app, json!({"or": []}), "").await;
+    let nothing = filtered(&rest, json!({"or": []}), "").await;
     assert!(nothing.is_empty());
-    let everything = filtered(&app, json!({"and": []}), "").await;
+    let everything = filtered(&rest, json!({"and": []}), "").await;
     assert_eq!(everything, all);
 
     // created_at, by the millisecond a customer shows and by ISO text.
-    let third = get(&app, &format!("/epoch/v1/customers/{}", customer(2))).await;
+    let third = rest
+        .ok(&format!("/epoch/v1/customers/{}", customer(2)))
+        .await;
     let ms = third["created_at"].as_i64().unwrap();
     let exact = filtered(
-        &app,
+        &rest,
         json!({"field": "created_at", "op": "eq", "value": ms}),
         "",
     )
     .await;
     assert!(exact.contains(&customer(2)), "{exact:?}");
     let not_before = filtered(
-        &app,
+        &rest,
         json!({"field": "created_at", "op": "gte", "value": ms}),
         "",
     )
     .await;
     assert!(not_before.contains(&customer(2)) && all.starts_with(&not_before));
-    let iso = get(&app, &format!("/v1/customers/{}", customer(2))).await["created_at"].clone();
+    let iso = rest.ok(&format!("/v1/customers/{}", customer(2))).await["created_at"].clone();
     let up_to = filtered(
-        &app,
+        &rest,
         json!({"field": "created_at", "op": "lte", "value": iso}),
         "",
     )
@@ -267,18 +234,18 @@ async fn epoch_filters_reach_the_service_and_page_with_cursors(backend: Backend)
     assert!(up_to.contains(&customer(2)) && up_to.contains(&customer(0)));
 
     // A filtered list pages with cursors like any other.
-    let first = get(
-        &app,
-        &format!(
+    let first = rest
+        .ok(&format!(
             "/epoch/v1/customers?limit=2&filters={}",
-            encode(&json!({"field": "metadata.plan", "op": "ne", "value": "bronze"}).to_string())
-        ),
-    )
-    .await;
+            urlencode(
+                &json!({"field": "metadata.plan", "op": "ne", "value": "bronze"}).to_string()
+            )
+        ))
+        .await;
     assert_eq!(ids(&first, "data"), vec![customer(5), customer(4)]);
     assert_eq!(first["has_more"], true);
     let rest = filtered(
-        &app,
+        &rest,
         json!({"field": "metadata.plan", "op": "ne", "value": "bronze"}),
         &format!("&limit=10&starting_after={}", customer(4)),
     )

@@ -1,20 +1,11 @@
 //! Every request the seed documents show, sent as shown (only the base URL and
 //! key change), with the response checked field by field against the document.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, http_client, send, spawn_app};
-
-fn is_iso_second(v: &Value) -> bool {
-    let Some(s) = v.as_str() else { return false };
-    let b = s.as_bytes();
-    s.len() == 20
-        && b[19] == b'Z'
-        && b[10] == b'T'
-        && [4, 7].iter().all(|&i| b[i] == b'-')
-        && [13, 16].iter().all(|&i| b[i] == b':')
-}
+use crate::helpers::{Backend, JSON, is_iso_second, is_millis, send, spawn_app};
 
 fn is_customer_id(v: &Value) -> bool {
     v.as_str()
@@ -33,23 +24,16 @@ fn without_generated(mut customer: Value, time_check: fn(&Value) -> bool) -> Val
     customer
 }
 
-fn is_millis(v: &Value) -> bool {
-    v.as_i64().is_some_and(|ms| ms > 1_600_000_000_000)
-}
-
 /// PayGate (001) and Shika Creators (002) document the same calls.
 async fn paygate_documented_calls_answer_as_documented(backend: Backend) {
     let app = spawn_app(backend).await;
-    let base = format!("{}/v1", app.http_url());
-    let http = http_client();
+    let rest = app.rest();
 
     // Create a Customer: the curl example verbatim.
-    let created = send(
-        http.post(format!("{base}/customers"))
-            .header("Authorization", format!("Bearer {}", app.key))
-            .header("Content-Type", "application/json")
-            .body(
-                r#"{
+    let created = rest
+        .post_raw(
+            "/v1/customers",
+            r#"{
 "email": "customer@example.com",
 "name": "John Doe",
 "phone": "0241234567",
@@ -57,9 +41,9 @@ async fn paygate_documented_calls_answer_as_documented(backend: Backend) {
 "user_id": "123"
 }
 }"#,
-            ),
-    )
-    .await;
+            JSON,
+        )
+        .await;
     assert_eq!(created.status, 200, "{}", created.body);
     assert_eq!(created.header("content-type"), Some("application/json"));
     let id = created.body["id"].as_str().unwrap().to_owned();
@@ -78,29 +62,23 @@ async fn paygate_documented_calls_answer_as_documented(backend: Backend) {
     );
 
     // Retrieve a Customer.
-    let fetched = send(
-        http.get(format!("{base}/customers/{id}"))
-            .header("Authorization", format!("Bearer {}", app.key)),
-    )
-    .await;
+    let fetched = rest.get(&format!("/v1/customers/{id}")).await;
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.body, created.body);
 
     // Update a Customer: omitted fields keep, metadata merges.
-    let updated = send(
-        http.patch(format!("{base}/customers/{id}"))
-            .header("Authorization", format!("Bearer {}", app.key))
-            .header("Content-Type", "application/json")
-            .body(
-                r#"{
+    let updated = rest
+        .patch_raw(
+            &format!("/v1/customers/{id}"),
+            r#"{
 "name": "Jane Doe",
 "metadata": {
 "vip": "true"
 }
 }"#,
-            ),
-    )
-    .await;
+            JSON,
+        )
+        .await;
     assert_eq!(updated.status, 200, "{}", updated.body);
     assert_eq!(updated.body["id"], json!(id));
     assert_eq!(updated.body["created_at"], created.body["created_at"]);
@@ -118,11 +96,7 @@ async fn paygate_documented_calls_answer_as_documented(backend: Backend) {
     );
 
     // List Customers.
-    let listed = send(
-        http.get(format!("{base}/customers?limit=10"))
-            .header("Authorization", format!("Bearer {}", app.key)),
-    )
-    .await;
+    let listed = rest.get("/v1/customers?limit=10").await;
     assert_eq!(listed.status, 200);
     assert_eq!(
         listed.body,
@@ -135,21 +109,13 @@ async fn paygate_documented_calls_answer_as_documented(backend: Backend) {
     );
 
     // Delete a Customer.
-    let deleted = send(
-        http.delete(format!("{base}/customers/{id}"))
-            .header("Authorization", format!("Bearer {}", app.key)),
-    )
-    .await;
+    let deleted = rest.delete(&format!("/v1/customers/{id}")).await;
     assert_eq!(deleted.status, 200);
     assert_eq!(
         deleted.body,
         json!({"id": id, "object": "customer", "deleted": true})
     );
-    let gone = send(
-        http.get(format!("{base}/customers/{id}"))
-            .header("Authorization", format!("Bearer {}", app.key)),
-    )
-    .await;
+    let gone = rest.get(&format!("/v1/customers/{id}")).await;
     assert_eq!(gone.status, 404);
     assert_eq!(
         gone.body,
@@ -159,28 +125,26 @@ async fn paygate_documented_calls_answer_as_documented(backend: Backend) {
 
 async fn fourgeeks_documented_calls_answer_as_documented(backend: Backend) {
     let app = spawn_app(backend).await;
-    let base = format!("{}/4geeks/v1", app.http_url());
-    let http = http_client();
-    let key = app.key.clone();
+    let rest = app.rest().x_api_key();
 
     // The list example's second customer, created first so it comes second.
-    let jane = send(
-        http.post(format!("{base}/customers"))
-            .header("X-Api-Key", &key)
-            .header("Content-Type", "application/json")
-            .body(r#"{"email": "jane@example.com", "name": "Jane Smith"}"#),
-    )
-    .await;
+    let jane = rest
+        .post_raw(
+            "/4geeks/v1/customers",
+            r#"{"email": "jane@example.com", "name": "Jane Smith"}"#,
+            JSON,
+        )
+        .await;
     assert_eq!(jane.status, 200, "{}", jane.body);
 
     // Create Customer: the fetch example's body, JSON.stringify'd.
-    let john = send(
-        http.post(format!("{base}/customers"))
-            .header("X-Api-Key", &key)
-            .header("Content-Type", "application/json")
-            .body(r#"{"email":"customer@example.com","name":"John Doe","phone":"+1234567890","description":"Premium customer"}"#),
-    )
-    .await;
+    let john = rest
+        .post_raw(
+            "/4geeks/v1/customers",
+            r#"{"email":"customer@example.com","name":"John Doe","phone":"+1234567890","description":"Premium customer"}"#,
+            JSON,
+        )
+        .await;
     assert_eq!(john.status, 200, "{}", john.body);
     assert_eq!(
         without_generated(john.body.clone(), is_iso_second),
@@ -196,11 +160,7 @@ async fn fourgeeks_documented_calls_answer_as_documented(backend: Backend) {
     );
 
     // List Customers with limit 5: the documented envelope and nulls.
-    let listed = send(
-        http.get(format!("{base}/customers?limit=5&offset=0"))
-            .header("X-Api-Key", &key),
-    )
-    .await;
+    let listed = rest.get("/4geeks/v1/customers?limit=5&offset=0").await;
     assert_eq!(listed.status, 200);
     assert_eq!(
         listed.body,
@@ -215,22 +175,14 @@ async fn fourgeeks_documented_calls_answer_as_documented(backend: Backend) {
     assert_eq!(listed.body["items"][1]["description"], Value::Null);
 
     // Defaults: limit 10, offset 0.
-    let defaults = send(
-        http.get(format!("{base}/customers"))
-            .header("X-Api-Key", &key),
-    )
-    .await;
+    let defaults = rest.get("/4geeks/v1/customers").await;
     assert_eq!(defaults.body["limit"], 10);
     assert_eq!(defaults.body["offset"], 0);
 
     // The documented 422, exactly.
-    let missing = send(
-        http.post(format!("{base}/customers"))
-            .header("X-Api-Key", &key)
-            .header("Content-Type", "application/json")
-            .body(r#"{"name": "John Doe"}"#),
-    )
-    .await;
+    let missing = rest
+        .post_raw("/4geeks/v1/customers", r#"{"name": "John Doe"}"#, JSON)
+        .await;
     assert_eq!(missing.status, 422);
     assert_eq!(
         missing.body,
@@ -238,11 +190,7 @@ async fn fourgeeks_documented_calls_answer_as_documented(backend: Backend) {
     );
 
     let id = john.body["id"].as_str().unwrap();
-    let deleted = send(
-        http.delete(format!("{base}/customers/{id}"))
-            .header("X-Api-Key", &key),
-    )
-    .await;
+    let deleted = rest.delete(&format!("/4geeks/v1/customers/{id}")).await;
     assert_eq!(
         deleted.body,
         json!({"id": id, "object": "customer", "deleted": true})
@@ -251,17 +199,15 @@ async fn fourgeeks_documented_calls_answer_as_documented(backend: Backend) {
 
 async fn epoch_documented_calls_answer_as_documented(backend: Backend) {
     let app = spawn_app(backend).await;
-    let base = format!("{}/epoch/v1", app.http_url());
-    let http = http_client();
-    let auth = format!("Bearer {}", app.key);
+    let rest = app.rest();
 
     // Create a customer: every parameter optional, "string or null".
-    let created = send(
-        http.post(format!("{base}/customers"))
-            .header("Authorization", &auth)
-            .json(&json!({"name": "Ada Lovelace", "email": "ada@example.com", "phone": null, "metadata": {"plan": "gold"}})),
-    )
-    .await;
+    let created = rest
+        .post(
+            "/epoch/v1/customers",
+            json!({"name": "Ada Lovelace", "email": "ada@example.com", "phone": null, "metadata": {"plan": "gold"}}),
+        )
+        .await;
     assert_eq!(created.status, 200, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_owned();
     assert_eq!(
@@ -284,20 +230,16 @@ async fn epoch_documented_calls_answer_as_documented(backend: Backend) {
     assert!((now - 10_000..=now).contains(&ms), "{ms} vs {now}");
 
     // Get a customer.
-    let fetched = send(
-        http.get(format!("{base}/customers/{id}"))
-            .header("Authorization", &auth),
-    )
-    .await;
+    let fetched = rest.get(&format!("/epoch/v1/customers/{id}")).await;
     assert_eq!(fetched.body, created.body);
 
     // Update: null sets the field to null, omitted fields keep their value.
-    let updated = send(
-        http.patch(format!("{base}/customers/{id}"))
-            .header("Authorization", &auth)
-            .json(&json!({"email": null, "phone": "+44 20 7946 0000"})),
-    )
-    .await;
+    let updated = rest
+        .patch(
+            &format!("/epoch/v1/customers/{id}"),
+            json!({"email": null, "phone": "+44 20 7946 0000"}),
+        )
+        .await;
     assert_eq!(updated.status, 200, "{}", updated.body);
     assert_eq!(updated.body["email"], Value::Null);
     assert_eq!(updated.body["phone"], "+44 20 7946 0000");
@@ -307,50 +249,46 @@ async fn epoch_documented_calls_answer_as_documented(backend: Backend) {
     assert!(updated.body["updated_at"].as_i64() >= created.body["updated_at"].as_i64());
 
     // List all customers: {object, data, has_more}.
-    let listed = send(
-        http.get(format!("{base}/customers"))
-            .header("Authorization", &auth),
-    )
-    .await;
+    let listed = rest.get("/epoch/v1/customers").await;
     assert_eq!(
         listed.body,
         json!({"object": "list", "data": [updated.body], "has_more": false})
     );
 
     // Delete a customer: returns the customer object.
-    let deleted = send(
-        http.delete(format!("{base}/customers/{id}"))
-            .header("Authorization", &auth),
-    )
-    .await;
+    let deleted = rest.delete(&format!("/epoch/v1/customers/{id}")).await;
     assert_eq!(deleted.status, 200);
     assert_eq!(deleted.body, updated.body, "the customer as it was");
-    let gone = send(
-        http.get(format!("{base}/customers/{id}"))
-            .header("Authorization", &auth),
-    )
-    .await;
+    let gone = rest.get(&format!("/epoch/v1/customers/{id}")).await;
     assert_eq!(gone.status, 404);
 }
 
 /// Partial updates in every profile, also sent as POST the way Stripe-style clients do.
 async fn updates_keep_clear_and_merge(backend: Backend) {
     let app = spawn_app(backend).await;
-    let http = http_client();
+    let rest = app.rest().x_api_key();
     for base in ["/v1", "/4geeks/v1", "/epoch/v1"] {
-        let url = format!("{}{base}/customers", app.http_url());
-        let created = send(http.post(&url).header("X-Api-Key", &app.key).json(&json!({
-            "email": "keep@example.com", "name": "Name", "phone": "123", "description": "desc",
-            "metadata": {"a": "1", "b": "2", "c": "3"}
-        })))
-        .await;
+        let url = format!("{base}/customers");
+        let created = rest
+            .post(
+                &url,
+                json!({
+                    "email": "keep@example.com", "name": "Name", "phone": "123", "description": "desc",
+                    "metadata": {"a": "1", "b": "2", "c": "3"}
+                }),
+            )
+            .await;
         assert_eq!(created.status, 200, "{base}: {}", created.body);
         let one = format!("{url}/{}", created.body["id"].as_str().unwrap());
 
-        let patched = send(http.post(&one).header("X-Api-Key", &app.key).json(&json!({
-            "name": null, "description": "new", "metadata": {"a": null, "b": "", "d": "4"}
-        })))
-        .await;
+        let patched = rest
+            .post(
+                &one,
+                json!({
+                    "name": null, "description": "new", "metadata": {"a": null, "b": "", "d": "4"}
+                }),
+            )
+            .await;
         assert_eq!(patched.status, 200, "{base}: {}", patched.body);
         assert_eq!(patched.body["email"], "keep@example.com", "{base}");
         assert_eq!(patched.body["name"], Value::Null, "{base}");
@@ -363,23 +301,13 @@ async fn updates_keep_clear_and_merge(backend: Backend) {
         );
 
         // An empty body changes nothing but still answers with the customer.
-        let empty = send(
-            http.patch(&one)
-                .header("X-Api-Key", &app.key)
-                .json(&json!({})),
-        )
-        .await;
+        let empty = rest.patch(&one, json!({})).await;
         assert_eq!(empty.status, 200, "{base}");
         assert_eq!(empty.body["metadata"], patched.body["metadata"], "{base}");
         assert_eq!(empty.body["email"], patched.body["email"], "{base}");
 
         // "metadata": null clears every key.
-        let cleared = send(
-            http.patch(&one)
-                .header("X-Api-Key", &app.key)
-                .json(&json!({"metadata": null})),
-        )
-        .await;
+        let cleared = rest.patch(&one, json!({"metadata": null})).await;
         assert_eq!(cleared.body["metadata"], json!({}), "{base}");
         assert_eq!(cleared.body["description"], "new", "{base}");
     }
@@ -388,28 +316,22 @@ async fn updates_keep_clear_and_merge(backend: Backend) {
 /// Data written through one profile is the same data through the others and gRPC.
 async fn one_customer_seen_alike_through_every_profile_and_grpc(backend: Backend) {
     let app = spawn_app(backend).await;
-    let http = http_client();
-    let created = send(
-        http.post(format!("{}/4geeks/v1/customers", app.http_url()))
-            .header("X-Api-Key", &app.key)
-            .json(&json!({"email": "cross@example.com", "name": "Cross", "phone": "555", "description": "seen everywhere", "metadata": {"k": "v"}})),
-    )
-    .await;
+    let rest = app.rest();
+    let created = rest
+        .clone()
+        .x_api_key()
+        .post(
+            "/4geeks/v1/customers",
+            json!({"email": "cross@example.com", "name": "Cross", "phone": "555", "description": "seen everywhere", "metadata": {"k": "v"}}),
+        )
+        .await;
     assert_eq!(created.status, 200, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_owned();
 
-    let paygate = send(
-        http.get(format!("{}/v1/customers/{id}", app.http_url()))
-            .header("Authorization", format!("Bearer {}", app.key)),
-    )
-    .await;
+    let paygate = rest.get(&format!("/v1/customers/{id}")).await;
     assert_eq!(paygate.body, created.body);
 
-    let epoch = send(
-        http.get(format!("{}/epoch/v1/customers/{id}", app.http_url()))
-            .header("Authorization", format!("Bearer {}", app.key)),
-    )
-    .await;
+    let epoch = rest.get(&format!("/epoch/v1/customers/{id}")).await;
     let grpc = app
         .customers()
         .await
@@ -459,11 +381,7 @@ async fn one_customer_seen_alike_through_every_profile_and_grpc(backend: Backend
         ("/4geeks/v1/customers", "items"),
         ("/epoch/v1/customers", "data"),
     ] {
-        let listed = send(
-            http.get(format!("{}{path}", app.http_url()))
-                .header("X-Api-Key", &app.key),
-        )
-        .await;
+        let listed = rest.get(path).await;
         assert_eq!(listed.body[envelope][0]["id"], json!(id), "{path}");
     }
 }
@@ -485,39 +403,29 @@ fn seconds_of_iso(s: &str) -> i64 {
 /// Live keys see live data, through the gateway as through gRPC.
 async fn a_live_key_sees_only_live_customers(backend: Backend) {
     let app = spawn_app(backend).await;
-    let http = http_client();
     let live_key = app.key_for("acme", customerd::auth::Mode::Live).await;
-    let test_customer = send(
-        http.post(format!("{}/v1/customers", app.http_url()))
-            .header("X-Api-Key", &app.key)
-            .json(&json!({})),
-    )
-    .await;
-    let live_customer = send(
-        http.post(format!("{}/epoch/v1/customers", app.http_url()))
-            .header("X-Api-Key", &live_key)
-            .json(&json!({"name": "Live"})),
-    )
-    .await;
+    let live = app.rest_with(&live_key).x_api_key();
+    let test_customer = app
+        .rest()
+        .x_api_key()
+        .post("/v1/customers", json!({}))
+        .await;
+    let live_customer = live
+        .post("/epoch/v1/customers", json!({"name": "Live"}))
+        .await;
     assert_eq!(live_customer.body["live"], true);
     assert_eq!(test_customer.body["live"], false);
     let id = test_customer.body["id"].as_str().unwrap();
-    let hidden = send(
-        http.get(format!("{}/v1/customers/{id}", app.http_url()))
-            .header("X-Api-Key", &live_key),
-    )
-    .await;
+    let hidden = live.get(&format!("/v1/customers/{id}")).await;
     assert_eq!(hidden.status, 404);
-    let _: &TestApp = &app;
 }
 
 /// A create retried with the same `Idempotency-Key` returns the first customer.
 async fn creates_retried_with_an_idempotency_key_are_not_repeated(backend: Backend) {
     let app = spawn_app(backend).await;
-    let http = http_client();
+    let rest = app.rest();
     let create = |body: Value, key: &str| {
-        http.post(format!("{}/v1/customers", app.http_url()))
-            .header("Authorization", format!("Bearer {}", app.key))
+        rest.request(Method::POST, "/v1/customers")
             .header("Idempotency-Key", key)
             .json(&body)
     };
@@ -526,11 +434,7 @@ async fn creates_retried_with_an_idempotency_key_are_not_repeated(backend: Backe
     let retry = send(create(json!({"email": "once@example.com"}), "order-1001")).await;
     assert_eq!(retry.status, 200);
     assert_eq!(retry.body, first.body);
-    let listed = send(
-        http.get(format!("{}/4geeks/v1/customers", app.http_url()))
-            .header("X-Api-Key", &app.key),
-    )
-    .await;
+    let listed = rest.get("/4geeks/v1/customers").await;
     assert_eq!(listed.body["total_items"], 1);
 
     let changed = send(create(json!({"email": "twice@example.com"}), "order-1001")).await;

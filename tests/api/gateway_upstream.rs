@@ -4,23 +4,35 @@
 //! in-flight requests on shutdown.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_server::{
     CustomerService, CustomerServiceServer,
 };
+use reqwest::Method;
 use serde_json::json;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{Notify, oneshot};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Server};
 use tonic::{Request, Response, Status};
 
-use crate::helpers::{http_client, send};
+use crate::helpers::{Rest, send};
 
 /// Answers GetCustomer by id; echoes the metadata it was sent in the customer.
-struct StandIn;
+struct StandIn {
+    slow: Arc<Slow>,
+}
+
+/// The two moments of the request for `cus_slow`: it has reached the
+/// stand-in, and the test lets the stand-in answer it.
+#[derive(Default)]
+struct Slow {
+    arrived: Notify,
+    answer: Notify,
+}
 
 fn metadata(request: &Request<pb::GetCustomerRequest>, name: &str) -> Option<String> {
     request
@@ -28,6 +40,20 @@ fn metadata(request: &Request<pb::GetCustomerRequest>, name: &str) -> Option<Str
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// A customer as the service sends one: created and updated at a time.
+fn customer(id: String) -> pb::Customer {
+    let at = prost_types::Timestamp {
+        seconds: 1_705_312_800,
+        nanos: 0,
+    };
+    pb::Customer {
+        id,
+        created_at: Some(at),
+        updated_at: Some(at),
+        ..Default::default()
+    }
 }
 
 #[tonic::async_trait]
@@ -53,21 +79,18 @@ impl CustomerService for StandIn {
             "cus_plain_invalid" => Err(Status::invalid_argument("id is malformed")),
             "cus_empty" => Ok(pb::GetCustomerResponse { customer: None }),
             "cus_slow" => {
-                tokio::time::sleep(Duration::from_millis(600)).await;
+                self.slow.arrived.notify_one();
+                self.slow.answer.notified().await;
                 Ok(pb::GetCustomerResponse {
-                    customer: Some(pb::Customer {
-                        id,
-                        ..Default::default()
-                    }),
+                    customer: Some(customer(id)),
                 })
             }
             _ => Ok(pb::GetCustomerResponse {
                 customer: Some(pb::Customer {
-                    id,
                     name: metadata(&request, "x-request-id"),
                     email: metadata(&request, "authorization")
                         .or_else(|| metadata(&request, "x-api-key")),
-                    ..Default::default()
+                    ..customer(id)
                 }),
             }),
         };
@@ -128,19 +151,28 @@ async fn gateway(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
-    let served = tokio::spawn(customerd_gateway::serve(listener, upstream, async {
-        let _ = rx.await;
-    }));
+    let served = tokio::spawn(customerd_gateway::serve(
+        listener,
+        customerd_gateway::Upstream::connected(upstream),
+        async {
+            let _ = rx.await;
+        },
+    ));
     (addr, tx, served)
 }
 
-async fn stand_in() -> (Channel, oneshot::Sender<()>) {
+/// A stand-in on a port of its own; dropping the sender stops it.
+async fn stand_in() -> (Channel, oneshot::Sender<()>, Arc<Slow>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
+    let slow = Arc::new(Slow::default());
+    let stand_in = StandIn {
+        slow: Arc::clone(&slow),
+    };
     tokio::spawn(
         Server::builder()
-            .add_service(CustomerServiceServer::new(StandIn))
+            .add_service(CustomerServiceServer::new(stand_in))
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
                 let _ = rx.await;
             }),
@@ -148,14 +180,19 @@ async fn stand_in() -> (Channel, oneshot::Sender<()>) {
     let channel = Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect_lazy();
-    (channel, tx)
+    (channel, tx, slow)
+}
+
+/// A client of the gateway at `addr` sending `key`.
+fn rest(addr: SocketAddr, key: &str) -> Rest {
+    Rest::new(format!("http://{addr}"), Some(key))
 }
 
 #[tokio::test]
 async fn every_grpc_code_maps_through_one_table_without_leaking() {
-    let (upstream, _stop_upstream) = stand_in().await;
+    let (upstream, _stop_upstream, _) = stand_in().await;
     let (addr, _stop, _) = gateway(upstream).await;
-    let http = http_client();
+    let rest = rest(addr, "sk_test_x").x_api_key();
     let error = |kind: &str, message: &str| json!({"error": {"type": kind, "message": message}});
     let cases = [
         ("cus_internal", 500, error("internal", "internal error")),
@@ -208,11 +245,7 @@ async fn every_grpc_code_maps_through_one_table_without_leaking() {
         .iter()
         .flat_map(|p| cases.iter().map(move |c| (p, c)))
     {
-        let reply = send(
-            http.get(format!("http://{addr}{profile}/customers/{id}"))
-                .header("X-Api-Key", "sk_test_x"),
-        )
-        .await;
+        let reply = rest.get(&format!("{profile}/customers/{id}")).await;
         assert_eq!(reply.status, *status, "{profile} {id}");
         assert_eq!(&reply.body, body, "{profile} {id}");
         assert_eq!(reply.header("content-type"), Some("application/json"));
@@ -221,12 +254,11 @@ async fn every_grpc_code_maps_through_one_table_without_leaking() {
 
 #[tokio::test]
 async fn key_and_request_id_are_forwarded_as_metadata() {
-    let (upstream, _stop_upstream) = stand_in().await;
+    let (upstream, _stop_upstream, _) = stand_in().await;
     let (addr, _stop, _) = gateway(upstream).await;
-    let http = http_client();
     let bearer = send(
-        http.get(format!("http://{addr}/v1/customers/cus_echo"))
-            .header("Authorization", "Bearer sk_test_abc")
+        rest(addr, "sk_test_abc")
+            .request(Method::GET, "/v1/customers/cus_echo")
             .header("X-Request-Id", "trace-me-1"),
     )
     .await;
@@ -235,11 +267,10 @@ async fn key_and_request_id_are_forwarded_as_metadata() {
     assert_eq!(bearer.body["name"], "trace-me-1");
     assert_eq!(bearer.header("x-request-id"), Some("trace-me-1"));
 
-    let header = send(
-        http.get(format!("http://{addr}/epoch/v1/customers/cus_echo"))
-            .header("X-Api-Key", "sk_test_def"),
-    )
-    .await;
+    let header = rest(addr, "sk_test_def")
+        .x_api_key()
+        .get("/epoch/v1/customers/cus_echo")
+        .await;
     assert_eq!(header.body["email"], "sk_test_def");
     let generated = header.header("x-request-id").unwrap();
     assert_eq!(
@@ -250,41 +281,44 @@ async fn key_and_request_id_are_forwarded_as_metadata() {
 
 #[tokio::test]
 async fn an_unreachable_upstream_answers_503() {
-    // A port that was just free: nothing listens there.
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // A port held by a socket that does not listen: connections are refused,
+    // and no other test can take the port while this one runs.
+    let held = TcpSocket::new_v4().unwrap();
+    held.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let closed = held.local_addr().unwrap();
     let upstream = Channel::from_shared(format!("http://{closed}"))
         .unwrap()
         .connect_lazy();
     let (addr, _stop, _) = gateway(upstream).await;
-    let reply = send(
-        http_client()
-            .get(format!("http://{addr}/4geeks/v1/customers"))
-            .header("X-Api-Key", "sk_test_x"),
-    )
-    .await;
+    let reply = rest(addr, "sk_test_x")
+        .x_api_key()
+        .get("/4geeks/v1/customers")
+        .await;
     assert_eq!(reply.status, 503);
     assert_eq!(
         reply.body,
         json!({"error": {"type": "unavailable", "message": "the service is unavailable, try again"}})
     );
+    drop(held);
 }
 
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish() {
-    let (upstream, _stop_upstream) = stand_in().await;
+    let (upstream, _stop_upstream, slow) = stand_in().await;
     let (addr, stop, served) = gateway(upstream).await;
-    let slow = tokio::spawn(send(
-        http_client()
-            .get(format!("http://{addr}/v1/customers/cus_slow"))
-            .header("X-Api-Key", "sk_test_x"),
-    ));
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    let client = rest(addr, "sk_test_x").x_api_key();
+    let in_flight = tokio::spawn(async move { client.get("/v1/customers/cus_slow").await });
+    slow.arrived.notified().await;
     stop.send(()).unwrap();
-    let reply = slow.await.unwrap();
+    // The gateway stops taking connections while the request is still in flight.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(addr).await.is_ok() {
+        assert!(Instant::now() < deadline, "the gateway still listens");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!in_flight.is_finished());
+    slow.answer.notify_one();
+    let reply = in_flight.await.unwrap();
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body["id"], "cus_slow");
     tokio::time::timeout(Duration::from_secs(5), served)

@@ -7,8 +7,12 @@ use std::path::PathBuf;
 use customerd::auth::{self, Mode};
 use customerd::config::Settings;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
+use customerd::proto::customers::v1::payment_service_client::PaymentServiceClient;
+use customerd::proto::customers::v1::subscription_service_client::SubscriptionServiceClient;
 use customerd::startup::Application;
+use reqwest::Method;
 use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
 use tokio::sync::oneshot;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
@@ -109,10 +113,8 @@ pub async fn spawn_app_with(backend: Backend, cors_allowed_origins: Vec<String>)
     }
     let database_url = fresh_database(backend).await;
     let settings = Settings {
-        database_url: database_url.clone(),
-        grpc_addr: "127.0.0.1:0".parse().unwrap(),
-        http_addr: "127.0.0.1:0".parse().unwrap(),
         cors_allowed_origins,
+        ..Settings::local(database_url.clone())
     };
     let app = Application::build(settings).await.expect("server starts");
     let grpc_addr = app.grpc_addr();
@@ -160,6 +162,29 @@ impl TestApp {
 
     pub async fn customers(&self) -> CustomerServiceClient<Channel> {
         CustomerServiceClient::new(self.channel().await)
+    }
+
+    pub async fn payments(&self) -> PaymentServiceClient<Channel> {
+        PaymentServiceClient::new(self.channel().await)
+    }
+
+    pub async fn subscriptions(&self) -> SubscriptionServiceClient<Channel> {
+        SubscriptionServiceClient::new(self.channel().await)
+    }
+
+    /// A REST client of this app's gateway sending the app's key.
+    pub fn rest(&self) -> Rest {
+        self.rest_with(&self.key)
+    }
+
+    /// A REST client of this app's gateway sending `key`.
+    pub fn rest_with(&self, key: &str) -> Rest {
+        Rest::new(self.http_url(), Some(key))
+    }
+
+    /// A REST client of this app's gateway sending no key at all.
+    pub fn rest_without_key(&self) -> Rest {
+        Rest::new(self.http_url(), None)
     }
 
     /// A new key for `account` in `mode`.
@@ -259,16 +284,173 @@ impl Reply {
     }
 }
 
-/// Sends a request and reads its JSON body (`Null` when the body is not JSON).
+/// Sends a request and reads its JSON body (`Null` when the body is not JSON),
+/// checking the answer against the served OpenAPI document.
 pub async fn send(request: reqwest::RequestBuilder) -> Reply {
-    let response = request.send().await.expect("the gateway answers");
+    let (client, request) = request.build_split();
+    let request = request.expect("a well-formed request");
+    let (method, path) = (
+        request.method().to_string(),
+        request.url().path().to_owned(),
+    );
+    let response = client.execute(request).await.expect("the gateway answers");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let bytes = response.bytes().await.expect("read the body");
     let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    crate::contract::check(&method, &path, status, &body);
     Reply {
         status,
         headers,
         body,
     }
+}
+
+/// The content type of JSON bodies.
+pub const JSON: &str = "application/json";
+
+/// How a [`Rest`] client sends its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyHeader {
+    /// `Authorization: Bearer <key>`
+    Bearer,
+    /// `X-Api-Key: <key>`
+    XApiKey,
+}
+
+/// A client of one REST gateway with one key (or none). Every answer goes
+/// through [`send`], so every answer is checked against the OpenAPI document.
+#[derive(Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    base: String,
+    key: Option<String>,
+    header: KeyHeader,
+}
+
+impl Rest {
+    /// A client of the gateway at `base` (e.g. `http://127.0.0.1:41234`)
+    /// sending `key` as a bearer token.
+    pub fn new(base: impl Into<String>, key: Option<&str>) -> Self {
+        Self {
+            http: http_client(),
+            base: base.into(),
+            key: key.map(str::to_owned),
+            header: KeyHeader::Bearer,
+        }
+    }
+
+    /// The same client sending its key as `X-Api-Key`.
+    pub fn x_api_key(self) -> Self {
+        Self {
+            header: KeyHeader::XApiKey,
+            ..self
+        }
+    }
+
+    /// The full URL of `path` (which may carry a query).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request for `path` carrying the key, for callers that add headers
+    /// or a body of their own before passing it to [`send`].
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, self.url(path));
+        match (&self.key, self.header) {
+            (None, _) => request,
+            (Some(key), KeyHeader::Bearer) => {
+                request.header("Authorization", format!("Bearer {key}"))
+            }
+            (Some(key), KeyHeader::XApiKey) => request.header("X-Api-Key", key),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        send(self.request(Method::GET, path)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        send(self.request(Method::DELETE, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        send(self.request(Method::POST, path).json(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        send(self.request(Method::PATCH, path).json(&body)).await
+    }
+
+    /// POSTs `body` exactly as given, labelled `content_type`.
+    pub async fn post_raw(&self, path: &str, body: &str, content_type: &str) -> Reply {
+        self.raw(Method::POST, path, body, content_type).await
+    }
+
+    /// PATCHes `body` exactly as given, labelled `content_type`.
+    pub async fn patch_raw(&self, path: &str, body: &str, content_type: &str) -> Reply {
+        self.raw(Method::PATCH, path, body, content_type).await
+    }
+
+    /// Sends `body` exactly as given with `method`, labelled `content_type`.
+    pub async fn raw(&self, method: Method, path: &str, body: &str, content_type: &str) -> Reply {
+        send(
+            self.request(method, path)
+                .header("Content-Type", content_type)
+                .body(body.to_owned()),
+        )
+        .await
+    }
+
+    /// GETs `path`, expecting 200, and returns the body.
+    pub async fn ok(&self, path: &str) -> Value {
+        let reply = self.get(path).await;
+        assert_eq!(reply.status, 200, "GET {path}: {}", reply.body);
+        reply.body
+    }
+
+    /// POSTs `body`, expecting 200, and returns the created object's id.
+    pub async fn create(&self, path: &str, body: Value) -> String {
+        let reply = self.post(path, body).await;
+        assert_eq!(reply.status, 200, "POST {path}: {}", reply.body);
+        reply.body["id"].as_str().expect("an id").to_owned()
+    }
+}
+
+/// The ids of the objects a list answer holds under `items`.
+pub fn ids(list: &Value, items: &str) -> Vec<String> {
+    list[items]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list under {items:?}: {list}"))
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `text` percent-encoded for a query value.
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// A time as the paygate and 4geeks profiles write it: `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn is_iso_second(v: &Value) -> bool {
+    let Some(s) = v.as_str() else { return false };
+    let b = s.as_bytes();
+    s.len() == 20
+        && b[19] == b'Z'
+        && b[10] == b'T'
+        && [4, 7].iter().all(|&i| b[i] == b'-')
+        && [13, 16].iter().all(|&i| b[i] == b':')
+}
+
+/// A time as the epoch profile writes it: milliseconds since the epoch.
+pub fn is_millis(v: &Value) -> bool {
+    v.as_i64().is_some_and(|ms| ms > 1_600_000_000_000)
 }

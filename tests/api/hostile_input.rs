@@ -5,13 +5,11 @@
 use std::collections::BTreeMap;
 
 use customerd::proto::customers::v1 as pb;
-use customerd::proto::customers::v1::payment_service_client::PaymentServiceClient;
-use customerd::proto::customers::v1::subscription_service_client::SubscriptionServiceClient;
 use prost_types::FieldMask;
 use tonic::Code;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, authed, reasons, spawn_app, violations};
+use crate::helpers::{Backend, TestApp, authed, reasons, spawn_app, violations};
 
 const NUL: &str = "a\0b";
 
@@ -19,16 +17,22 @@ fn invalid(field: &str) -> Vec<(String, String)> {
     vec![(field.to_owned(), "INVALID_VALUE".to_owned())]
 }
 
-async fn nul_characters_are_rejected_not_stored(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let mut customers = app.customers().await;
-    let existing = customers
+/// A customer with nothing set.
+async fn existing(app: &TestApp) -> pb::Customer {
+    app.customers()
+        .await
         .create_customer(authed(&app.key, pb::CreateCustomerRequest::default()))
         .await
         .unwrap()
         .into_inner()
         .customer
-        .unwrap();
+        .unwrap()
+}
+
+async fn nul_characters_in_customer_writes_are_rejected(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut customers = app.customers().await;
+    let existing = existing(&app).await;
 
     let err = customers
         .create_customer(authed(
@@ -67,7 +71,12 @@ async fn nul_characters_are_rejected_not_stored(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(reasons(&err), invalid("update_mask"));
+}
 
+async fn ids_with_nul_characters_are_unknown(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut customers = app.customers().await;
+    let existing = existing(&app).await;
     for id in [NUL.to_owned(), format!("{}\0", existing.id)] {
         let get = customers
             .get_customer(authed(&app.key, pb::GetCustomerRequest { id: id.clone() }))
@@ -94,7 +103,28 @@ async fn nul_characters_are_rejected_not_stored(backend: Backend) {
             .unwrap_err();
         assert_eq!(listing.code(), Code::NotFound);
     }
+    let err = app
+        .payments()
+        .await
+        .get_payment(authed(&app.key, pb::GetPaymentRequest { id: NUL.into() }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let err = app
+        .subscriptions()
+        .await
+        .cancel_subscription(authed(
+            &app.key,
+            pb::CancelSubscriptionRequest { id: NUL.into() },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+}
 
+async fn nul_characters_in_customer_list_parameters_are_rejected(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut customers = app.customers().await;
     let err = customers
         .list_customers(authed(
             &app.key,
@@ -137,8 +167,12 @@ async fn nul_characters_are_rejected_not_stored(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(reasons(&err), invalid("filter.condition.value"));
+}
 
-    let mut payments = PaymentServiceClient::new(app.channel().await);
+async fn nul_characters_in_billing_requests_are_rejected(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let existing = existing(&app).await;
+    let mut payments = app.payments().await;
     let err = payments
         .create_payment(authed(
             &app.key,
@@ -161,13 +195,8 @@ async fn nul_characters_are_rejected_not_stored(backend: Backend) {
             ("description".to_owned(), "INVALID_VALUE".to_owned()),
         ]
     );
-    let err = payments
-        .get_payment(authed(&app.key, pb::GetPaymentRequest { id: NUL.into() }))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::NotFound);
 
-    let mut subscriptions = SubscriptionServiceClient::new(app.channel().await);
+    let mut subscriptions = app.subscriptions().await;
     let err = subscriptions
         .create_subscription(authed(
             &app.key,
@@ -180,14 +209,6 @@ async fn nul_characters_are_rejected_not_stored(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(reasons(&err), invalid("plan"));
-    let err = subscriptions
-        .cancel_subscription(authed(
-            &app.key,
-            pb::CancelSubscriptionRequest { id: NUL.into() },
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::NotFound);
     let err = subscriptions
         .list_subscriptions(authed(
             &app.key,
@@ -240,7 +261,9 @@ async fn long_values_are_shortened_in_errors(backend: Backend) {
             "key must be at most 40 characters".to_owned()
         )]
     );
-    let err = PaymentServiceClient::new(app.channel().await)
+    let err = app
+        .payments()
+        .await
         .create_payment(authed(
             &app.key,
             pb::CreatePaymentRequest {
@@ -347,7 +370,10 @@ async fn exact_matches_do_not_ignore_trailing_spaces(backend: Backend) {
 }
 
 backend_tests!(
-    nul_characters_are_rejected_not_stored,
+    nul_characters_in_customer_writes_are_rejected,
+    ids_with_nul_characters_are_unknown,
+    nul_characters_in_customer_list_parameters_are_rejected,
+    nul_characters_in_billing_requests_are_rejected,
     long_values_are_shortened_in_errors,
     exact_matches_do_not_ignore_trailing_spaces,
 );

@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use customerd::auth::Mode;
 use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
-use customerd::proto::customers::v1::payment_service_client::PaymentServiceClient;
-use customerd::proto::customers::v1::subscription_service_client::SubscriptionServiceClient;
 use sea_orm::ConnectionTrait;
 use tonic::Code;
 
@@ -102,7 +100,9 @@ async fn a_reused_key_with_other_parameters_is_refused(backend: Backend) {
         "idempotency key 'k-1' was already used with different parameters"
     );
     // Nor may a key move to another kind of object.
-    let err = PaymentServiceClient::new(app.channel().await)
+    let err = app
+        .payments()
+        .await
         .create_payment(with_key(
             &app.key,
             "k-1",
@@ -129,7 +129,7 @@ async fn a_failed_create_leaves_the_key_free(backend: Backend) {
         .into_inner()
         .customer
         .unwrap();
-    let mut subs = SubscriptionServiceClient::new(app.channel().await);
+    let mut subs = app.subscriptions().await;
     let request = pb::CreateSubscriptionRequest {
         customer: "cus_notyetthere".into(),
         plan: "pro".into(),
@@ -182,7 +182,7 @@ async fn concurrent_duplicates_create_one_object(backend: Backend) {
 
 async fn payments_are_idempotent_too(backend: Backend) {
     let app = spawn_app(backend).await;
-    let mut client = PaymentServiceClient::new(app.channel().await);
+    let mut client = app.payments().await;
     let request = pb::CreatePaymentRequest {
         amount: 4200,
         currency: "eur".into(),

@@ -1,0 +1,132 @@
+//! The `customerd` binary as a child process: started on free ports, which it
+//! reports on stdout, and killed when the test lets go of it.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+/// The binary with none of its settings taken from the test's environment.
+pub fn customerd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_customerd"));
+    cmd.env_remove("DATABASE_URL")
+        .env_remove("GRPC_ADDR")
+        .env_remove("HTTP_ADDR")
+        .env_remove("KEY_CACHE_TTL")
+        .env_remove("DB_MAX_CONNECTIONS")
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Runs a command of the binary to its end; its stdout if it succeeded.
+pub fn run(database_url: &str, args: &[&str]) -> Output {
+    customerd()
+        .args(args)
+        .args(["--database-url", database_url])
+        .output()
+        .expect("run customerd")
+}
+
+/// Runs a command that must succeed and returns what it printed on stdout.
+pub fn run_ok(database_url: &str, args: &[&str]) -> String {
+    let output = run(database_url, args);
+    assert!(output.status.success(), "customerd {args:?}: {output:?}");
+    String::from_utf8(output.stdout).expect("UTF-8 on stdout")
+}
+
+/// A running `customerd serve`.
+pub struct ServerProcess {
+    pub child: Child,
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+    /// The key printed on first start, if the database had none.
+    pub first_key: Option<String>,
+}
+
+impl ServerProcess {
+    /// Starts `customerd serve` on `database_url` with `extra` arguments and
+    /// waits for the line that says where it listens.
+    pub async fn start(database_url: &str, extra: &[&str]) -> Self {
+        let mut cmd = customerd();
+        cmd.args(["serve", "--database-url", database_url])
+            .args(["--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
+            .args(extra);
+        let (child, listening) = spawn_listening(cmd).await;
+        Self {
+            child,
+            grpc: listening.grpc.expect("serve reports its gRPC address"),
+            http: listening.http.expect("serve reports its HTTP address"),
+            first_key: listening.first_key,
+        }
+    }
+
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    /// Kills the process at once (SIGKILL): no flush, no checkpoint.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a starting process printed before it began to serve.
+pub struct Listening {
+    pub grpc: Option<SocketAddr>,
+    pub http: Option<SocketAddr>,
+    pub first_key: Option<String>,
+}
+
+/// Spawns `cmd` with a piped stdout and waits for its `Listening:` line (the
+/// real ports, as port 0 binds free ones). Panics if the process exits first.
+pub async fn spawn_listening(mut cmd: Command) -> (Child, Listening) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start customerd");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let reading = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let mut first_key = None;
+        for line in lines.by_ref() {
+            let line = line.ok()?;
+            if line.starts_with("sk_") {
+                first_key = Some(line);
+            } else if let Some(rest) = line.strip_prefix("Listening:") {
+                let mut listening = Listening {
+                    grpc: None,
+                    http: None,
+                    first_key,
+                };
+                for part in rest.split_whitespace() {
+                    match part.split_once('=') {
+                        Some(("grpc", addr)) => listening.grpc = addr.parse().ok(),
+                        Some(("http", addr)) => listening.http = addr.parse().ok(),
+                        _ => {}
+                    }
+                }
+                // Keep the pipe drained so the process never blocks on it.
+                std::thread::spawn(move || lines.for_each(drop));
+                return Some(listening);
+            }
+        }
+        None
+    });
+    let started = tokio::time::timeout(Duration::from_secs(60), reading)
+        .await
+        .expect("customerd starts within a minute")
+        .expect("the reader finishes");
+    let Some(listening) = started else {
+        let status = child.wait().expect("wait for customerd");
+        panic!("customerd exited before listening: {status}");
+    };
+    (child, listening)
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
