@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser tests of customerd's grpc-web: lints the proto (and checks it against
+# Browser tests of customerd's grpc-web and of the gateway's docs page: lints the proto (and checks it against
 # the previous commit for breaking changes), generates the page's client code,
 # starts customerd on free ports with a fresh SQLite database, and drives the
 # example page in headless Chromium. Run from anywhere; exits non-zero on any
@@ -99,12 +99,13 @@ trap cleanup EXIT
   >"$scratch/stdout" 2>"$scratch/customerd.log" &
 server_pid=$!
 
-# customerd binds its port before it prints the first API key, so once the key
-# is there the server accepts connections.
+# customerd prints the first API key, then where it listens once it does.
 api_key=
+http_addr=
 for _ in $(seq 600); do
   api_key=$(grep -m1 -o '^sk_test_[A-Za-z0-9_]*' "$scratch/stdout" || true)
-  [[ -n $api_key ]] && break
+  http_addr=$(sed -n 's/^Listening: .*http=\([^ ]*\).*$/\1/p' "$scratch/stdout")
+  [[ -n $api_key && -n $http_addr ]] && break
   if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "customerd exited before it was ready:" >&2
     cat "$scratch/customerd.log" >&2
@@ -112,17 +113,18 @@ for _ in $(seq 600); do
   fi
   sleep 0.1
 done
-[[ -n $api_key ]] || { echo "customerd printed no API key within 60s" >&2; exit 1; }
-echo "customerd on 127.0.0.1:$grpc_port, allowing http://127.0.0.1:$page_port"
+[[ -n $api_key && -n $http_addr ]] || { echo "customerd was not ready within 60s" >&2; exit 1; }
+echo "customerd on 127.0.0.1:$grpc_port (REST on $http_addr), allowing http://127.0.0.1:$page_port"
 
 step "browser tests"
 mkdir -p "$artifacts"
 CUSTOMERD_URL="http://127.0.0.1:$grpc_port" \
+CUSTOMERD_HTTP_URL="http://$http_addr" \
 CUSTOMERD_API_KEY="$api_key" \
 PAGE_PORT="$page_port" \
 REFUSED_PAGE_PORT="$refused_port" \
 ARTIFACT_DIR="$artifacts" \
-  node --test --test-reporter=spec test/customers-page.test.js
+  node --test --test-reporter=spec --test-concurrency=1 test/customers-page.test.js test/docs-page.test.js
 
 step "done"
-echo "screenshot: $artifacts/customers-page.png"
+echo "screenshots: $artifacts/customers-page.png $artifacts/docs-page.png"
