@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use prost_types::FieldMask;
 use serde::Serialize;
 
-use crate::body::{Field, JsonBody};
+use crate::body::{Body, Field};
 use crate::error::ApiError;
 use crate::objects::{Time, TimeStyle, metadata, time};
 use crate::proto::pb;
@@ -18,7 +18,7 @@ macro_rules! rest {
         /// given), except `email` when `email_required` (the 4geeks profile).
         /// Metadata values must be strings: null removes a key only in an update.
         pub fn create_request(
-            body: JsonBody,
+            body: Body,
             email_required: bool,
         ) -> Result<pb::CreateCustomerRequest, ApiError> {
             struct Given {
@@ -42,7 +42,7 @@ macro_rules! rest {
         /// `PATCH /customers/{id}`: a field omitted keeps its value, null clears it;
         /// `metadata` merges key by key (null or "" removes a key) and
         /// `"metadata": null` clears it all. Bound as an update mask.
-        pub fn update_request(id: String, body: JsonBody) -> Result<pb::UpdateCustomerRequest, ApiError> {
+        pub fn update_request(id: String, body: Body) -> Result<pb::UpdateCustomerRequest, ApiError> {
             let mut f = body.fields();
             let mut paths = Vec::new();
             let mut named = |name: &str, field: Field<String>| match field {
@@ -133,8 +133,8 @@ impl<'a> Deleted<'a> {
 mod tests {
     use super::*;
 
-    fn body(json: &str) -> JsonBody {
-        JsonBody::parse(json.as_bytes()).unwrap()
+    fn body(json: &str) -> Body {
+        Body::parse(json.as_bytes()).unwrap()
     }
 
     #[test]

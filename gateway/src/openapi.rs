@@ -405,6 +405,7 @@ fn subscription_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
         format!("{}/subscriptions/{{id}}", profile.base),
         json!({
             "get": operation(profile, "retrieve_subscription", "Retrieve a subscription.", id(), None, ok("The subscription.", subscription.clone())),
+            "delete": operation(profile, "delete_subscription", "Cancel a subscription, as the Stripe SDKs send it; same as `POST …/cancel`.", id(), None, ok("The canceled subscription.", subscription.clone())),
         }),
     );
     paths.insert(
@@ -726,7 +727,7 @@ fn components() -> Value {
             "NotFound": error("No such object (for this key's account and mode)."),
             "Conflict": error("The request conflicts with the current state."),
             "PayloadTooLarge": error(&format!("The body exceeds {BODY_LIMIT} bytes.")),
-            "UnsupportedMediaType": error("The body is not JSON."),
+            "UnsupportedMediaType": error("The body is neither JSON nor a form."),
             "RateLimited": error("Too many requests."),
             "Internal": error("Internal error (details are logged, never shown)."),
             "Unavailable": error("The service is unavailable; try again."),
@@ -758,6 +759,8 @@ pub fn document() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Three vendor dialects over one customers.v1 backend. \
                 Every request needs a secret key as `Authorization: Bearer sk_…` or `X-Api-Key: sk_…`. \
+                Bodies are JSON, or `application/x-www-form-urlencoded` in Stripe's encoding (`metadata[k]=v`, \
+                `expand[]=x`; numbers as text; an empty value clears a field, `metadata[k]=` removes a key). \
                 Validation errors are 422 `{\"detail\": [{\"loc\", \"msg\", \"type\"}]}`; other errors are \
                 `{\"error\": {\"type\", \"message\"}}`. Unknown body fields and unknown query parameters are 422. \
                 Every response carries `X-Request-Id`. Strings must not contain NUL characters. \
@@ -917,7 +920,7 @@ mod tests {
             ("/payments", &["get", "post"]),
             ("/payments/{id}", &["get"]),
             ("/subscriptions", &["get", "post"]),
-            ("/subscriptions/{id}", &["get"]),
+            ("/subscriptions/{id}", &["get", "delete"]),
             ("/subscriptions/{id}/cancel", &["post"]),
         ];
         for base in ["/v1", "/4geeks/v1", "/epoch/v1"] {

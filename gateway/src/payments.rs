@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::body::JsonBody;
+use crate::body::Body;
 use crate::error::ApiError;
 use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
 use crate::proto::pb;
@@ -20,7 +20,7 @@ pub fn statuses() -> &'static [(&'static str, pb::PaymentStatus)] {
 /// (default `succeeded`), `description` and `metadata` optional, null meaning
 /// not given. The values' rules (amount > 0, ISO 4217, the customer exists,
 /// lengths, metadata limits) are the service's.
-pub fn create_request(body: JsonBody) -> Result<pb::CreatePaymentRequest, ApiError> {
+pub fn create_request(body: Body) -> Result<pb::CreatePaymentRequest, ApiError> {
     let mut f = body.fields();
     let customer = f.string("customer").into_option();
     let amount = f.integer("amount");
@@ -77,8 +77,8 @@ impl<'a> PaymentJson<'a> {
 mod tests {
     use super::*;
 
-    fn body(json: &str) -> JsonBody {
-        JsonBody::parse(json.as_bytes()).unwrap()
+    fn body(json: &str) -> Body {
+        Body::parse(json.as_bytes()).unwrap()
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::auth::Caller;
-use crate::body::JsonBody;
+use crate::body::Body;
 use crate::error::ApiError;
 use crate::profiles::{ListReply, Object, Profile, Upstream};
 use crate::proto::pb;
@@ -30,7 +30,7 @@ pub trait Resource: Object + Sized + Send + 'static {
     fn create<P: Profile>(
         upstream: &Upstream,
         caller: &Caller,
-        body: JsonBody,
+        body: Body,
     ) -> Result<Answer<Self>, ApiError>;
 
     /// `GET` on one object.
@@ -92,7 +92,7 @@ macro_rules! resource {
             fn create<P: Profile>(
                 upstream: &Upstream,
                 caller: &Caller,
-                $body: JsonBody,
+                $body: Body,
             ) -> Result<Answer<Self>, ApiError> {
                 let request = caller.request($bind?);
                 let mut client = upstream.$client();

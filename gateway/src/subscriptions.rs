@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::body::JsonBody;
+use crate::body::Body;
 use crate::error::ApiError;
 use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
 use std::sync::LazyLock;
@@ -33,7 +33,7 @@ pub fn new_statuses() -> &'static [(&'static str, pb::SubscriptionStatus)] {
 /// `POST /subscriptions`: `customer` and `plan` required; `status` (default
 /// `active`) and `metadata` optional, null meaning not given. The values'
 /// rules (the customer exists, plan length, metadata limits) are the service's.
-pub fn create_request(body: JsonBody) -> Result<pb::CreateSubscriptionRequest, ApiError> {
+pub fn create_request(body: Body) -> Result<pb::CreateSubscriptionRequest, ApiError> {
     let mut f = body.fields();
     let customer = f.string("customer");
     let customer = f.required("customer", customer);
@@ -89,8 +89,8 @@ impl<'a> SubscriptionJson<'a> {
 mod tests {
     use super::*;
 
-    fn body(json: &str) -> JsonBody {
-        JsonBody::parse(json.as_bytes()).unwrap()
+    fn body(json: &str) -> Body {
+        Body::parse(json.as_bytes()).unwrap()
     }
 
     #[test]

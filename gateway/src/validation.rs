@@ -58,8 +58,11 @@ pub enum Rule {
     NotObject,
     NotArray,
     NotInteger,
+    NotBoolean,
     /// The body is not JSON; carries the parser's account of where.
     JsonDecode(String),
+    /// A form body's key is malformed or clashes with another.
+    FormDecode(String),
     InvalidEmail,
     InvalidDatetime,
     MaxLength(u64),
@@ -98,7 +101,12 @@ impl Problem {
             Rule::NotObject => ("value is not a valid dict".into(), "type_error.dict"),
             Rule::NotArray => ("value is not a valid list".into(), "type_error.list"),
             Rule::NotInteger => ("value is not a valid integer".into(), "type_error.integer"),
+            Rule::NotBoolean => (
+                "value could not be parsed to a boolean".into(),
+                "type_error.bool",
+            ),
             Rule::JsonDecode(detail) => (detail, "value_error.jsondecode"),
+            Rule::FormDecode(detail) => (detail, "value_error.formdecode"),
             Rule::InvalidEmail => (
                 "value is not a valid email address".into(),
                 "value_error.email",

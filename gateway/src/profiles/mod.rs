@@ -12,13 +12,12 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Serialize;
-use tonic::body::Body;
 use tonic::transport::Channel;
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, ServiceExt};
 
 use crate::auth::Caller;
-use crate::body::JsonBody;
+use crate::body::Body;
 use crate::customers::{self, CustomerJson, Deleted};
 use crate::error::{ApiError, from_body, from_query, json_response};
 use crate::objects::TimeStyle;
@@ -38,8 +37,11 @@ pub mod four_geeks;
 pub mod paygate;
 
 /// A gRPC server as the gateway calls it: over a connection, or in the same process.
-pub type GrpcService =
-    BoxCloneSyncService<http::Request<Body>, http::Response<Body>, UpstreamError>;
+pub type GrpcService = BoxCloneSyncService<
+    http::Request<tonic::body::Body>,
+    http::Response<tonic::body::Body>,
+    UpstreamError,
+>;
 
 /// Why the gRPC server could not be called at all (a call that reaches it
 /// answers with a status instead).
@@ -276,7 +278,7 @@ async fn written<P: Profile, T: Object>(
 async fn create<P: Profile, R: Resource>(
     State(upstream): State<Upstream>,
     caller: Caller,
-    body: JsonBody,
+    body: Body,
 ) -> Result<Response, ApiError> {
     written::<P, _>(R::create::<P>(&upstream, &caller, body)?).await
 }
@@ -331,7 +333,7 @@ async fn update_customer<P: Profile>(
     State(upstream): State<Upstream>,
     caller: Caller,
     Id(id): Id,
-    body: JsonBody,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let request = caller.request(customers::update_request(id, body)?);
     let answer = async { upstream.customers().update_customer(request).await };
@@ -351,13 +353,13 @@ async fn delete_customer<P: Profile>(
     Ok(P::deleted(&object(reply.into_inner().customer)?))
 }
 
-/// `POST /subscriptions/{id}/cancel`: the body, if any, must be an empty
-/// object. Cancelling twice is the service's FAILED_PRECONDITION, a 409.
+/// `POST /subscriptions/{id}/cancel`, and `DELETE /subscriptions/{id}` as
+/// the Stripe SDKs send it: the body, if any, must be an empty object. Cancelling twice is the service's FAILED_PRECONDITION, a 409.
 async fn cancel_subscription<P: Profile>(
     State(upstream): State<Upstream>,
     caller: Caller,
     Id(id): Id,
-    body: JsonBody,
+    body: Body,
 ) -> Result<Response, ApiError> {
     body.fields().finish()?;
     let request = caller.request(pb::CancelSubscriptionRequest { id });
@@ -401,7 +403,10 @@ pub fn routes<P: Profile>() -> Router<Upstream> {
             &at("/subscriptions"),
             get(list_all::<P, Subscription>).post(create::<P, Subscription>),
         )
-        .route(&at("/subscriptions/{id}"), get(retrieve::<P, Subscription>))
+        .route(
+            &at("/subscriptions/{id}"),
+            get(retrieve::<P, Subscription>).delete(cancel_subscription::<P>),
+        )
         .route(
             &at("/subscriptions/{id}/cancel"),
             post(cancel_subscription::<P>),
