@@ -21,6 +21,12 @@ const DEFAULT_LIMIT: u64 = PAGE_DEFAULT as u64;
 pub enum PageStart {
     Newest,
     After(String),
+    /// After a row whose position the caller already knows (a search's
+    /// page token), so no lookup is needed and a deleted row still works.
+    AfterPosition {
+        created: i64,
+        id: String,
+    },
     Before(String),
     Offset(u64),
 }
@@ -239,6 +245,13 @@ where
             let older = beyond(created, id, position, &Order::Desc);
             (filtered.filter(older), Order::Desc)
         }
+        PageStart::AfterPosition {
+            created: at,
+            id: cursor_id,
+        } => {
+            let older = beyond(created, id, (*at, cursor_id.clone()), &Order::Desc);
+            (filtered.filter(older), Order::Desc)
+        }
         PageStart::Before(cursor_id) => {
             let position = cursor("ending_before", cursor_id.clone()).await?;
             let newer = beyond(created, id, position, &Order::Asc);
@@ -246,7 +259,7 @@ where
         }
     };
     let mut select = select;
-    if matches!(page.start, PageStart::After(_) | PageStart::Before(_)) {
+    if !matches!(page.start, PageStart::Newest | PageStart::Offset(_)) {
         // MySQL and MariaDB otherwise prefer scanning the tenant prefix from
         // the newest row, which costs the cursor's depth. Other backends
         // ignore index hints.

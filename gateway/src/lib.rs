@@ -34,7 +34,7 @@ pub mod query;
 pub mod request_id;
 pub mod resources;
 pub mod subscriptions;
-pub mod timestamps;
+pub use customerd_wire::timestamps;
 pub mod validation;
 
 use profiles::epoch::Epoch;

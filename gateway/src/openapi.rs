@@ -18,7 +18,8 @@ use crate::{filters, payments, subscriptions};
 use customerd_wire::fields::CUSTOMER_TEXTS;
 use customerd_wire::limits::{
     DESCRIPTION_MAX, FILTER_MAX_CONDITIONS, FILTER_MAX_DEPTH, IDEMPOTENCY_KEY_MAX,
-    METADATA_KEY_MAX, METADATA_MAX_KEYS, METADATA_VALUE_MAX, PLAN_MAX,
+    METADATA_KEY_MAX, METADATA_MAX_KEYS, METADATA_VALUE_MAX, PLAN_MAX, SEARCH_PAGE_DEFAULT,
+    SEARCH_PAGE_MAX, SEARCH_QUERY_MAX,
 };
 
 /// What differs between profiles in the document: the profile's own facts,
@@ -205,6 +206,41 @@ Example: `{{\"and\":[{{\"field\":\"email\",\"op\":\"contains\",\"value\":\"@exam
     )
 }
 
+/// The search query language, as `customers.proto` defines it.
+fn search_grammar() -> String {
+    let fields: Vec<&str> = CUSTOMER_TEXTS.iter().map(|f| f.name).collect();
+    format!(
+        "Stripe's search query language:\n\n\
+```\n\
+query  = clause {{ (AND | OR) clause }}    AND and OR are not mixed\n\
+clause = [-] field op value              - negates (and matches null fields)\n\
+field  = {} | created | metadata[\"key\"]\n\
+op     = : (equals) | ~ (contains, ignoring case) | > | >= | < | <=\n\
+value  = \"text\" | 'text' | null | unix seconds\n\
+```\n\n\
+Text fields take `:` and `~` with a quoted value, and `:null`. `created` takes `:`, `>`, `>=`, `<`, `<=` \
+with unix seconds or a quoted ISO 8601 instant (its whole second, or day). At most {SEARCH_QUERY_MAX} characters \
+and {FILTER_MAX_CONDITIONS} clauses. A malformed query is a 422 whose message names the position.\n\n\
+Example: `email~\"@example.com\" AND -metadata[\"plan\"]:\"gold\" AND created>1700000000`",
+        fields.join(" | ")
+    )
+}
+
+fn search_result_schema(millis: bool) -> Value {
+    json!({
+        "type": "object",
+        "required": ["object", "url", "has_more", "next_page", "data"],
+        "properties": {
+            "object": { "type": "string", "enum": ["search_result"] },
+            "url": { "type": "string" },
+            "has_more": { "type": "boolean" },
+            "next_page": { "type": ["string", "null"], "description": "The `page` of the next page; null on the last." },
+            "data": { "type": "array", "items": schema_ref(if millis { "EpochCustomer" } else { "Customer" }) },
+        },
+        "additionalProperties": false,
+    })
+}
+
 fn epoch_customer_filters() -> Vec<Value> {
     vec![query_parameter(
         filters::PARAMETER,
@@ -340,6 +376,26 @@ fn customer_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
         json!({
             "post": operation(profile, "create_customer", "Create a customer.", vec![idempotency_parameter()], Some(create_schema), ok("The new customer.", customer.clone())),
             "get": operation(profile, "list_customers", "List customers, newest first.", list_parameters, None, ok("One page of customers.", list_ref(profile, "Customer"))),
+        }),
+    );
+    let search_parameters = vec![
+        json!({ "name": "query", "in": "query", "required": true, "description": search_grammar(), "schema": { "type": "string", "minLength": 1, "maxLength": SEARCH_QUERY_MAX } }),
+        limit_parameter(SEARCH_PAGE_MAX, SEARCH_PAGE_DEFAULT),
+        query_parameter(
+            "page",
+            "`next_page` of the previous page.",
+            json!({ "type": "string" }),
+        ),
+    ];
+    let result = if profile.millis {
+        "EpochCustomerSearchResult"
+    } else {
+        "CustomerSearchResult"
+    };
+    paths.insert(
+        format!("{}/customers/search", profile.base),
+        json!({
+            "get": operation(profile, "search_customers", "Search customers with Stripe's query language, newest first.", search_parameters, None, ok("One page of matching customers.", schema_ref(result))),
         }),
     );
     paths.insert(
@@ -682,6 +738,8 @@ fn components() -> Value {
         "schemas": {
             "Customer": customer_schema(false),
             "EpochCustomer": customer_schema(true),
+            "CustomerSearchResult": search_result_schema(false),
+            "EpochCustomerSearchResult": search_result_schema(true),
             "CustomerCreate": input_schema(false, false),
             "CustomerCreateEmailRequired": input_schema(true, false),
             "CustomerUpdate": input_schema(false, true),
@@ -914,6 +972,7 @@ mod tests {
         let doc = document();
         let operations = [
             ("/customers", &["get", "post"][..]),
+            ("/customers/search", &["get"]),
             ("/customers/{id}", &["get", "patch", "post", "delete"]),
             ("/customers/{id}/payments", &["get"]),
             ("/customers/{id}/subscriptions", &["get"]),

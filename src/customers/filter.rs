@@ -18,6 +18,8 @@ pub use customerd_wire::limits::{
 pub enum Filter {
     All(Vec<Filter>),
     Any(Vec<Filter>),
+    /// What the inner filter does not match (from a negated search clause).
+    Not(Box<Filter>),
     Text {
         /// One of [`Texts::NAMES`].
         field: &'static str,
@@ -300,6 +302,7 @@ pub fn condition(filter: &Filter) -> Condition {
         Filter::Any(children) => children
             .iter()
             .fold(Condition::any(), |c, f| c.add(condition(f))),
+        Filter::Not(inner) => condition(inner).not(),
         Filter::Text { field, op, value } => {
             // The entity's columns are named as the fields are.
             text_condition(

@@ -8,7 +8,8 @@ use crate::proto::customers::v1 as pb;
 use crate::validation::{EMAIL_MAX, METADATA_MAX_KEYS, Violations, shown};
 
 use super::{Change, CustomerChanges, ListQuery, MetadataChange, NewCustomer, Texts};
-use crate::paging;
+use crate::paging::{self, PageRequest, PageStart};
+use customerd_wire::limits::{SEARCH_PAGE_DEFAULT, SEARCH_PAGE_MAX, SEARCH_QUERY_MAX};
 
 pub fn new_customer(req: pb::CreateCustomerRequest) -> Result<NewCustomer> {
     let mut v = Violations::default();
@@ -138,6 +139,66 @@ pub fn list_query(req: &pb::ListCustomersRequest) -> Result<ListQuery> {
         email: req.email.clone(),
         created_gte,
         created_lte,
+        filter,
+    })
+}
+
+/// A validated search request: its filter and the page it asks for.
+pub fn search_query(req: &pb::SearchCustomersRequest) -> Result<ListQuery> {
+    let mut v = Violations::default();
+    let limit = match req.limit {
+        0 => SEARCH_PAGE_DEFAULT,
+        n if (1..=SEARCH_PAGE_MAX).contains(&n) => n,
+        _ => {
+            v.over_limit(
+                "limit",
+                Reason::OutOfRange,
+                SEARCH_PAGE_MAX as usize,
+                format!("must be between 1 and {SEARCH_PAGE_MAX}"),
+            );
+            SEARCH_PAGE_DEFAULT
+        }
+    };
+    let start = if req.page.is_empty() {
+        PageStart::Newest
+    } else {
+        match super::search::decode_page(&req.page) {
+            Some((created, id)) => PageStart::AfterPosition { created, id },
+            None => {
+                v.add(
+                    "page",
+                    Reason::InvalidValue,
+                    format!("'{}' is not a page token of a search", shown(&req.page)),
+                );
+                PageStart::Newest
+            }
+        }
+    };
+    let mut filter = None;
+    if req.query.trim().is_empty() {
+        v.add("query", Reason::Required, "a search needs a query");
+    } else if req.query.chars().count() > SEARCH_QUERY_MAX {
+        v.over_limit(
+            "query",
+            Reason::TooLong,
+            SEARCH_QUERY_MAX,
+            format!("must be at most {SEARCH_QUERY_MAX} characters"),
+        );
+    } else if v.text("query", &req.query) {
+        match super::search::parse(&req.query) {
+            Ok(parsed) => filter = Some(parsed),
+            Err(err) => v.add("query", Reason::InvalidValue, err.to_string()),
+        }
+    }
+    v.finish(ListQuery {
+        page: PageRequest {
+            limit: limit as u64,
+            start,
+            include_total: false,
+        },
+        email: None,
+        created_gte: None,
+        created_lte: None,
         filter,
     })
 }

@@ -7,6 +7,7 @@ use crate::paging::PageRequest;
 pub mod cache;
 pub mod filter;
 mod input;
+pub mod search;
 pub mod service;
 pub mod store;
 pub mod texts;

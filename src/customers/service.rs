@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
-use super::{CustomerCache, input, store};
+use super::{CustomerCache, input, search, store};
 use crate::auth::Tenant;
 use crate::db::{Isolation, Writer};
 use crate::idempotency;
@@ -126,6 +126,24 @@ impl CustomerService for CustomerApi {
             customers: page.items.into_iter().map(Into::into).collect(),
             has_more: page.has_more,
             total_count: page.total.map(count),
+        }))
+    }
+
+    async fn search_customers(
+        &self,
+        request: Request<pb::SearchCustomersRequest>,
+    ) -> Result<Response<pb::SearchCustomersResponse>, Status> {
+        let tenant = Tenant::of(&request)?;
+        let query = input::search_query(request.get_ref())?;
+        let page = store::list(&self.db, &tenant, query).await?;
+        let next_page = match page.items.last() {
+            Some(last) if page.has_more => search::encode_page(last.created_at, &last.id),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::SearchCustomersResponse {
+            customers: page.items.into_iter().map(Into::into).collect(),
+            has_more: page.has_more,
+            next_page,
         }))
     }
 

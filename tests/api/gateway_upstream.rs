@@ -125,6 +125,13 @@ impl CustomerService for StandIn {
         Err(Status::unimplemented("not in this stand-in"))
     }
 
+    async fn search_customers(
+        &self,
+        _: Request<pb::SearchCustomersRequest>,
+    ) -> Result<Response<pb::SearchCustomersResponse>, Status> {
+        Err(Status::unimplemented("not in this stand-in"))
+    }
+
     async fn list_customer_payments(
         &self,
         _: Request<pb::ListCustomerPaymentsRequest>,

@@ -34,4 +34,5 @@ mod hostile_input;
 mod idempotency;
 mod keys;
 mod migrations;
+mod search;
 mod server;

@@ -1,7 +1,7 @@
 //! The `customers.v1` contract as both sides of it see it: the generated
 //! messages, servers and clients, the descriptor set reflection serves, and
 //! the facts the service and the REST gateway must agree on (limits, header
-//! names, status names, violation reasons, request ids).
+//! names, status names, violation reasons, request ids, how instants are read and written).
 
 pub mod fields;
 pub mod headers;
@@ -9,6 +9,7 @@ pub mod limits;
 pub mod reasons;
 pub mod request_id;
 pub mod statuses;
+pub mod timestamps;
 
 /// Code generated from `proto/`.
 #[allow(clippy::all, missing_docs)]

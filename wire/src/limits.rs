@@ -28,6 +28,13 @@ pub const FILTER_MAX_DEPTH: usize = 8;
 /// How many conditions a customer filter tree may hold.
 pub const FILTER_MAX_CONDITIONS: usize = 50;
 
+/// Characters of a customer search query.
+pub const SEARCH_QUERY_MAX: usize = 1000;
+/// The largest page a search may ask for.
+pub const SEARCH_PAGE_MAX: i32 = 100;
+/// The page size of a search that names none.
+pub const SEARCH_PAGE_DEFAULT: i32 = 10;
+
 /// The `google.rpc.ErrorInfo` domain of the service's errors.
 pub const ERROR_DOMAIN: &str = "customerd";
 

@@ -30,6 +30,7 @@ use crate::query::{Paging, Query};
 use crate::resources::{Listed, Resource};
 use crate::subscriptions::SubscriptionJson;
 use crate::validation::{Loc, Problem, Rule};
+use customerd_wire::limits::{SEARCH_PAGE_DEFAULT, SEARCH_PAGE_MAX};
 
 pub mod epoch;
 #[path = "4geeks.rs"]
@@ -367,6 +368,53 @@ async fn cancel_subscription<P: Profile>(
     written::<P, _>(async { answer.await.map(|r| r.into_inner().subscription) }).await
 }
 
+/// What a search answers, in every profile: Stripe's `search_result`.
+#[derive(Serialize)]
+struct SearchResult<'a> {
+    object: &'static str,
+    url: String,
+    has_more: bool,
+    /// The `page` of the next page; null on the last.
+    next_page: Option<&'a str>,
+    data: Vec<CustomerJson<'a>>,
+}
+
+/// `GET /customers/search?query=…&limit=…&page=…`: the service parses the
+/// query, so its errors (with their position) come back on `query`.
+async fn search_customers<P: Profile>(
+    State(upstream): State<Upstream>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut query = Query::parse(raw.as_deref());
+    let text = query.string("query");
+    if text.is_none() {
+        query.problem(Loc::query("query"), Rule::Missing);
+    }
+    let limit = query.integer("limit", 1, SEARCH_PAGE_MAX, SEARCH_PAGE_DEFAULT);
+    let page = query.string("page").unwrap_or_default();
+    query.finish()?;
+    let request = caller.request(pb::SearchCustomersRequest {
+        query: text.unwrap_or_default(),
+        limit,
+        page,
+    });
+    let reply = upstream
+        .customers()
+        .search_customers(request)
+        .await
+        .map_err(from_query)?
+        .into_inner();
+    let result = SearchResult {
+        object: "search_result",
+        url: format!("{}/customers/search", P::BASE),
+        has_more: reply.has_more,
+        next_page: Some(reply.next_page.as_str()).filter(|p| !p.is_empty()),
+        data: reply.customers.iter().map(|c| c.json(P::TIMES)).collect(),
+    };
+    Ok(json_response(StatusCode::OK, &result))
+}
+
 /// Every route of profile `P` under its base path.
 pub fn routes<P: Profile>() -> Router<Upstream> {
     // Full paths rather than a nested router: nothing to strip per request.
@@ -379,6 +427,7 @@ pub fn routes<P: Profile>() -> Router<Upstream> {
             &at("/customers"),
             get(list_all::<P, Customer>).post(create::<P, Customer>),
         )
+        .route(&at("/customers/search"), get(search_customers::<P>))
         .route(
             &at("/customers/{id}"),
             get(retrieve::<P, Customer>)
