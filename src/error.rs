@@ -19,6 +19,8 @@ pub struct Violation {
     /// The limit the value broke (a length, a count, a bound), sent as data
     /// beside the violation so that no client parses it out of the text.
     pub limit: Option<u64>,
+    /// How a number broke `limit`.
+    pub bound: Option<limits::Bound>,
 }
 
 impl Violation {
@@ -28,7 +30,14 @@ impl Violation {
             reason,
             description: description.into(),
             limit: None,
+            bound: None,
         }
+    }
+
+    pub fn with_bound(mut self, bound: limits::Bound, limit: u64) -> Self {
+        self.bound = Some(bound);
+        self.limit = Some(limit);
+        self
     }
 
     pub fn with_limit(mut self, limit: usize) -> Self {
@@ -108,11 +117,14 @@ impl From<Error> for Status {
                     })
                     .collect();
                 let mut details = ErrorDetails::with_bad_request(field_violations);
-                let limits: std::collections::HashMap<String, String> = violations
+                let mut limits: std::collections::HashMap<String, String> = violations
                     .iter()
                     .enumerate()
                     .filter_map(|(i, v)| Some((limits::limit_key(i), v.limit?.to_string())))
                     .collect();
+                limits.extend(violations.iter().enumerate().filter_map(|(i, v)| {
+                    Some((limits::bound_key(i), v.bound?.as_str().to_owned()))
+                }));
                 if !limits.is_empty() {
                     details.set_error_info("INVALID_ARGUMENT", limits::ERROR_DOMAIN, limits);
                 }

@@ -7,6 +7,7 @@
 //! with the same key waits on the key's unique index and then replays the
 //! first one's response. A failed request leaves no record, so it can be retried.
 
+use customerd_wire::validate_only::ValidateOnly;
 use std::sync::Arc;
 
 use prost::Message;
@@ -241,7 +242,8 @@ where
 
 /// A create request as every service answers it: the tenant and the key
 /// taken from the call, the message checked by `validate`, and the result of
-/// `create` (given the checked value) run through [`create`].
+/// `create` (given the checked value) run through [`create`]. A
+/// `validate_only` request stops after the check, claiming no key.
 pub async fn answer_create<Req, New, Reply, F>(
     writer: &Writer,
     isolation: Isolation,
@@ -251,7 +253,7 @@ pub async fn answer_create<Req, New, Reply, F>(
     make: F,
 ) -> std::result::Result<tonic::Response<Reply>, tonic::Status>
 where
-    Req: Message + Clone + Send + Sync + 'static,
+    Req: Message + ValidateOnly + Clone + Send + Sync + 'static,
     New: Clone + Send + Sync + 'static,
     Reply: Message + Default + Send + 'static,
     F: for<'t> Fn(Tx<'t>, &'t Tenant, New) -> BoxFuture<'t, Result<Reply>> + Send + Sync + 'static,
@@ -260,6 +262,9 @@ where
     let key = key_of(&request)?;
     let message = request.into_inner();
     let new = validate(message.clone())?;
+    if message.validate_only() {
+        return Ok(tonic::Response::new(Reply::default()));
+    }
     let reply = create(
         writer,
         isolation,

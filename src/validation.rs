@@ -48,6 +48,18 @@ impl Violations {
             .push(Violation::new(field, reason, description).with_limit(limit));
     }
 
+    /// A number out of its range: it must be `bound` `limit` (e.g. greater than 0).
+    pub fn out_of_bounds(
+        &mut self,
+        field: impl Into<String>,
+        bound: customerd_wire::limits::Bound,
+        limit: u64,
+        description: impl Into<String>,
+    ) {
+        self.0
+            .push(Violation::new(field, Reason::OutOfRange, description).with_bound(bound, limit));
+    }
+
     /// `Ok(value)` when nothing was found wrong, else every problem at once.
     pub fn finish<T>(self, value: T) -> crate::error::Result<T> {
         if self.0.is_empty() {

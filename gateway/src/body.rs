@@ -19,7 +19,11 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde_json::{Map, Number, Value};
 
-use crate::error::{ApiError, BODY_LIMIT};
+use std::future::Future;
+
+use customerd_wire::validate_only::ValidateOnly;
+
+use crate::error::{ApiError, BODY_LIMIT, Origin, from_body, problems_of};
 use crate::validation::{Loc, Problem, Rule, choose};
 
 /// A body object, not yet checked field by field.
@@ -208,6 +212,53 @@ fn insert_form_value(
         }
     }
     Ok(())
+}
+
+/// A request bound from a body: the fields that were well-typed, and the
+/// problems of the rest.
+#[derive(Debug)]
+pub struct Bound<T> {
+    pub request: T,
+    pub problems: Vec<Problem>,
+}
+
+impl<T> Bound<T> {
+    /// The request, or every problem.
+    pub fn into_result(self) -> Result<T, ApiError> {
+        if self.problems.is_empty() {
+            Ok(self.request)
+        } else {
+            Err(ApiError::Invalid(self.problems))
+        }
+    }
+}
+
+impl<T: ValidateOnly> Bound<T> {
+    /// Makes `call` with the request if the body bound cleanly. Otherwise the
+    /// service checks the well-typed rest (`validate_only`), so that one 422
+    /// lists the body's problems and the service's together; a field already
+    /// reported is not reported twice.
+    pub async fn call<R, F>(self, call: impl FnOnce(T) -> F) -> Result<R, ApiError>
+    where
+        F: Future<Output = Result<R, tonic::Status>>,
+    {
+        if self.problems.is_empty() {
+            return call(self.request).await.map_err(from_body);
+        }
+        let mut request = self.request;
+        request.set_validate_only();
+        let mut problems = self.problems;
+        if let Err(status) = call(request).await
+            && status.code() == tonic::Code::InvalidArgument
+        {
+            for problem in problems_of(&status, Origin::Body) {
+                if !problems.iter().any(|p| p.loc == problem.loc) {
+                    problems.push(problem);
+                }
+            }
+        }
+        Err(ApiError::Invalid(problems))
+    }
 }
 
 /// A field as sent: absent, explicitly null, a value, or of the wrong type
@@ -420,6 +471,19 @@ impl Fields {
                 self.problem(Loc::body().key(name), Rule::NotBoolean);
                 Field::Invalid
             }
+        }
+    }
+
+    /// Ends the binding of `request`, which holds the well-typed fields;
+    /// every problem (unknown fields included) travels with it.
+    pub fn bind<T>(mut self, request: T) -> Bound<T> {
+        for name in std::mem::take(&mut self.map).keys() {
+            self.problems
+                .push(Problem::new(Loc::body().key(name), Rule::Extra));
+        }
+        Bound {
+            request,
+            problems: self.problems,
         }
     }
 

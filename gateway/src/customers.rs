@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use prost_types::FieldMask;
 use serde::Serialize;
 
-use crate::body::{Body, Field};
-use crate::error::ApiError;
+use crate::body::{Body, Bound, Field};
 use crate::objects::{Time, TimeStyle, metadata, time};
 use crate::proto::pb;
 use crate::validation::{Loc, Rule};
@@ -20,7 +19,7 @@ macro_rules! rest {
         pub fn create_request(
             body: Body,
             email_required: bool,
-        ) -> Result<pb::CreateCustomerRequest, ApiError> {
+        ) -> Bound<pb::CreateCustomerRequest> {
             struct Given {
                 $($field: Field<String>,)*
             }
@@ -32,17 +31,17 @@ macro_rules! rest {
                 f.problem(Loc::body().key("email"), Rule::Missing);
             }
             let metadata = f.new_metadata("metadata");
-            f.finish()?;
-            Ok(pb::CreateCustomerRequest {
+            f.bind(pb::CreateCustomerRequest {
                 $($field: given.$field.into_option(),)*
                 metadata,
+                validate_only: false,
             })
         }
 
         /// `PATCH /customers/{id}`: a field omitted keeps its value, null clears it;
         /// `metadata` merges key by key (null or "" removes a key) and
         /// `"metadata": null` clears it all. Bound as an update mask.
-        pub fn update_request(id: String, body: Body) -> Result<pb::UpdateCustomerRequest, ApiError> {
+        pub fn update_request(id: String, body: Body) -> Bound<pb::UpdateCustomerRequest> {
             let mut f = body.fields();
             let mut paths = Vec::new();
             let mut named = |name: &str, field: Field<String>| match field {
@@ -70,14 +69,14 @@ macro_rules! rest {
                     }
                 }
             }
-            f.finish()?;
-            Ok(pb::UpdateCustomerRequest {
+            f.bind(pb::UpdateCustomerRequest {
                 id,
                 customer: Some(pb::CustomerUpdate {
                     $($field,)*
                     metadata,
                 }),
                 update_mask: (!paths.is_empty()).then_some(FieldMask { paths }),
+                validate_only: false,
             })
         }
 
@@ -132,6 +131,7 @@ impl<'a> Deleted<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn body(json: &str) -> Body {
         Body::parse(json.as_bytes()).unwrap()
@@ -143,6 +143,7 @@ mod tests {
             "cus_1".into(),
             body(r#"{"name": "Jane Doe", "phone": null, "metadata": {"vip": "true", "old": null, "gone": ""}}"#),
         )
+        .into_result()
         .unwrap();
         let mut paths = req.update_mask.unwrap().paths;
         paths.sort();
@@ -166,24 +167,31 @@ mod tests {
 
     #[test]
     fn metadata_null_clears_and_empty_body_changes_nothing() {
-        let req = update_request("cus_1".into(), body(r#"{"metadata": null}"#)).unwrap();
+        let req = update_request("cus_1".into(), body(r#"{"metadata": null}"#))
+            .into_result()
+            .unwrap();
         assert_eq!(req.update_mask.unwrap().paths, ["metadata"]);
-        let req = update_request("cus_1".into(), body("{}")).unwrap();
+        let req = update_request("cus_1".into(), body("{}"))
+            .into_result()
+            .unwrap();
         assert_eq!(req.update_mask, None);
         assert_eq!(req.customer, Some(pb::CustomerUpdate::default()));
     }
 
     #[test]
     fn email_required_only_where_asked() {
-        assert!(create_request(body("{}"), false).is_ok());
-        let Err(ApiError::Invalid(p)) = create_request(body(r#"{"email": null}"#), true) else {
+        assert!(create_request(body("{}"), false).into_result().is_ok());
+        let Err(ApiError::Invalid(p)) =
+            create_request(body(r#"{"email": null}"#), true).into_result()
+        else {
             panic!("email is required");
         };
         assert_eq!(
             serde_json::to_value(&p).unwrap(),
             serde_json::json!([{"loc": ["body", "email"], "msg": "field required", "type": "value_error.missing"}])
         );
-        let Err(ApiError::Invalid(p)) = create_request(body(r#"{"email": 1}"#), true) else {
+        let Err(ApiError::Invalid(p)) = create_request(body(r#"{"email": 1}"#), true).into_result()
+        else {
             panic!("email must be a string");
         };
         assert_eq!(p.len(), 1);
@@ -192,7 +200,8 @@ mod tests {
 
     #[test]
     fn null_metadata_values_only_mean_something_in_updates() {
-        let Err(ApiError::Invalid(p)) = create_request(body(r#"{"metadata": {"a": null}}"#), false)
+        let Err(ApiError::Invalid(p)) =
+            create_request(body(r#"{"metadata": {"a": null}}"#), false).into_result()
         else {
             panic!("null is not a metadata value");
         };

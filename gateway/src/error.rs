@@ -129,7 +129,7 @@ fn invalid_response(problems: &[Problem]) -> Response {
 }
 
 /// The 422 problems of an INVALID_ARGUMENT status, one per field violation.
-fn problems_of(status: &tonic::Status, origin: Origin) -> Vec<Problem> {
+pub fn problems_of(status: &tonic::Status, origin: Origin) -> Vec<Problem> {
     let locate = match origin {
         Origin::Body => body_loc,
         Origin::Query => query_loc,
@@ -140,13 +140,16 @@ fn problems_of(status: &tonic::Status, origin: Origin) -> Vec<Problem> {
         .map(|info| info.metadata)
         .unwrap_or_default();
     let limit_of = |i: usize| limits.get(&limits::limit_key(i))?.parse().ok();
+    let bound_of = |i: usize| limits::Bound::parse(limits.get(&limits::bound_key(i))?);
     let problems: Vec<Problem> = status
         .get_details_bad_request()
         .map(|bad| {
             bad.field_violations
                 .iter()
                 .enumerate()
-                .map(|(i, v)| Problem::from_violation(locate(&v.field), v, limit_of(i)))
+                .map(|(i, v)| {
+                    Problem::from_violation(locate(&v.field), v, limit_of(i), bound_of(i))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -163,6 +166,7 @@ fn problems_of(status: &tonic::Status, origin: Origin) -> Vec<Problem> {
                 reason: "INVALID".to_owned(),
                 localized_message: None,
             },
+            None,
             None,
         )];
     }

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::body::Body;
-use crate::error::ApiError;
+use crate::body::{Body, Bound};
 use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
 use crate::proto::pb;
 use customerd_wire::statuses::Status;
@@ -20,7 +19,7 @@ pub fn statuses() -> &'static [(&'static str, pb::PaymentStatus)] {
 /// (default `succeeded`), `description` and `metadata` optional, null meaning
 /// not given. The values' rules (amount > 0, ISO 4217, the customer exists,
 /// lengths, metadata limits) are the service's.
-pub fn create_request(body: Body) -> Result<pb::CreatePaymentRequest, ApiError> {
+pub fn create_request(body: Body) -> Bound<pb::CreatePaymentRequest> {
     let mut f = body.fields();
     let customer = f.string("customer").into_option();
     let amount = f.integer("amount");
@@ -30,14 +29,14 @@ pub fn create_request(body: Body) -> Result<pb::CreatePaymentRequest, ApiError> 
     let status = f.choice("status", statuses()).into_option();
     let description = f.string("description").into_option();
     let metadata = f.new_metadata("metadata");
-    f.finish()?;
-    Ok(pb::CreatePaymentRequest {
+    f.bind(pb::CreatePaymentRequest {
         customer,
         amount: amount.unwrap_or_default(),
         currency: currency.unwrap_or_default(),
         status: status.unwrap_or(pb::PaymentStatus::Unspecified) as i32,
         description,
         metadata,
+        validate_only: false,
     })
 }
 
@@ -76,6 +75,7 @@ impl<'a> PaymentJson<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn body(json: &str) -> Body {
         Body::parse(json.as_bytes()).unwrap()
@@ -85,7 +85,7 @@ mod tests {
     fn binds_every_field_and_maps_the_status() {
         let req = create_request(body(
             r#"{"customer": "cus_1", "amount": 2500, "currency": "USD", "status": "pending", "description": "order 7", "metadata": {"order": "7"}}"#,
-        ))
+        )).into_result()
         .unwrap();
         assert_eq!(req.customer.as_deref(), Some("cus_1"));
         assert_eq!(req.amount, 2500);
@@ -95,7 +95,7 @@ mod tests {
         assert_eq!(req.metadata.get("order").map(String::as_str), Some("7"));
         let nulls = create_request(body(
             r#"{"customer": null, "amount": 1, "currency": "eur", "status": null, "description": null, "metadata": null}"#,
-        ))
+        )).into_result()
         .unwrap();
         assert_eq!(nulls.customer, None);
         assert_eq!(nulls.status, pb::PaymentStatus::Unspecified as i32);
@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn shape_problems_are_reported_together() {
         let Err(ApiError::Invalid(p)) =
-            create_request(body(r#"{"amount": 1.5, "status": "paid", "tip": 1}"#))
+            create_request(body(r#"{"amount": 1.5, "status": "paid", "tip": 1}"#)).into_result()
         else {
             panic!("problems expected");
         };

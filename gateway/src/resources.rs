@@ -26,12 +26,13 @@ pub trait Resource: Object + Sized + Send + 'static {
     /// Its collection under a profile's base path, e.g. `/payments`.
     const COLLECTION: &'static str;
 
-    /// `POST` on the collection: the body bound into a create call.
+    /// `POST` on the collection: the body bound into a create call (or,
+    /// when it does not bind cleanly, into a check of the rest).
     fn create<P: Profile>(
         upstream: &Upstream,
         caller: &Caller,
         body: Body,
-    ) -> Result<Answer<Self>, ApiError>;
+    ) -> BoxFuture<Result<Option<Self>, ApiError>>;
 
     /// `GET` on one object.
     fn retrieve(upstream: &Upstream, caller: &Caller, id: String) -> Answer<Self>;
@@ -93,11 +94,12 @@ macro_rules! resource {
                 upstream: &Upstream,
                 caller: &Caller,
                 $body: Body,
-            ) -> Result<Answer<Self>, ApiError> {
-                let request = caller.request($bind?);
-                let mut client = upstream.$client();
-                Ok(answer(async move { client.$create(request).await }, |r| {
-                    r.$field
+            ) -> BoxFuture<Result<Option<Self>, ApiError>> {
+                let bound = $bind;
+                let (caller, mut client) = (caller.clone(), upstream.$client());
+                Box::pin(bound.call(async move |request| {
+                    let reply = client.$create(caller.request(request)).await?;
+                    Ok(reply.into_inner().$field)
                 }))
             }
 

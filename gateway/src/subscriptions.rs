@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::body::Body;
-use crate::error::ApiError;
+use crate::body::{Body, Bound};
 use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
 use std::sync::LazyLock;
 
@@ -33,7 +32,7 @@ pub fn new_statuses() -> &'static [(&'static str, pb::SubscriptionStatus)] {
 /// `POST /subscriptions`: `customer` and `plan` required; `status` (default
 /// `active`) and `metadata` optional, null meaning not given. The values'
 /// rules (the customer exists, plan length, metadata limits) are the service's.
-pub fn create_request(body: Body) -> Result<pb::CreateSubscriptionRequest, ApiError> {
+pub fn create_request(body: Body) -> Bound<pb::CreateSubscriptionRequest> {
     let mut f = body.fields();
     let customer = f.string("customer");
     let customer = f.required("customer", customer);
@@ -41,12 +40,12 @@ pub fn create_request(body: Body) -> Result<pb::CreateSubscriptionRequest, ApiEr
     let plan = f.required("plan", plan);
     let status = f.choice("status", new_statuses()).into_option();
     let metadata = f.new_metadata("metadata");
-    f.finish()?;
-    Ok(pb::CreateSubscriptionRequest {
+    f.bind(pb::CreateSubscriptionRequest {
         customer: customer.unwrap_or_default(),
         plan: plan.unwrap_or_default(),
         status: status.unwrap_or(pb::SubscriptionStatus::Unspecified) as i32,
         metadata,
+        validate_only: false,
     })
 }
 
@@ -88,6 +87,7 @@ impl<'a> SubscriptionJson<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn body(json: &str) -> Body {
         Body::parse(json.as_bytes()).unwrap()
@@ -97,12 +97,12 @@ mod tests {
     fn binds_the_body_and_refuses_canceled_as_a_new_status() {
         let req = create_request(body(
             r#"{"customer": "cus_1", "plan": "pro", "status": "past_due", "metadata": {"seats": "3"}}"#,
-        ))
+        )).into_result()
         .unwrap();
         assert_eq!(req.status, pb::SubscriptionStatus::PastDue as i32);
         assert_eq!(req.metadata.get("seats").map(String::as_str), Some("3"));
         let Err(ApiError::Invalid(p)) =
-            create_request(body(r#"{"plan": null, "status": "canceled"}"#))
+            create_request(body(r#"{"plan": null, "status": "canceled"}"#)).into_result()
         else {
             panic!("problems expected");
         };

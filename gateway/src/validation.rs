@@ -4,6 +4,7 @@
 //! Both the gateway's own checks and the service's `BadRequest` violations go
 //! through [`Problem::new`], so one rule always reads the same.
 
+use customerd_wire::limits::Bound;
 use customerd_wire::reasons::Reason;
 use serde::Serialize;
 use serde_json::Value;
@@ -67,7 +68,9 @@ pub enum Rule {
     InvalidDatetime,
     MaxLength(u64),
     MaxItems(u64),
+    GreaterThan(i64),
     AtLeast(i64),
+    LessThan(i64),
     AtMost(i64),
     /// Not one of the listed values.
     NotOneOf(Vec<&'static str>),
@@ -120,6 +123,14 @@ impl Problem {
                 format!("ensure this value has at most {n} items"),
                 "value_error.dict.max_items",
             ),
+            Rule::GreaterThan(n) => (
+                format!("ensure this value is greater than {n}"),
+                "value_error.number.not_gt",
+            ),
+            Rule::LessThan(n) => (
+                format!("ensure this value is less than {n}"),
+                "value_error.number.not_lt",
+            ),
             Rule::AtLeast(n) => (
                 format!("ensure this value is greater than or equal to {n}"),
                 "value_error.number.not_ge",
@@ -158,8 +169,22 @@ impl Problem {
 
     /// A service violation at `loc`, its reason code read as a rule; `limit`
     /// is the one the service sent beside it.
-    pub fn from_violation(loc: Loc, violation: &FieldViolation, limit: Option<u64>) -> Self {
+    pub fn from_violation(
+        loc: Loc,
+        violation: &FieldViolation,
+        limit: Option<u64>,
+        bound: Option<Bound>,
+    ) -> Self {
         let rule = match (Reason::parse(&violation.reason), limit) {
+            (Some(Reason::OutOfRange), Some(n)) if bound.is_some() => {
+                let n = i64::try_from(n).unwrap_or(i64::MAX);
+                match bound {
+                    Some(Bound::Gt) => Rule::GreaterThan(n),
+                    Some(Bound::Ge) => Rule::AtLeast(n),
+                    Some(Bound::Lt) => Rule::LessThan(n),
+                    _ => Rule::AtMost(n),
+                }
+            }
             (Some(Reason::Required), _) => Rule::Missing,
             (Some(Reason::InvalidEmail), _) => Rule::InvalidEmail,
             (Some(Reason::TooLong), Some(n)) => Rule::MaxLength(n),
@@ -285,7 +310,12 @@ mod tests {
                 _ => None,
             };
             assert_eq!(
-                json(&Problem::from_violation(body_loc(&v.field), &v, limit)),
+                json(&Problem::from_violation(
+                    body_loc(&v.field),
+                    &v,
+                    limit,
+                    None
+                )),
                 want
             );
         }
@@ -295,7 +325,12 @@ mod tests {
     fn list_fields_point_at_their_query_parameters() {
         let v = violation("created_gte", "OUT_OF_RANGE", "is out of range");
         assert_eq!(
-            json(&Problem::from_violation(query_loc(&v.field), &v, None)),
+            json(&Problem::from_violation(
+                query_loc(&v.field),
+                &v,
+                None,
+                None
+            )),
             serde_json::json!({"loc": ["query", "created[gte]"], "msg": "is out of range", "type": "value_error.out_of_range"})
         );
         assert_eq!(query_loc("starting_after"), Loc::query("starting_after"));

@@ -215,6 +215,7 @@ mod tests {
             update_mask: Some(FieldMask {
                 paths: paths.iter().map(|p| (*p).to_owned()).collect(),
             }),
+            validate_only: false,
         }
     }
 

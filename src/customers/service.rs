@@ -77,6 +77,9 @@ impl CustomerService for CustomerApi {
     ) -> Result<Response<pb::UpdateCustomerResponse>, Status> {
         let tenant = Tenant::of(&request)?;
         let changes = Arc::new(input::customer_changes(request.get_ref())?);
+        if request.get_ref().validate_only {
+            return Ok(Response::new(pb::UpdateCustomerResponse::default()));
+        }
         let id = request.into_inner().id;
         let target = (tenant, id.clone());
         // A rule (the metadata key limit) is checked after the writes.

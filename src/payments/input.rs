@@ -1,5 +1,6 @@
 //! Turns `PaymentService` requests into validated domain values.
 
+use customerd_wire::limits::Bound;
 use std::collections::BTreeMap;
 
 use super::{NewPayment, PaymentQuery, PaymentStatus};
@@ -29,7 +30,7 @@ pub fn new_payment(req: pb::CreatePaymentRequest) -> Result<NewPayment> {
         None => {}
     }
     if req.amount <= 0 {
-        v.add("amount", Reason::OutOfRange, "must be greater than 0");
+        v.out_of_bounds("amount", Bound::Gt, 0, "must be greater than 0");
     }
     let currency = if req.currency.is_empty() {
         v.add("currency", Reason::Required, "is required");

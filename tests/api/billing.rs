@@ -65,6 +65,7 @@ pub async fn subscribe(
         .create_subscription(authed(
             key,
             pb::CreateSubscriptionRequest {
+                validate_only: false,
                 customer: customer.into(),
                 plan: plan.into(),
                 status: status as i32,

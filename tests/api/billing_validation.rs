@@ -22,6 +22,7 @@ async fn payment_creates_report_every_problem(backend: Backend) {
         ),
         (
             pb::CreatePaymentRequest {
+                validate_only: false,
                 amount: -5,
                 currency: "usdollar".into(),
                 status: 42,

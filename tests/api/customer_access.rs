@@ -33,6 +33,7 @@ async fn another_account_or_mode_cannot_reach_a_customer(backend: Backend) {
             .update_customer(authed(
                 key,
                 pb::UpdateCustomerRequest {
+                    validate_only: false,
                     id: theirs.id.clone(),
                     customer: Some(pb::CustomerUpdate {
                         name: Some("Hijacked".into()),

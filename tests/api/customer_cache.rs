@@ -16,6 +16,7 @@ async fn rename(client: &mut CustomerServiceClient<Channel>, key: &str, id: &str
         .update_customer(authed(
             key,
             pb::UpdateCustomerRequest {
+                validate_only: false,
                 id: id.to_owned(),
                 customer: Some(pb::CustomerUpdate {
                     name: Some(name.to_owned()),

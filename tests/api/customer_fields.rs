@@ -97,6 +97,7 @@ async fn grpc_round_trip(app: &TestApp, field: &str) {
     let id = created.id.clone();
 
     let update = |value: Option<String>, mask: Vec<String>| pb::UpdateCustomerRequest {
+        validate_only: false,
         id: id.clone(),
         customer: Some(match value {
             Some(v) => with_text(number("CustomerUpdate", field), &v),

@@ -104,6 +104,7 @@ async fn update_reports_invalid_fields_with_their_request_paths(backend: Backend
         .update_customer(authed(
             &app.key,
             pb::UpdateCustomerRequest {
+                validate_only: false,
                 id: created.id,
                 customer: Some(pb::CustomerUpdate {
                     email: Some("bad@".into()),

@@ -128,6 +128,7 @@ async fn update_without_mask_sets_given_fields_and_merges_metadata(backend: Back
         .update_customer(authed(
             &app.key,
             pb::UpdateCustomerRequest {
+                validate_only: false,
                 id: created.id.clone(),
                 customer: Some(pb::CustomerUpdate {
                     name: Some("Jane Doe".into()),
@@ -173,6 +174,7 @@ async fn update_with_mask_clears_named_fields_and_keeps_the_rest(backend: Backen
         .update_customer(authed(
             &app.key,
             pb::UpdateCustomerRequest {
+                validate_only: false,
                 id: created.id.clone(),
                 customer: Some(pb::CustomerUpdate {
                     // In the mask with no value: cleared.
@@ -210,6 +212,7 @@ async fn update_with_mask_clears_named_fields_and_keeps_the_rest(backend: Backen
         .update_customer(authed(
             &app.key,
             pb::UpdateCustomerRequest {
+                validate_only: false,
                 id: created.id.clone(),
                 customer: Some(pb::CustomerUpdate::default()),
                 update_mask: mask(&["metadata"]),
@@ -244,6 +247,7 @@ async fn update_unknown_id_is_not_found(backend: Backend) {
         .update_customer(authed(
             &app.key,
             pb::UpdateCustomerRequest {
+                validate_only: false,
                 id: "cus_missing".into(),
                 customer: Some(pb::CustomerUpdate {
                     name: Some("x".into()),
@@ -268,6 +272,7 @@ async fn update_beyond_fifty_metadata_keys_is_rejected_and_changes_nothing(backe
         .update_customer(authed(
             &app.key,
             pb::UpdateCustomerRequest {
+                validate_only: false,
                 id: created.id.clone(),
                 customer: Some(pb::CustomerUpdate {
                     name: Some("Changed".into()),
@@ -366,6 +371,7 @@ async fn concurrent_metadata_updates_lose_nothing(backend: Backend) {
         let req = authed(
             &app.key,
             pb::UpdateCustomerRequest {
+                validate_only: false,
                 id: created.id.clone(),
                 customer: Some(pb::CustomerUpdate {
                     metadata: BTreeMap::from([(format!("key{i}"), format!("value{i}"))]),

@@ -145,7 +145,10 @@ fn payment_shape_cases() -> Vec<Case> {
             "value_error.invalid_value",
         )
     };
-    let not_positive = amount("must be greater than 0", "value_error.out_of_range");
+    let not_positive = amount(
+        "ensure this value is greater than 0",
+        "value_error.number.not_gt",
+    );
     vec![
         ("{}".into(), vec![missing("amount"), missing("currency")]),
         (
@@ -170,8 +173,9 @@ fn payment_shape_cases() -> Vec<Case> {
         ),
         (
             r#"{"amount": 0, "currency": "xyz", "description": 5}"#.into(),
-            // Shape problems first: the service is not asked while the body is mistyped.
-            vec![not_a_string("description")],
+            // A wrong type hides no bad value: the body's problems, then the
+            // service's about the well-typed rest, in one reply.
+            vec![not_a_string("description"), not_positive.clone(), not_iso()],
         ),
         (
             r#"{"amount": 0, "currency": "xyz"}"#.into(),
@@ -244,7 +248,10 @@ fn amount_cases() -> Vec<Case> {
         "ensure this value is less than or equal to 9223372036854775807",
         "value_error.number.not_le",
     );
-    let not_positive = amount("must be greater than 0", "value_error.out_of_range");
+    let not_positive = amount(
+        "ensure this value is greater than 0",
+        "value_error.number.not_gt",
+    );
     let too_small = amount(
         "ensure this value is greater than or equal to -9223372036854775808",
         "value_error.number.not_ge",

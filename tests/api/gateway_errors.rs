@@ -696,6 +696,7 @@ async fn openapi_document_and_docs_page_are_served() {
             .flat_map(|base| {
                 [
                     "/customers",
+                    "/customers/search",
                     "/customers/{id}",
                     "/customers/{id}/payments",
                     "/customers/{id}/subscriptions",

@@ -138,6 +138,7 @@ async fn failing_writes_leave_the_rest_of_their_group_committed(backend: Backend
                         .update_customer(authed(
                             &key,
                             pb::UpdateCustomerRequest {
+                                validate_only: false,
                                 id: target,
                                 customer: Some(pb::CustomerUpdate {
                                     metadata: too_many,

@@ -61,6 +61,7 @@ async fn nul_characters_in_customer_writes_are_rejected(backend: Backend) {
         .update_customer(authed(
             &app.key,
             pb::UpdateCustomerRequest {
+                validate_only: false,
                 id: existing.id.clone(),
                 customer: Some(pb::CustomerUpdate::default()),
                 update_mask: Some(FieldMask {

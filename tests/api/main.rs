@@ -36,3 +36,4 @@ mod keys;
 mod migrations;
 mod search;
 mod server;
+mod validate_only;

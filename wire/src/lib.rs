@@ -10,6 +10,7 @@ pub mod reasons;
 pub mod request_id;
 pub mod statuses;
 pub mod timestamps;
+pub mod validate_only;
 
 /// Code generated from `proto/`.
 #[allow(clippy::all, missing_docs)]

@@ -43,3 +43,36 @@ pub const ERROR_DOMAIN: &str = "customerd";
 pub fn limit_key(index: usize) -> String {
     format!("limit.{index}")
 }
+
+/// How a number broke its limit: it must be greater than (`gt`), at least
+/// (`ge`), less than (`lt`) or at most (`le`) the violation's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl Bound {
+    pub const ALL: [Bound; 4] = [Self::Gt, Self::Ge, Self::Lt, Self::Le];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gt => "gt",
+            Self::Ge => "ge",
+            Self::Lt => "lt",
+            Self::Le => "le",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.as_str() == text)
+    }
+}
+
+/// The `ErrorInfo` metadata key that carries the [`Bound`] of the `index`th
+/// field violation, beside its limit.
+pub fn bound_key(index: usize) -> String {
+    format!("bound.{index}")
+}

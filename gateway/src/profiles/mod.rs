@@ -281,7 +281,9 @@ async fn create<P: Profile, R: Resource>(
     caller: Caller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    written::<P, _>(R::create::<P>(&upstream, &caller, body)?).await
+    Ok(P::object(&object(
+        R::create::<P>(&upstream, &caller, body).await?,
+    )?))
 }
 
 /// `GET` on one object.
@@ -336,9 +338,14 @@ async fn update_customer<P: Profile>(
     Id(id): Id,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let request = caller.request(customers::update_request(id, body)?);
-    let answer = async { upstream.customers().update_customer(request).await };
-    written::<P, _>(async { answer.await.map(|r| r.into_inner().customer) }).await
+    let mut client = upstream.customers();
+    let updated = customers::update_request(id, body)
+        .call(async |request| {
+            let reply = client.update_customer(caller.request(request)).await?;
+            Ok(reply.into_inner().customer)
+        })
+        .await?;
+    Ok(P::object(&object(updated)?))
 }
 
 async fn delete_customer<P: Profile>(
