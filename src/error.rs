@@ -46,6 +46,19 @@ impl Violation {
     }
 }
 
+/// Both results, or every violation of either: two checks of one request
+/// report together.
+pub fn both<A, B>(a: Result<A>, b: Result<B>) -> Result<(A, B)> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(Error::Invalid(mut first)), Err(Error::Invalid(second))) => {
+            first.extend(second);
+            Err(Error::Invalid(first))
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("invalid request")]

@@ -7,6 +7,7 @@ pub mod currency;
 pub mod customers;
 pub mod db;
 pub mod error;
+pub mod expand;
 pub mod idempotency;
 pub mod ids;
 pub mod metadata;

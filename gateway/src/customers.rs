@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use prost::Message;
 use prost_types::FieldMask;
 use serde::Serialize;
 
@@ -109,6 +110,34 @@ macro_rules! rest {
 }
 
 customerd_wire::customer_texts!(rest);
+
+/// Where an object names its customer: the id (or null), or with
+/// `expand[]=customer` the customer object in the profile's format.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum CustomerRef<'a> {
+    Id(Option<&'a str>),
+    Object(serde_json::Value),
+}
+
+impl<'a> CustomerRef<'a> {
+    pub fn new(
+        id: Option<&'a str>,
+        expanded: Option<&pb::ExpandedCustomer>,
+        style: TimeStyle,
+    ) -> Self {
+        match expanded {
+            // `ExpandedCustomer` has `Customer`'s fields, number for number.
+            Some(e) => match pb::Customer::decode(e.encode_to_vec().as_slice()) {
+                Ok(c) => Self::Object(
+                    serde_json::to_value(CustomerJson::new(&c, style)).unwrap_or_default(),
+                ),
+                Err(_) => Self::Id(id),
+            },
+            None => Self::Id(id),
+        }
+    }
+}
 
 /// The reply to a delete in the paygate and 4geeks profiles.
 #[derive(Debug, Serialize)]

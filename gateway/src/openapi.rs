@@ -417,21 +417,23 @@ fn payment_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
     );
     let mut list_parameters = profile.paging_parameters("payment");
     list_parameters.push(customer_filter_parameter("payment"));
+    list_parameters.push(expand_parameter());
     paths.insert(
         format!("{}/payments", profile.base),
         json!({
-            "post": operation(profile, "create_payment", "Record a payment, optionally for a customer of the key's account and mode.", vec![idempotency_parameter()], Some(schema_ref("PaymentCreate")), ok("The new payment.", payment.clone())),
+            "post": operation(profile, "create_payment", "Record a payment, optionally for a customer of the key's account and mode.", vec![idempotency_parameter(), expand_parameter()], Some(schema_ref("PaymentCreate")), ok("The new payment.", payment.clone())),
             "get": operation(profile, "list_payments", "List payments, newest first.", list_parameters, None, page.clone()),
         }),
     );
     paths.insert(
         format!("{}/payments/{{id}}", profile.base),
         json!({
-            "get": operation(profile, "retrieve_payment", "Retrieve a payment.", vec![id_parameter("payment", "pay")], None, ok("The payment.", payment)),
+            "get": operation(profile, "retrieve_payment", "Retrieve a payment.", vec![id_parameter("payment", "pay"), expand_parameter()], None, ok("The payment.", payment)),
         }),
     );
     let mut parameters = vec![id_parameter("customer", "cus")];
     parameters.extend(profile.paging_parameters("payment"));
+    parameters.push(expand_parameter());
     paths.insert(
         format!("{}/customers/{{id}}/payments", profile.base),
         json!({
@@ -450,17 +452,18 @@ fn subscription_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
     let mut list_parameters = profile.paging_parameters("subscription");
     list_parameters.push(customer_filter_parameter("subscription"));
     list_parameters.push(status_parameter("Only subscriptions in this status."));
+    list_parameters.push(expand_parameter());
     paths.insert(
         format!("{}/subscriptions", profile.base),
         json!({
-            "post": operation(profile, "create_subscription", "Subscribe a customer of the key's account and mode to a plan.", vec![idempotency_parameter()], Some(schema_ref("SubscriptionCreate")), ok("The new subscription.", subscription.clone())),
+            "post": operation(profile, "create_subscription", "Subscribe a customer of the key's account and mode to a plan.", vec![idempotency_parameter(), expand_parameter()], Some(schema_ref("SubscriptionCreate")), ok("The new subscription.", subscription.clone())),
             "get": operation(profile, "list_subscriptions", "List subscriptions, newest first.", list_parameters, None, page.clone()),
         }),
     );
     paths.insert(
         format!("{}/subscriptions/{{id}}", profile.base),
         json!({
-            "get": operation(profile, "retrieve_subscription", "Retrieve a subscription.", id(), None, ok("The subscription.", subscription.clone())),
+            "get": operation(profile, "retrieve_subscription", "Retrieve a subscription.", vec![id_parameter("subscription", "sub"), expand_parameter()], None, ok("The subscription.", subscription.clone())),
             "delete": operation(profile, "delete_subscription", "Cancel a subscription, as the Stripe SDKs send it; same as `POST …/cancel`.", id(), None, ok("The canceled subscription.", subscription.clone())),
         }),
     );
@@ -473,6 +476,7 @@ fn subscription_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
     let mut parameters = vec![id_parameter("customer", "cus")];
     parameters.extend(profile.paging_parameters("subscription"));
     parameters.push(status_parameter("Only subscriptions in this status."));
+    parameters.push(expand_parameter());
     paths.insert(
         format!("{}/customers/{{id}}/subscriptions", profile.base),
         json!({
@@ -545,7 +549,7 @@ fn payment_schema(millis: bool) -> Value {
         "properties": {
             "id": { "type": "string", "example": "pay_0123456789abcdef01234567" },
             "object": { "type": "string", "enum": ["payment"] },
-            "customer": { "type": ["string", "null"], "description": "The customer's id; null when there is none or it was deleted." },
+            "customer": expandable_customer(millis, true, "The customer's id; null when there is none or it was deleted. With `expand[]=customer`, the customer object."),
             "amount": { "type": "integer", "format": "int64", "minimum": 1, "description": "In the currency's minor unit (e.g. cents)." },
             "currency": { "type": "string", "pattern": "^[a-z]{3}$", "description": "ISO 4217 code, lowercase." },
             "status": { "type": "string", "enum": names(payments::statuses()) },
@@ -558,6 +562,30 @@ fn payment_schema(millis: bool) -> Value {
     })
 }
 
+/// A customer id, or with `expand[]=customer` the customer object.
+fn expandable_customer(millis: bool, nullable: bool, description: &str) -> Value {
+    let id = if nullable {
+        json!({ "type": ["string", "null"] })
+    } else {
+        json!({ "type": "string" })
+    };
+    let object = schema_ref(if millis { "EpochCustomer" } else { "Customer" });
+    json!({ "anyOf": [id, object], "description": description })
+}
+
+/// `expand[]`: the only expansion is `customer`.
+fn expand_parameter() -> Value {
+    json!({
+        "name": "expand[]", "in": "query", "required": false, "style": "form", "explode": true,
+        "description": "`customer` puts the customer object where its id would be.",
+        "schema": { "type": "array", "items": { "type": "string", "enum": ["customer"] } },
+    })
+}
+
+fn expand_body_schema() -> Value {
+    json!({ "type": "array", "items": { "type": "string", "enum": ["customer"] }, "description": "`customer` puts the customer object where its id would be." })
+}
+
 fn subscription_schema(millis: bool) -> Value {
     json!({
         "type": "object",
@@ -565,7 +593,7 @@ fn subscription_schema(millis: bool) -> Value {
         "properties": {
             "id": { "type": "string", "example": "sub_0123456789abcdef01234567" },
             "object": { "type": "string", "enum": ["subscription"] },
-            "customer": { "type": "string", "description": "The subscribed customer's id (kept after the customer is deleted)." },
+            "customer": expandable_customer(millis, false, "The subscribed customer's id (kept after the customer is deleted). With `expand[]=customer`, the customer object while it exists."),
             "plan": { "type": "string" },
             "status": { "type": "string", "enum": names(subscriptions::statuses()) },
             "metadata": metadata_output_schema(),
@@ -649,6 +677,7 @@ fn payment_create_schema() -> Value {
             "status": nullable_choice(&names(payments::statuses()), "Default `succeeded`."),
             "description": nullable_string(DESCRIPTION_MAX, "Free text."),
             "metadata": metadata_input_schema(false),
+            "expand": expand_body_schema(),
         },
         "additionalProperties": false,
     })
@@ -663,6 +692,7 @@ fn subscription_create_schema() -> Value {
             "plan": { "type": "string", "minLength": 1, "maxLength": PLAN_MAX },
             "status": nullable_choice(&names(subscriptions::new_statuses()), "Default `active`; a new subscription cannot be `canceled`."),
             "metadata": metadata_input_schema(false),
+            "expand": expand_body_schema(),
         },
         "additionalProperties": false,
     })
@@ -1027,7 +1057,10 @@ mod tests {
             .iter()
             .map(|p| p["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["id", "limit", "starting_after", "ending_before"]);
+        assert_eq!(
+            names,
+            ["id", "limit", "starting_after", "ending_before", "expand[]"]
+        );
         assert_eq!(
             doc["components"]["schemas"]["EpochSubscription"]["properties"]["canceled_at"]["type"],
             json!(["integer", "null"])

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::body::{Body, Bound};
+use crate::customers::CustomerRef;
 use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
 use crate::proto::pb;
 use customerd_wire::statuses::Status;
@@ -19,8 +20,10 @@ pub fn statuses() -> &'static [(&'static str, pb::PaymentStatus)] {
 /// (default `succeeded`), `description` and `metadata` optional, null meaning
 /// not given. The values' rules (amount > 0, ISO 4217, the customer exists,
 /// lengths, metadata limits) are the service's.
-pub fn create_request(body: Body) -> Bound<pb::CreatePaymentRequest> {
+pub fn create_request(body: Body, mut expand: Vec<String>) -> Bound<pb::CreatePaymentRequest> {
     let mut f = body.fields();
+    // Expansions may come in the body as well as in the query.
+    expand.extend(f.string_list("expand").into_option().unwrap_or_default());
     let customer = f.string("customer").into_option();
     let amount = f.integer("amount");
     let amount = f.required("amount", amount);
@@ -37,6 +40,7 @@ pub fn create_request(body: Body) -> Bound<pb::CreatePaymentRequest> {
         description,
         metadata,
         validate_only: false,
+        expand,
     })
 }
 
@@ -45,7 +49,7 @@ pub fn create_request(body: Body) -> Bound<pb::CreatePaymentRequest> {
 pub struct PaymentJson<'a> {
     id: &'a str,
     object: &'static str,
-    customer: Option<&'a str>,
+    customer: CustomerRef<'a>,
     amount: i64,
     currency: &'a str,
     status: Option<&'static str>,
@@ -60,7 +64,7 @@ impl<'a> PaymentJson<'a> {
         Self {
             id: &p.id,
             object: "payment",
-            customer: p.customer.as_deref(),
+            customer: CustomerRef::new(p.customer.as_deref(), p.expanded_customer.as_ref(), style),
             amount: p.amount,
             currency: &p.currency,
             status: enum_name(statuses(), p.status),
@@ -85,7 +89,7 @@ mod tests {
     fn binds_every_field_and_maps_the_status() {
         let req = create_request(body(
             r#"{"customer": "cus_1", "amount": 2500, "currency": "USD", "status": "pending", "description": "order 7", "metadata": {"order": "7"}}"#,
-        )).into_result()
+        ), Vec::new()).into_result()
         .unwrap();
         assert_eq!(req.customer.as_deref(), Some("cus_1"));
         assert_eq!(req.amount, 2500);
@@ -95,7 +99,7 @@ mod tests {
         assert_eq!(req.metadata.get("order").map(String::as_str), Some("7"));
         let nulls = create_request(body(
             r#"{"customer": null, "amount": 1, "currency": "eur", "status": null, "description": null, "metadata": null}"#,
-        )).into_result()
+        ), Vec::new()).into_result()
         .unwrap();
         assert_eq!(nulls.customer, None);
         assert_eq!(nulls.status, pb::PaymentStatus::Unspecified as i32);
@@ -103,9 +107,11 @@ mod tests {
 
     #[test]
     fn shape_problems_are_reported_together() {
-        let Err(ApiError::Invalid(p)) =
-            create_request(body(r#"{"amount": 1.5, "status": "paid", "tip": 1}"#)).into_result()
-        else {
+        let Err(ApiError::Invalid(p)) = create_request(
+            body(r#"{"amount": 1.5, "status": "paid", "tip": 1}"#),
+            Vec::new(),
+        )
+        .into_result() else {
             panic!("problems expected");
         };
         assert_eq!(

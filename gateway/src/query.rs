@@ -71,6 +71,24 @@ impl Query {
         last
     }
 
+    /// Every value of a list parameter, in order: `name=x`, `name[]=x` and
+    /// `name[0]=x` all name an item (the form Stripe's clients send).
+    pub fn list(&mut self, name: &str) -> Vec<String> {
+        let mut items = Vec::new();
+        self.pairs.retain(|(k, v)| {
+            let item = k == name
+                || k.strip_prefix(name)
+                    .and_then(|rest| rest.strip_prefix('['))
+                    .and_then(|rest| rest.strip_suffix(']'))
+                    .is_some_and(|index| index.bytes().all(|b| b.is_ascii_digit()));
+            if item {
+                items.push(v.clone());
+            }
+            !item
+        });
+        items
+    }
+
     /// An integer in `min..=max`, `default` when absent.
     pub fn integer(&mut self, name: &str, min: i32, max: i32, default: i32) -> i32 {
         let Some(text) = self.string(name) else {
@@ -157,6 +175,17 @@ impl Query {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_take_every_spelling_in_order() {
+        let mut q = Query::parse(Some(
+            "expand[]=a&expand=b&expand%5B1%5D=c&expand[x]=d&expanded=e",
+        ));
+        assert_eq!(q.list("expand"), ["a", "b", "c"]);
+        assert_eq!(q.string("expand[x]").as_deref(), Some("d"));
+        assert_eq!(q.string("expanded").as_deref(), Some("e"));
+        assert!(q.finish().is_ok());
+    }
 
     #[test]
     fn reads_typed_parameters_and_reports_the_rest() {

@@ -26,16 +26,26 @@ pub trait Resource: Object + Sized + Send + 'static {
     /// Its collection under a profile's base path, e.g. `/payments`.
     const COLLECTION: &'static str;
 
+    /// Whether its objects name a customer that `expand` can put in place.
+    const EXPANDS: bool;
+
     /// `POST` on the collection: the body bound into a create call (or,
-    /// when it does not bind cleanly, into a check of the rest).
+    /// when it does not bind cleanly, into a check of the rest), with the
+    /// expansions the query asked for.
     fn create<P: Profile>(
         upstream: &Upstream,
         caller: &Caller,
         body: Body,
+        expand: Vec<String>,
     ) -> BoxFuture<Result<Option<Self>, ApiError>>;
 
     /// `GET` on one object.
-    fn retrieve(upstream: &Upstream, caller: &Caller, id: String) -> Answer<Self>;
+    fn retrieve(
+        upstream: &Upstream,
+        caller: &Caller,
+        id: String,
+        expand: Vec<String>,
+    ) -> Answer<Self>;
 }
 
 /// Objects listed on their collection and under a customer.
@@ -81,19 +91,23 @@ fn answer<R: Send + 'static, T: 'static>(
     Box::pin(async move { call.await.map(|reply| object(reply.into_inner())) })
 }
 
-/// A resource's create and retrieve calls: `$bind` turns a body into its
-/// create request (with the profile `P` in scope), `$field` picks the object
-/// out of a reply.
+/// A resource's create and retrieve calls: `$bind` turns a body and the
+/// query's expansions into its create request (with the profile `P` in
+/// scope), `$get_request` an id and expansions into its get request, and
+/// `$field` picks the object out of a reply.
 macro_rules! resource {
-    ($object:ty, $collection:literal, $client:ident, |$body:ident| $bind:expr,
-     $create:ident, $get:ident($get_request:ident), $field:ident) => {
+    ($object:ty, $collection:literal, expands: $expands:literal, $client:ident,
+     |$body:ident, $expand:ident| $bind:expr, $create:ident,
+     |$id:ident, $get_expand:ident| $get_request:expr, $get:ident, $field:ident) => {
         impl Resource for $object {
             const COLLECTION: &'static str = $collection;
+            const EXPANDS: bool = $expands;
 
             fn create<P: Profile>(
                 upstream: &Upstream,
                 caller: &Caller,
                 $body: Body,
+                $expand: Vec<String>,
             ) -> BoxFuture<Result<Option<Self>, ApiError>> {
                 let bound = $bind;
                 let (caller, mut client) = (caller.clone(), upstream.$client());
@@ -103,8 +117,13 @@ macro_rules! resource {
                 }))
             }
 
-            fn retrieve(upstream: &Upstream, caller: &Caller, id: String) -> Answer<Self> {
-                let request = caller.request(pb::$get_request { id });
+            fn retrieve(
+                upstream: &Upstream,
+                caller: &Caller,
+                $id: String,
+                $get_expand: Vec<String>,
+            ) -> Answer<Self> {
+                let request = caller.request($get_request);
                 let mut client = upstream.$client();
                 answer(async move { client.$get(request).await }, |r| r.$field)
             }
@@ -115,28 +134,34 @@ macro_rules! resource {
 resource!(
     pb::Customer,
     "/customers",
+    expands: false,
     customers,
-    |body| customers::create_request(body, P::CREATE_REQUIRES_EMAIL),
+    |body, _expand| customers::create_request(body, P::CREATE_REQUIRES_EMAIL),
     create_customer,
-    get_customer(GetCustomerRequest),
+    |id, _expand| pb::GetCustomerRequest { id },
+    get_customer,
     customer
 );
 resource!(
     pb::Payment,
     "/payments",
+    expands: true,
     payments,
-    |body| payments::create_request(body),
+    |body, expand| payments::create_request(body, expand),
     create_payment,
-    get_payment(GetPaymentRequest),
+    |id, expand| pb::GetPaymentRequest { id, expand },
+    get_payment,
     payment
 );
 resource!(
     pb::Subscription,
     "/subscriptions",
+    expands: true,
     subscriptions,
-    |body| subscriptions::create_request(body),
+    |body, expand| subscriptions::create_request(body, expand),
     create_subscription,
-    get_subscription(GetSubscriptionRequest),
+    |id, expand| pb::GetSubscriptionRequest { id, expand },
+    get_subscription,
     subscription
 );
 
@@ -152,6 +177,7 @@ impl Listed for pb::Payment {
             Some(id) => {
                 let request = caller.request(pb::ListCustomerPaymentsRequest {
                     id,
+                    expand: query.list("expand"),
                     ..paging.into()
                 });
                 let mut client = upstream.customers();
@@ -160,6 +186,7 @@ impl Listed for pb::Payment {
             None => {
                 let request = caller.request(pb::ListPaymentsRequest {
                     customer: query.string("customer"),
+                    expand: query.list("expand"),
                     ..paging.into()
                 });
                 let mut client = upstream.payments();
@@ -183,6 +210,7 @@ impl Listed for pb::Subscription {
                 let request = caller.request(pb::ListCustomerSubscriptionsRequest {
                     id,
                     status: subscriptions::status_filter(status),
+                    expand: query.list("expand"),
                     ..paging.into()
                 });
                 let mut client = upstream.customers();
@@ -194,6 +222,7 @@ impl Listed for pb::Subscription {
                     status: subscriptions::status_filter(
                         query.choice("status", subscriptions::statuses()),
                     ),
+                    expand: query.list("expand"),
                     ..paging.into()
                 });
                 let mut client = upstream.subscriptions();

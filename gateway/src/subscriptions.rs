@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::body::{Body, Bound};
+use crate::customers::CustomerRef;
 use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
 use std::sync::LazyLock;
 
@@ -32,8 +33,10 @@ pub fn new_statuses() -> &'static [(&'static str, pb::SubscriptionStatus)] {
 /// `POST /subscriptions`: `customer` and `plan` required; `status` (default
 /// `active`) and `metadata` optional, null meaning not given. The values'
 /// rules (the customer exists, plan length, metadata limits) are the service's.
-pub fn create_request(body: Body) -> Bound<pb::CreateSubscriptionRequest> {
+pub fn create_request(body: Body, mut expand: Vec<String>) -> Bound<pb::CreateSubscriptionRequest> {
     let mut f = body.fields();
+    // Expansions may come in the body as well as in the query.
+    expand.extend(f.string_list("expand").into_option().unwrap_or_default());
     let customer = f.string("customer");
     let customer = f.required("customer", customer);
     let plan = f.string("plan");
@@ -46,6 +49,7 @@ pub fn create_request(body: Body) -> Bound<pb::CreateSubscriptionRequest> {
         status: status.unwrap_or(pb::SubscriptionStatus::Unspecified) as i32,
         metadata,
         validate_only: false,
+        expand,
     })
 }
 
@@ -59,7 +63,7 @@ pub fn status_filter(status: Option<pb::SubscriptionStatus>) -> i32 {
 pub struct SubscriptionJson<'a> {
     id: &'a str,
     object: &'static str,
-    customer: &'a str,
+    customer: CustomerRef<'a>,
     plan: &'a str,
     status: Option<&'static str>,
     metadata: BTreeMap<&'a str, &'a str>,
@@ -73,7 +77,7 @@ impl<'a> SubscriptionJson<'a> {
         Self {
             id: &s.id,
             object: "subscription",
-            customer: &s.customer,
+            customer: CustomerRef::new(Some(&s.customer), s.expanded_customer.as_ref(), style),
             plan: &s.plan,
             status: enum_name(statuses(), s.status),
             metadata: metadata(&s.metadata),
@@ -97,12 +101,13 @@ mod tests {
     fn binds_the_body_and_refuses_canceled_as_a_new_status() {
         let req = create_request(body(
             r#"{"customer": "cus_1", "plan": "pro", "status": "past_due", "metadata": {"seats": "3"}}"#,
-        )).into_result()
+        ), Vec::new()).into_result()
         .unwrap();
         assert_eq!(req.status, pb::SubscriptionStatus::PastDue as i32);
         assert_eq!(req.metadata.get("seats").map(String::as_str), Some("3"));
         let Err(ApiError::Invalid(p)) =
-            create_request(body(r#"{"plan": null, "status": "canceled"}"#)).into_result()
+            create_request(body(r#"{"plan": null, "status": "canceled"}"#), Vec::new())
+                .into_result()
         else {
             panic!("problems expected");
         };

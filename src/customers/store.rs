@@ -116,6 +116,31 @@ pub fn create(tx: Tx<'_>, tenant: &Tenant, new: NewCustomer) -> Customer {
     assemble(row, new.metadata)
 }
 
+/// The customers among `ids` that the tenant has, by id: two queries
+/// however many there are.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    ids: Vec<String>,
+) -> Result<HashMap<String, Customer>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = customer::Entity::find()
+        .filter(customer::Entity::scope(tenant))
+        .filter(customer::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    let mut metadata = load_metadata(db, rows.iter().map(|r| r.id.clone()).collect()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let own = metadata.remove(&row.id).unwrap_or_default();
+            (row.id.clone(), assemble(row, own))
+        })
+        .collect())
+}
+
 pub async fn get(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Customer> {
     find(db, tenant, id).await
 }

@@ -6,10 +6,11 @@ use tonic::{Request, Response, Status};
 use super::{Payment, PaymentStatus, input, store};
 use crate::auth::Tenant;
 use crate::db::{Isolation, Writer};
-use crate::idempotency;
+use crate::error::both;
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::payment_service_server::PaymentService;
 use crate::proto::{count, timestamp};
+use crate::{expand, idempotency};
 
 const CREATE: &str = "/customers.v1.PaymentService/CreatePayment";
 
@@ -47,6 +48,7 @@ impl From<Payment> for pb::Payment {
             metadata: p.metadata.into_iter().collect(),
             live: p.live,
             created_at: Some(timestamp(p.created_at)),
+            expanded_customer: None,
         }
     }
 }
@@ -63,11 +65,16 @@ impl PaymentService for PaymentApi {
             Isolation::Savepoint,
             CREATE,
             request,
-            input::new_payment,
-            |tx, tenant, new| {
+            |req| {
+                let expand = expand::parse(&req.expand);
+                both(expand, input::new_payment(req))
+            },
+            |tx, tenant, (expand, new)| {
                 Box::pin(async move {
+                    let created = vec![store::create(&*tx, tenant, new).await?];
+                    let mut payments = expand::messages(&*tx, tenant, created, expand).await?;
                     Ok(pb::CreatePaymentResponse {
-                        payment: Some(store::create(&*tx, tenant, new).await?.into()),
+                        payment: payments.pop(),
                     })
                 })
             },
@@ -80,9 +87,11 @@ impl PaymentService for PaymentApi {
         request: Request<pb::GetPaymentRequest>,
     ) -> Result<Response<pb::GetPaymentResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let payment = store::get(&self.db, &tenant, &request.get_ref().id).await?;
+        let expand = expand::parse(&request.get_ref().expand)?;
+        let found = vec![store::get(&self.db, &tenant, &request.get_ref().id).await?];
+        let mut payments = expand::messages(&self.db, &tenant, found, expand).await?;
         Ok(Response::new(pb::GetPaymentResponse {
-            payment: Some(payment.into()),
+            payment: payments.pop(),
         }))
     }
 
@@ -91,10 +100,11 @@ impl PaymentService for PaymentApi {
         request: Request<pb::ListPaymentsRequest>,
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let query = input::list_query(request.get_ref())?;
+        let req = request.get_ref();
+        let (expand, query) = both(expand::parse(&req.expand), input::list_query(req))?;
         let page = store::list(&self.db, &tenant, &query).await?;
         Ok(Response::new(pb::ListPaymentsResponse {
-            payments: page.items.into_iter().map(Into::into).collect(),
+            payments: expand::messages(&self.db, &tenant, page.items, expand).await?,
             has_more: page.has_more,
             total_count: page.total.map(count),
         }))
@@ -107,13 +117,13 @@ pub async fn list_of_customer(
     tenant: &Tenant,
     req: &pb::ListCustomerPaymentsRequest,
 ) -> Result<pb::ListCustomerPaymentsResponse, Status> {
-    let query = input::customer_query(req)?;
+    let (expand, query) = both(expand::parse(&req.expand), input::customer_query(req))?;
     if !crate::customers::store::exists(db, tenant, &req.id).await? {
         return Err(crate::error::Error::not_found("customer", &req.id).into());
     }
     let page = store::list(db, tenant, &query).await?;
     Ok(pb::ListCustomerPaymentsResponse {
-        payments: page.items.into_iter().map(Into::into).collect(),
+        payments: expand::messages(db, tenant, page.items, expand).await?,
         has_more: page.has_more,
         total_count: page.total.map(count),
     })

@@ -6,10 +6,11 @@ use tonic::{Request, Response, Status};
 use super::{Subscription, SubscriptionStatus, input, store};
 use crate::auth::Tenant;
 use crate::db::{Isolation, Writer};
-use crate::idempotency;
+use crate::error::both;
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::subscription_service_server::SubscriptionService;
 use crate::proto::{count, timestamp};
+use crate::{expand, idempotency};
 
 const CREATE: &str = "/customers.v1.SubscriptionService/CreateSubscription";
 
@@ -46,6 +47,7 @@ impl From<Subscription> for pb::Subscription {
             live: s.live,
             created_at: Some(timestamp(s.created_at)),
             canceled_at: s.canceled_at.map(timestamp),
+            expanded_customer: None,
         }
     }
 }
@@ -62,11 +64,16 @@ impl SubscriptionService for SubscriptionApi {
             Isolation::Savepoint,
             CREATE,
             request,
-            input::new_subscription,
-            |tx, tenant, new| {
+            |req| {
+                let expand = expand::parse(&req.expand);
+                both(expand, input::new_subscription(req))
+            },
+            |tx, tenant, (expand, new)| {
                 Box::pin(async move {
+                    let created = vec![store::create(&*tx, tenant, new).await?];
+                    let mut subscriptions = expand::messages(&*tx, tenant, created, expand).await?;
                     Ok(pb::CreateSubscriptionResponse {
-                        subscription: Some(store::create(&*tx, tenant, new).await?.into()),
+                        subscription: subscriptions.pop(),
                     })
                 })
             },
@@ -79,9 +86,11 @@ impl SubscriptionService for SubscriptionApi {
         request: Request<pb::GetSubscriptionRequest>,
     ) -> Result<Response<pb::GetSubscriptionResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let subscription = store::get(&self.db, &tenant, &request.get_ref().id).await?;
+        let expand = expand::parse(&request.get_ref().expand)?;
+        let found = vec![store::get(&self.db, &tenant, &request.get_ref().id).await?];
+        let mut subscriptions = expand::messages(&self.db, &tenant, found, expand).await?;
         Ok(Response::new(pb::GetSubscriptionResponse {
-            subscription: Some(subscription.into()),
+            subscription: subscriptions.pop(),
         }))
     }
 
@@ -109,10 +118,11 @@ impl SubscriptionService for SubscriptionApi {
         request: Request<pb::ListSubscriptionsRequest>,
     ) -> Result<Response<pb::ListSubscriptionsResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let query = input::list_query(request.get_ref())?;
+        let req = request.get_ref();
+        let (expand, query) = both(expand::parse(&req.expand), input::list_query(req))?;
         let page = store::list(&self.db, &tenant, &query).await?;
         Ok(Response::new(pb::ListSubscriptionsResponse {
-            subscriptions: page.items.into_iter().map(Into::into).collect(),
+            subscriptions: expand::messages(&self.db, &tenant, page.items, expand).await?,
             has_more: page.has_more,
             total_count: page.total.map(count),
         }))
@@ -125,13 +135,13 @@ pub async fn list_of_customer(
     tenant: &Tenant,
     req: &pb::ListCustomerSubscriptionsRequest,
 ) -> Result<pb::ListCustomerSubscriptionsResponse, Status> {
-    let query = input::customer_query(req)?;
+    let (expand, query) = both(expand::parse(&req.expand), input::customer_query(req))?;
     if !crate::customers::store::exists(db, tenant, &req.id).await? {
         return Err(crate::error::Error::not_found("customer", &req.id).into());
     }
     let page = store::list(db, tenant, &query).await?;
     Ok(pb::ListCustomerSubscriptionsResponse {
-        subscriptions: page.items.into_iter().map(Into::into).collect(),
+        subscriptions: expand::messages(db, tenant, page.items, expand).await?,
         has_more: page.has_more,
         total_count: page.total.map(count),
     })

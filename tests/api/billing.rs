@@ -65,6 +65,7 @@ pub async fn subscribe(
         .create_subscription(authed(
             key,
             pb::CreateSubscriptionRequest {
+                expand: Vec::new(),
                 validate_only: false,
                 customer: customer.into(),
                 plan: plan.into(),
@@ -98,7 +99,13 @@ async fn payments_are_created_read_and_listed(backend: Backend) {
 
     let mut client = app.payments().await;
     let fetched = client
-        .get_payment(authed(&app.key, pb::GetPaymentRequest { id: p.id.clone() }))
+        .get_payment(authed(
+            &app.key,
+            pb::GetPaymentRequest {
+                expand: Vec::new(),
+                id: p.id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -191,7 +198,10 @@ async fn subscriptions_are_created_listed_and_canceled_once(backend: Backend) {
     let fetched = client
         .get_subscription(authed(
             &app.key,
-            pb::GetSubscriptionRequest { id: s.id.clone() },
+            pb::GetSubscriptionRequest {
+                expand: Vec::new(),
+                id: s.id.clone(),
+            },
         ))
         .await
         .unwrap()
@@ -388,6 +398,7 @@ async fn another_tenant_cannot_see_or_cancel_billing(backend: Backend) {
             .get_payment(authed(
                 key,
                 pb::GetPaymentRequest {
+                    expand: Vec::new(),
                     id: payment.id.clone(),
                 },
             ))
@@ -399,7 +410,10 @@ async fn another_tenant_cannot_see_or_cancel_billing(backend: Backend) {
             .await
             .get_subscription(authed(
                 key,
-                pb::GetSubscriptionRequest { id: sub.id.clone() },
+                pb::GetSubscriptionRequest {
+                    expand: Vec::new(),
+                    id: sub.id.clone(),
+                },
             ))
             .await
             .unwrap_err();
@@ -428,7 +442,10 @@ async fn another_tenant_cannot_see_or_cancel_billing(backend: Backend) {
         .await
         .get_subscription(authed(
             &app.key,
-            pb::GetSubscriptionRequest { id: sub.id.clone() },
+            pb::GetSubscriptionRequest {
+                expand: Vec::new(),
+                id: sub.id.clone(),
+            },
         ))
         .await
         .unwrap()

@@ -104,7 +104,10 @@ async fn get_subscription(app: &TestApp, id: &str) -> pb::Subscription {
         .await
         .get_subscription(authed(
             &app.key,
-            pb::GetSubscriptionRequest { id: id.to_owned() },
+            pb::GetSubscriptionRequest {
+                expand: Vec::new(),
+                id: id.to_owned(),
+            },
         ))
         .await
         .unwrap()
@@ -118,7 +121,10 @@ async fn get_payment(app: &TestApp, id: &str) -> pb::Payment {
         .await
         .get_payment(authed(
             &app.key,
-            pb::GetPaymentRequest { id: id.to_owned() },
+            pb::GetPaymentRequest {
+                expand: Vec::new(),
+                id: id.to_owned(),
+            },
         ))
         .await
         .unwrap()

@@ -22,6 +22,7 @@ async fn payment_creates_report_every_problem(backend: Backend) {
         ),
         (
             pb::CreatePaymentRequest {
+                expand: Vec::new(),
                 validate_only: false,
                 amount: -5,
                 currency: "usdollar".into(),

@@ -21,15 +21,26 @@ const ROUNDS: usize = 3;
 
 /// What one replica printed before it listened.
 struct Started {
-    child: Child,
+    /// Held so the replica runs until the round ends.
+    _child: Replica,
     grpc: String,
     first_key: Option<String>,
+}
+
+/// A replica's process, killed when the test lets go of it, pass or fail.
+struct Replica(Child);
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Starts `REPLICAS` servers held at a barrier (each waits for a line on its
 /// stdin before it runs), releases them together, and waits for each to listen.
 async fn start_together(url: &str) -> Vec<Started> {
-    let mut held: Vec<Child> = (0..REPLICAS)
+    let mut held: Vec<Replica> = (0..REPLICAS)
         .map(|_| {
             let server = customerd();
             let mut barrier = std::process::Command::new("sh");
@@ -45,16 +56,17 @@ async fn start_together(url: &str) -> Vec<Started> {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
                 .spawn()
+                .map(Replica)
                 .expect("start a replica")
         })
         .collect();
-    for child in &mut held {
+    for Replica(child) in &mut held {
         let stdin = child.stdin.as_mut().expect("piped stdin");
         stdin.write_all(b"go\n").expect("release the replica");
     }
     let mut started = Vec::new();
     for mut child in held {
-        let stdout = child.stdout.take().expect("piped stdout");
+        let stdout = child.0.stdout.take().expect("piped stdout");
         let read = tokio::task::spawn_blocking(move || {
             let mut first_key = None;
             let mut lines = BufReader::new(stdout).lines();
@@ -75,11 +87,11 @@ async fn start_together(url: &str) -> Vec<Started> {
             .expect("every replica starts within 90 s")
             .expect("the reader finishes");
         let Some((grpc, first_key)) = outcome else {
-            let status = child.wait().expect("wait for the replica");
+            let status = child.0.wait().expect("wait for the replica");
             panic!("a replica exited instead of serving: {status}");
         };
         started.push(Started {
-            child,
+            _child: child,
             grpc: format!("http://{grpc}"),
             first_key,
         });
@@ -90,7 +102,7 @@ async fn start_together(url: &str) -> Vec<Started> {
 async fn replicas_started_together_all_serve_and_make_one_first_key(backend: Backend) {
     for _ in 0..ROUNDS {
         let url = fresh_database(backend).await;
-        let mut replicas = start_together(&url).await;
+        let replicas = start_together(&url).await;
         let keys: Vec<String> = replicas
             .iter()
             .filter_map(|r| r.first_key.clone())
@@ -112,10 +124,7 @@ async fn replicas_started_together_all_serve_and_make_one_first_key(backend: Bac
             .unwrap();
         assert_eq!(applied.len(), customerd::db::Migrator::migrations().len());
         db.close().await.ok();
-        for replica in &mut replicas {
-            let _ = replica.child.kill();
-            let _ = replica.child.wait();
-        }
+        drop(replicas);
     }
 }
 

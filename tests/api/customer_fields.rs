@@ -7,7 +7,7 @@ use customerd::proto::FILE_DESCRIPTOR_SET;
 use customerd::proto::customers::v1 as pb;
 use prost::Message;
 use prost_types::FileDescriptorSet;
-use prost_types::field_descriptor_proto::Type;
+use prost_types::field_descriptor_proto::{Label, Type};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
@@ -26,6 +26,33 @@ fn text_fields(message: &str) -> Vec<(String, u32)> {
         .filter(|f| f.r#type() == Type::String && f.proto3_optional())
         .map(|f| (f.name().to_owned(), f.number() as u32))
         .collect()
+}
+
+/// Every field of `message`: name, number, type, label, type name.
+fn all_fields(message: &str) -> Vec<(String, i32, Type, Label, String)> {
+    let set = FileDescriptorSet::decode(FILE_DESCRIPTOR_SET).expect("a descriptor set");
+    let found = set
+        .file
+        .iter()
+        .flat_map(|f| &f.message_type)
+        .find(|m| m.name() == message)
+        .unwrap_or_else(|| panic!("{message} is declared"));
+    found
+        .field
+        .iter()
+        .map(|f| {
+            // A map's entry type is named after its own message.
+            let type_name = f.type_name().replace(&format!(".{message}."), ".");
+            (f.name().to_owned(), f.number(), f.r#type(), f.label(), type_name)
+        })
+        .collect()
+}
+
+/// An expansion carries a customer as `ExpandedCustomer` (which encodes as
+/// `Customer` does), so the two must keep the same fields.
+#[test]
+fn expanded_customer_has_every_customer_field() {
+    assert_eq!(all_fields("ExpandedCustomer"), all_fields("Customer"));
 }
 
 fn number(message: &str, field: &str) -> u32 {

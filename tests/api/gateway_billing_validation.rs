@@ -428,8 +428,8 @@ fn page_size_cases(base: &str) -> Vec<Case> {
             )],
         ),
         (
-            "filters=%7B%7D&expand[]=x".to_owned(),
-            vec![extra("filters"), extra("expand[]")],
+            "filters=%7B%7D&include[]=x".to_owned(),
+            vec![extra("filters"), extra("include[]")],
         ),
     ]
 }

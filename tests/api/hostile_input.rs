@@ -107,7 +107,13 @@ async fn ids_with_nul_characters_are_unknown(backend: Backend) {
     let err = app
         .payments()
         .await
-        .get_payment(authed(&app.key, pb::GetPaymentRequest { id: NUL.into() }))
+        .get_payment(authed(
+            &app.key,
+            pb::GetPaymentRequest {
+                expand: Vec::new(),
+                id: NUL.into(),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);

@@ -19,6 +19,7 @@ mod customer_fields;
 mod customer_lists;
 mod customer_validation;
 mod customers;
+mod expand;
 mod filters;
 mod gateway_billing;
 mod gateway_billing_lists;

@@ -279,11 +279,25 @@ async fn written<P: Profile, T: Object>(
 async fn create<P: Profile, R: Resource>(
     State(upstream): State<Upstream>,
     caller: Caller,
+    RawQuery(raw): RawQuery,
     body: Body,
 ) -> Result<Response, ApiError> {
-    Ok(P::object(&object(
-        R::create::<P>(&upstream, &caller, body).await?,
-    )?))
+    let expand = expansions::<R>(raw)?;
+    let created = R::create::<P>(&upstream, &caller, body, expand).await?;
+    Ok(P::object(&object(created)?))
+}
+
+/// The query of a create or retrieve: `expand` where the resource takes it,
+/// nothing else.
+fn expansions<R: Resource>(raw: Option<String>) -> Result<Vec<String>, ApiError> {
+    let mut query = Query::parse(raw.as_deref());
+    let expand = if R::EXPANDS {
+        query.list("expand")
+    } else {
+        Vec::new()
+    };
+    query.finish()?;
+    Ok(expand)
 }
 
 /// `GET` on one object.
@@ -291,8 +305,11 @@ async fn retrieve<P: Profile, R: Resource>(
     State(upstream): State<Upstream>,
     caller: Caller,
     Id(id): Id,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    written::<P, _>(R::retrieve(&upstream, &caller, id)).await
+    let expand = expansions::<R>(raw)?;
+    let answer = R::retrieve(&upstream, &caller, id, expand);
+    Ok(P::object(&object(answer.await.map_err(from_query)?)?))
 }
 
 /// `GET` on a collection, or on a customer's (then 404 for a customer the
