@@ -12,7 +12,8 @@
 //! keep-alive for REST. Each phase runs `LOADTEST_SECONDS` (default 5) after one
 //! second of warm-up that is not counted; any failed call aborts the run.
 //!
-//! The 4geeks list runs over `LOADTEST_ROWS` customers (default 1,000,000) of one
+//! The 4geeks list and a search for a substring of names run over `LOADTEST_ROWS`
+//! customers (default 1,000,000) of one
 //! (account, mode), seeded directly into the database before the server starts.
 //! The ratios the project's performance targets are stated in come last.
 
@@ -696,6 +697,7 @@ struct BackendResult {
     grpc_create: Outcome,
     rest_create: Outcome,
     list: Outcome,
+    contains: Outcome,
 }
 
 /// The bare server the gRPC reads are compared with.
@@ -798,6 +800,17 @@ async fn run_backend(
         body: Bytes::new(),
         expect: StatusCode::OK,
     };
+    // A substring of about one name in ten thousand, anywhere in the name.
+    let contains = Call::Http {
+        method: http::Method::GET,
+        path: format!(
+            "/v1/customers/search?limit=10&query={}",
+            "name~%22STOMER%2012345%22"
+        ),
+        headers: vec![bearer(&bulk_key)],
+        body: Bytes::new(),
+        expect: StatusCode::OK,
+    };
 
     let c = GRPC_CONCURRENCY;
     phase(
@@ -868,6 +881,15 @@ async fn run_backend(
         )
         .await,
     );
+    let contains = phase(
+        drive(
+            &format!("{label}: search name~ (contains), {rows} rows"),
+            http,
+            contains,
+            LIST_CONCURRENCY,
+        )
+        .await,
+    );
     if let Some(rss) = server.peak_rss_mib() {
         eprintln!("  peak RSS {rss:.1} MiB");
         println!("{label}: peak RSS {rss:.1} MiB");
@@ -892,6 +914,7 @@ async fn run_backend(
         grpc_create,
         rest_create,
         list,
+        contains,
     })
 }
 
@@ -990,6 +1013,12 @@ async fn run(placement: Placement) -> Result<(), Failure> {
             (r.list.p50 * 100.0).round() / 100.0,
             "<= 5",
             r.list.p50 <= 5.0,
+        );
+        ratio_line(
+            &format!("5. search contains p50 ms, {rows} rows ({label})"),
+            (r.contains.p50 * 100.0).round() / 100.0,
+            "<= 50",
+            r.contains.p50 <= 50.0,
         );
     }
     Ok(())
