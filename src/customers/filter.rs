@@ -1,8 +1,8 @@
 //! The list filter tree: validated from `CustomerFilter` and turned into one
 //! SQL condition, so filtering happens in the database, before paging.
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::{ColumnTrait, Condition, DbBackend};
 
 use super::Texts;
 use crate::db::entities::{customer, customer_metadata};
@@ -243,31 +243,114 @@ fn parse_condition(v: &mut Violations, path: &str, c: &pb::CustomerCondition) ->
     None
 }
 
-/// `%`, `_` and the escape character itself match literally.
-fn like_pattern(value: &str, prefix_only: bool) -> LikeExpr {
+/// The letters text comparisons fold: `contains` and `starts_with` match
+/// A–Z and a–z alike and compare every other character exactly, the same
+/// on every backend (SQLite's own `LIKE` rule).
+const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
+
+/// A `LIKE` pattern for `value` (`%`, `_` and the escape character itself
+/// match literally), anywhere in the text or at its start; with `fold`, ASCII
+/// letters lowered.
+fn like_pattern(value: &str, prefix_only: bool, fold: bool) -> String {
     let mut pattern = String::with_capacity(value.len() + 2);
     if !prefix_only {
         pattern.push('%');
     }
-    for ch in value.to_lowercase().chars() {
+    for ch in value.chars() {
         if matches!(ch, '%' | '_' | '!') {
             pattern.push('!');
         }
-        pattern.push(ch);
+        pattern.push(if fold { ch.to_ascii_lowercase() } else { ch });
     }
     pattern.push('%');
-    LikeExpr::new(pattern).escape('!')
+    pattern
 }
 
-fn text_condition(column: Expr, op: TextOp, value: &str) -> Condition {
-    let lowered = || Expr::expr(Func::lower(column.clone()));
+/// A regular expression matching `value` with ASCII letters in either case
+/// and every other character as itself: `[aA]` per letter, metacharacters
+/// escaped.
+fn ascii_folding_regex(value: &str, prefix_only: bool) -> String {
+    let mut regex = String::with_capacity(value.len() * 4 + 1);
+    if prefix_only {
+        regex.push('^');
+    }
+    for ch in value.chars() {
+        if ch.is_ascii_alphabetic() {
+            regex.push('[');
+            regex.push(ch.to_ascii_lowercase());
+            regex.push(ch.to_ascii_uppercase());
+            regex.push(']');
+        } else if ch.is_ascii_punctuation() || ch == ' ' {
+            regex.push('\\');
+            regex.push(ch);
+        } else {
+            regex.push(ch);
+        }
+    }
+    regex
+}
+
+/// `column` contains `value` (or starts with it), folding ASCII letters only.
+fn folded_like(backend: DbBackend, column: Expr, value: &str, prefix_only: bool) -> Condition {
+    let condition = match backend {
+        // SQLite's LIKE folds ASCII letters and nothing else.
+        DbBackend::Sqlite => {
+            column.like(LikeExpr::new(like_pattern(value, prefix_only, false)).escape('!'))
+        }
+        // `translate` folds exactly A–Z; a trigram index serves this expression.
+        // (Custom expressions take PostgreSQL's `$n` placeholders there, `?` elsewhere.)
+        DbBackend::Postgres => {
+            Expr::cust_with_exprs(format!("translate($1, '{UPPER}', '{LOWER}')"), [column])
+                .like(LikeExpr::new(like_pattern(value, prefix_only, true)).escape('!'))
+        }
+        // The columns compare exactly (binary collation): spell the folding out.
+        _ => Expr::cust_with_exprs(
+            "? REGEXP ?",
+            [column, Expr::val(ascii_folding_regex(value, prefix_only))],
+        ),
+    };
+    Condition::all().add(condition)
+}
+
+/// On SQLite, the text-search index narrows a `contains` or `starts_with`
+/// on an indexed field to the rows holding the value's trigrams; the exact
+/// comparison still decides. `None` where the index cannot help: fewer than
+/// three characters, or `LIKE` wildcards in the value.
+fn text_search_narrowing(
+    backend: DbBackend,
+    field: &str,
+    value: &str,
+    prefix_only: bool,
+) -> Option<Expr> {
+    let indexed = backend == DbBackend::Sqlite
+        && crate::db::text_search::COLUMNS.contains(&field)
+        && value.chars().count() >= 3
+        && !value.contains(['%', '_']);
+    indexed.then(|| {
+        let pattern = if prefix_only {
+            format!("{value}%")
+        } else {
+            format!("%{value}%")
+        };
+        Expr::cust_with_values(
+            format!(
+                "\"customers\".rowid IN (SELECT rowid FROM {} WHERE {field} LIKE ?)",
+                crate::db::text_search::SQLITE_TABLE
+            ),
+            [pattern],
+        )
+    })
+}
+
+fn text_condition(backend: DbBackend, column: Expr, op: TextOp, value: &str) -> Condition {
     match op {
         TextOp::Eq => Condition::all().add(column.clone().eq(value)),
         TextOp::Ne => Condition::any()
             .add(column.clone().ne(value))
             .add(column.clone().is_null()),
-        TextOp::Contains => Condition::all().add(lowered().like(like_pattern(value, false))),
-        TextOp::StartsWith => Condition::all().add(lowered().like(like_pattern(value, true))),
+        TextOp::Contains => folded_like(backend, column, value, false),
+        TextOp::StartsWith => folded_like(backend, column, value, true),
         TextOp::IsNull => Condition::all().add(column.clone().is_null()),
         TextOp::IsNotNull => Condition::all().add(column.clone().is_not_null()),
     }
@@ -292,24 +375,29 @@ fn metadata_exists(key: &str, value: Option<Condition>) -> sea_orm::sea_query::S
     select.to_owned()
 }
 
-/// The SQL condition a filter stands for.
-pub fn condition(filter: &Filter) -> Condition {
+/// The SQL condition a filter stands for on `backend`.
+pub fn condition(backend: DbBackend, filter: &Filter) -> Condition {
     match filter {
         Filter::All(children) => children
             .iter()
-            .fold(Condition::all(), |c, f| c.add(condition(f))),
+            .fold(Condition::all(), |c, f| c.add(condition(backend, f))),
         Filter::Any(children) if children.is_empty() => Condition::all().add(Expr::val(1).eq(0)),
         Filter::Any(children) => children
             .iter()
-            .fold(Condition::any(), |c, f| c.add(condition(f))),
-        Filter::Not(inner) => condition(inner).not(),
+            .fold(Condition::any(), |c, f| c.add(condition(backend, f))),
+        Filter::Not(inner) => condition(backend, inner).not(),
         Filter::Text { field, op, value } => {
             // The entity's columns are named as the fields are.
-            text_condition(
-                Expr::col((customer::Entity, Alias::new(*field))),
-                *op,
-                value,
-            )
+            let column = Expr::col((customer::Entity, Alias::new(*field)));
+            let exact = text_condition(backend, column, *op, value);
+            let prefix_only = *op == TextOp::StartsWith;
+            let narrowing = matches!(op, TextOp::Contains | TextOp::StartsWith)
+                .then(|| text_search_narrowing(backend, field, value, prefix_only))
+                .flatten();
+            match narrowing {
+                Some(candidates) => exact.add(candidates),
+                None => exact,
+            }
         }
         Filter::Metadata { key, op, value } => {
             let value_col =
@@ -317,7 +405,7 @@ pub fn condition(filter: &Filter) -> Condition {
             let found = |op| {
                 Expr::exists(metadata_exists(
                     key,
-                    Some(text_condition(value_col(), op, value)),
+                    Some(text_condition(backend, value_col(), op, value)),
                 ))
             };
             match op {
@@ -328,7 +416,7 @@ pub fn condition(filter: &Filter) -> Condition {
                 // Absent keys differ from any value, as a null column does.
                 TextOp::Ne => Condition::all().add(Expr::not_exists(metadata_exists(
                     key,
-                    Some(text_condition(value_col(), TextOp::Eq, value)),
+                    Some(text_condition(backend, value_col(), TextOp::Eq, value)),
                 ))),
                 other => Condition::all().add(found(*other)),
             }
@@ -344,5 +432,41 @@ pub fn condition(filter: &Filter) -> Condition {
                 CompareOp::Lte => column.lte(*micros),
             })
         }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
+
+    fn sql(backend: DbBackend, op: TextOp, value: &str) -> String {
+        let filter = Filter::Text {
+            field: "name",
+            op,
+            value: value.into(),
+        };
+        let select = customer::Entity::find().filter(condition(backend, &filter));
+        let sql = select.build(backend).to_string();
+        sql[sql.find("WHERE").expect("a condition")..].to_owned()
+    }
+
+    #[test]
+    fn contains_folds_ascii_letters_alone_on_every_backend() {
+        assert_eq!(
+            sql(DbBackend::Sqlite, TextOp::Contains, "ÉCO_le"),
+            r#"WHERE "customers"."name" LIKE '%ÉCO!_le%' ESCAPE '!'"#
+        );
+        assert_eq!(
+            sql(DbBackend::Sqlite, TextOp::StartsWith, "Ann"),
+            r#"WHERE "customers"."name" LIKE 'Ann%' ESCAPE '!' AND ("customers".rowid IN (SELECT rowid FROM customers_text WHERE name LIKE 'Ann%'))"#
+        );
+        assert_eq!(
+            sql(DbBackend::Postgres, TextOp::Contains, "ÉCO"),
+            r#"WHERE (translate("customers"."name", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')) LIKE '%Éco%' ESCAPE '!'"#
+        );
+        assert_eq!(
+            sql(DbBackend::MySql, TextOp::StartsWith, "Ø a.b"),
+            r"WHERE `customers`.`name` REGEXP '^Ø\\ [aA]\\.[bB]'"
+        );
     }
 }

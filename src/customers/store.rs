@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, Select,
 };
 
 use super::texts::{self, Texts};
@@ -309,7 +309,7 @@ pub async fn total<C: ConnectionTrait>(db: &C, tenant: &Tenant) -> Result<u64> {
     Ok(u64::try_from(slots.iter().sum::<i64>()).unwrap_or(0))
 }
 
-fn filtered(tenant: &Tenant, query: &ListQuery) -> Select<customer::Entity> {
+fn filtered(backend: DbBackend, tenant: &Tenant, query: &ListQuery) -> Select<customer::Entity> {
     let mut select = customer::Entity::find().filter(customer::Entity::scope(tenant));
     if let Some(email) = &query.email {
         select = select.filter(customer::Column::Email.eq(email.as_str()));
@@ -321,7 +321,7 @@ fn filtered(tenant: &Tenant, query: &ListQuery) -> Select<customer::Entity> {
         select = select.filter(customer::Column::CreatedAt.lte(lte));
     }
     if let Some(tree) = &query.filter {
-        select = select.filter(super::filter::condition(tree));
+        select = select.filter(super::filter::condition(backend, tree));
     }
     select
 }
@@ -349,7 +349,7 @@ pub async fn list(
         db,
         RESOURCE,
         scope,
-        filtered(tenant, &query),
+        filtered(db.get_database_backend(), tenant, &query),
         Keyset {
             created: customer::Column::CreatedAt,
             id: customer::Column::Id,

@@ -13,6 +13,7 @@ pub mod indexes;
 mod migrations;
 mod owned;
 mod presence;
+pub mod text_search;
 mod writer;
 
 pub use exclusive::exclusively;

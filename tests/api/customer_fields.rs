@@ -43,7 +43,13 @@ fn all_fields(message: &str) -> Vec<(String, i32, Type, Label, String)> {
         .map(|f| {
             // A map's entry type is named after its own message.
             let type_name = f.type_name().replace(&format!(".{message}."), ".");
-            (f.name().to_owned(), f.number(), f.r#type(), f.label(), type_name)
+            (
+                f.name().to_owned(),
+                f.number(),
+                f.r#type(),
+                f.label(),
+                type_name,
+            )
         })
         .collect()
 }

@@ -8,6 +8,7 @@ use crate::backend_tests;
 use crate::helpers::{Backend, Rest, TestApp, authed, ids, spawn_app, urlencode};
 
 backend_tests!(
+    contains_folds_ascii_letters_and_finds_every_value_itself,
     search_clauses_match_what_they_say,
     search_pages_with_next_page_in_every_profile,
     malformed_queries_are_422s_naming_the_position,
@@ -211,4 +212,85 @@ async fn malformed_queries_are_422s_naming_the_position(backend: Backend) {
         .await;
     assert_eq!(too_big.status, 422, "{}", too_big.body);
     assert_eq!(too_big.body["detail"][0]["loc"], json!(["query", "limit"]));
+}
+
+/// One folding rule on every database: A–Z match a–z, every other character
+/// compares exactly, so a stored value always finds itself.
+async fn contains_folds_ascii_letters_and_finds_every_value_itself(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let rest = app.rest();
+    let ecole = rest
+        .create(
+            "/v1/customers",
+            json!({"name": "ÉCOLE Ørsted", "description": "Straße 5%_!", "metadata": {"city": "ÅRHUS"}}),
+        )
+        .await;
+    let plain = rest
+        .create("/v1/customers", json!({"name": "ecole orsted"}))
+        .await;
+    for (query, expected) in [
+        (r#"name~"ÉCOLE Ørsted""#, vec![&ecole]),
+        (r#"name~"ÉCOLE""#, vec![&ecole]),
+        (r#"name~"Écol""#, vec![&ecole]),
+        (r#"name~"cole""#, vec![&ecole, &plain]),
+        (r#"name~"COLE Ø""#, vec![&ecole]),
+        (r#"name~"école""#, vec![]),
+        (r#"name~"ørsted""#, vec![]),
+        (r#"name~"rsted""#, vec![&ecole, &plain]),
+        (r#"description~"5%_!""#, vec![&ecole]),
+        (r#"description~"STRASSE""#, vec![]),
+        (r#"metadata["city"]:"ÅRHUS""#, vec![&ecole]),
+    ] {
+        let found = search(&rest, "/v1", query).await;
+        let expected: Vec<String> = expected.into_iter().cloned().collect();
+        assert_eq!(sorted(ids(&found, "data")), sorted(expected), "{query}");
+    }
+    // The same rule through the epoch filters, for contains and starts_with.
+    let filters = |op: &str, value: &str| {
+        urlencode(&json!({"field": "name", "op": op, "value": value}).to_string())
+    };
+    for (op, value, expected) in [
+        ("starts_with", "ÉCO", vec![&ecole]),
+        ("starts_with", "éco", vec![]),
+        ("starts_with", "ECOLE", vec![&plain]),
+        ("contains", "LE Ø", vec![&ecole]),
+    ] {
+        let found = rest
+            .ok(&format!(
+                "/epoch/v1/customers?filters={}",
+                filters(op, value)
+            ))
+            .await;
+        let expected: Vec<String> = expected.into_iter().cloned().collect();
+        assert_eq!(
+            sorted(ids(&found, "data")),
+            sorted(expected),
+            "{op} {value}"
+        );
+    }
+    // Updates and deletes keep the index in step.
+    rest.patch(
+        &format!("/v1/customers/{plain}"),
+        json!({"name": "renamed"}),
+    )
+    .await;
+    assert_eq!(
+        search(&rest, "/v1", r#"name~"rsted""#).await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        rest.delete(&format!("/v1/customers/{ecole}")).await.status,
+        200
+    );
+    assert_eq!(
+        search(&rest, "/v1", r#"name~"rsted""#).await["data"],
+        json!([])
+    );
+    assert_eq!(
+        ids(&search(&rest, "/v1", r#"name~"RENAMED""#).await, "data"),
+        [plain]
+    );
 }

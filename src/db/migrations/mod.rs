@@ -10,6 +10,7 @@ mod m20261122_000003_create_payments_and_subscriptions;
 mod m20261122_000004_create_idempotency_keys;
 mod m20261123_000005_key_lifecycle;
 mod m20261123_000006_customer_counts;
+mod m20261123_000007_customer_text_search;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_idempotency_keys::Migration),
             Box::new(m20261123_000005_key_lifecycle::Migration),
             Box::new(m20261123_000006_customer_counts::Migration),
+            Box::new(m20261123_000007_customer_text_search::Migration),
         ]
     }
 }
