@@ -291,6 +291,16 @@ fn ascii_folding_regex(value: &str, prefix_only: bool) -> String {
     regex
 }
 
+/// `text` as a PostgreSQL dollar-quoted literal, with a tag it does not
+/// contain: nothing inside (quotes, backslashes) needs escaping.
+fn dollar_quoted(text: &str) -> String {
+    let tag = (0..)
+        .map(|n| format!("$t{n}$"))
+        .find(|tag| !text.contains(tag.as_str()))
+        .expect("some tag is free");
+    format!("{tag}{text}{tag}")
+}
+
 /// `column` contains `value` (or starts with it), folding ASCII letters only.
 fn folded_like(backend: DbBackend, column: Expr, value: &str, prefix_only: bool) -> Condition {
     let condition = match backend {
@@ -299,11 +309,19 @@ fn folded_like(backend: DbBackend, column: Expr, value: &str, prefix_only: bool)
             column.like(LikeExpr::new(like_pattern(value, prefix_only, false)).escape('!'))
         }
         // `translate` folds exactly A–Z; a trigram index serves this expression.
-        // (Custom expressions take PostgreSQL's `$n` placeholders there, `?` elsewhere.)
-        DbBackend::Postgres => {
-            Expr::cust_with_exprs(format!("translate($1, '{UPPER}', '{LOWER}')"), [column])
-                .like(LikeExpr::new(like_pattern(value, prefix_only, true)).escape('!'))
-        }
+        // The pattern is written into the statement, not bound: planned for a
+        // bound pattern, PostgreSQL soon settles on one generic plan that
+        // scans the tenant's rows whatever the pattern; planned for this one,
+        // it reads a rare pattern's matches through the index and pages
+        // through the tenant for a common one. (Custom expressions take
+        // PostgreSQL's `$n` placeholders there, `?` elsewhere.)
+        DbBackend::Postgres => Expr::cust_with_exprs(
+            format!("translate($1, '{UPPER}', '{LOWER}') LIKE $2 ESCAPE '!'"),
+            [
+                column,
+                Expr::cust(dollar_quoted(&like_pattern(value, prefix_only, true))),
+            ],
+        ),
         // The columns compare exactly (binary collation): spell the folding out.
         _ => Expr::cust_with_exprs(
             "? REGEXP ?",
@@ -313,34 +331,34 @@ fn folded_like(backend: DbBackend, column: Expr, value: &str, prefix_only: bool)
     Condition::all().add(condition)
 }
 
-/// On SQLite, the text-search index narrows a `contains` or `starts_with`
-/// on an indexed field to the rows holding the value's trigrams; the exact
-/// comparison still decides. `None` where the index cannot help: fewer than
-/// three characters, or `LIKE` wildcards in the value.
-fn text_search_narrowing(
-    backend: DbBackend,
-    field: &str,
-    value: &str,
-    prefix_only: bool,
-) -> Option<Expr> {
-    let indexed = backend == DbBackend::Sqlite
-        && crate::db::text_search::COLUMNS.contains(&field)
-        && value.chars().count() >= 3
-        && !value.contains(['%', '_']);
-    indexed.then(|| {
-        let pattern = if prefix_only {
-            format!("{value}%")
-        } else {
-            format!("%{value}%")
-        };
-        Expr::cust_with_values(
-            format!(
-                "\"customers\".rowid IN (SELECT rowid FROM {} WHERE {field} LIKE ?)",
-                crate::db::text_search::SQLITE_TABLE
-            ),
-            [pattern],
-        )
-    })
+/// The substring terms every match must satisfy (at the top of the tree or
+/// under `all`) that the text-search index can serve: an indexed field, at
+/// least three characters (a trigram), no `LIKE` wildcards. Each is the
+/// field and its `LIKE` pattern over the index.
+pub fn indexable_terms(filter: &Filter) -> Vec<(&'static str, String)> {
+    let mut terms = Vec::new();
+    collect_terms(filter, &mut terms);
+    terms
+}
+
+fn collect_terms(filter: &Filter, terms: &mut Vec<(&'static str, String)>) {
+    match filter {
+        Filter::All(children) => children.iter().for_each(|c| collect_terms(c, terms)),
+        Filter::Text { field, op, value }
+            if matches!(op, TextOp::Contains | TextOp::StartsWith)
+                && crate::db::text_search::COLUMNS.contains(field)
+                && value.chars().count() >= 3
+                && !value.contains(['%', '_']) =>
+        {
+            let pattern = if *op == TextOp::StartsWith {
+                format!("{value}%")
+            } else {
+                format!("%{value}%")
+            };
+            terms.push((field, pattern));
+        }
+        _ => {}
+    }
 }
 
 fn text_condition(backend: DbBackend, column: Expr, op: TextOp, value: &str) -> Condition {
@@ -388,16 +406,12 @@ pub fn condition(backend: DbBackend, filter: &Filter) -> Condition {
         Filter::Not(inner) => condition(backend, inner).not(),
         Filter::Text { field, op, value } => {
             // The entity's columns are named as the fields are.
-            let column = Expr::col((customer::Entity, Alias::new(*field)));
-            let exact = text_condition(backend, column, *op, value);
-            let prefix_only = *op == TextOp::StartsWith;
-            let narrowing = matches!(op, TextOp::Contains | TextOp::StartsWith)
-                .then(|| text_search_narrowing(backend, field, value, prefix_only))
-                .flatten();
-            match narrowing {
-                Some(candidates) => exact.add(candidates),
-                None => exact,
-            }
+            text_condition(
+                backend,
+                Expr::col((customer::Entity, Alias::new(*field))),
+                *op,
+                value,
+            )
         }
         Filter::Metadata { key, op, value } => {
             let value_col =
@@ -439,6 +453,28 @@ mod tests {
     use super::*;
     use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
 
+    #[test]
+    fn only_required_indexable_terms_can_drive_a_search() {
+        let text = |field, op, value: &str| Filter::Text {
+            field,
+            op,
+            value: value.into(),
+        };
+        let tree = Filter::All(vec![
+            text("name", TextOp::Contains, "ann"),
+            text("email", TextOp::StartsWith, "bob"),
+            text("phone", TextOp::Contains, "55"),
+            text("description", TextOp::Contains, "50%"),
+            text("name", TextOp::Eq, "exact"),
+            Filter::Any(vec![text("name", TextOp::Contains, "either")]),
+            Filter::Not(Box::new(text("name", TextOp::Contains, "never"))),
+        ]);
+        assert_eq!(
+            indexable_terms(&tree),
+            [("name", "%ann%".to_owned()), ("email", "bob%".to_owned())]
+        );
+    }
+
     fn sql(backend: DbBackend, op: TextOp, value: &str) -> String {
         let filter = Filter::Text {
             field: "name",
@@ -458,15 +494,28 @@ mod tests {
         );
         assert_eq!(
             sql(DbBackend::Sqlite, TextOp::StartsWith, "Ann"),
-            r#"WHERE "customers"."name" LIKE 'Ann%' ESCAPE '!' AND ("customers".rowid IN (SELECT rowid FROM customers_text WHERE name LIKE 'Ann%'))"#
+            r#"WHERE "customers"."name" LIKE 'Ann%' ESCAPE '!'"#
+        );
+        assert_eq!(
+            sql(DbBackend::Postgres, TextOp::Contains, "it's \\ $1 ?"),
+            r#"WHERE translate("customers"."name", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') LIKE $t0$%it's \ $1 ?%$t0$ ESCAPE '!'"#
         );
         assert_eq!(
             sql(DbBackend::Postgres, TextOp::Contains, "ÉCO"),
-            r#"WHERE (translate("customers"."name", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')) LIKE '%Éco%' ESCAPE '!'"#
+            r#"WHERE translate("customers"."name", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') LIKE $t0$%Éco%$t0$ ESCAPE '!'"#
         );
         assert_eq!(
             sql(DbBackend::MySql, TextOp::StartsWith, "Ø a.b"),
             r"WHERE `customers`.`name` REGEXP '^Ø\\ [aA]\\.[bB]'"
         );
+    }
+}
+
+#[cfg(test)]
+mod quoting {
+    #[test]
+    fn dollar_quotes_pick_a_tag_the_text_lacks() {
+        assert_eq!(super::dollar_quoted("a'b"), "$t0$a'b$t0$");
+        assert_eq!(super::dollar_quoted("x$t0$y"), "$t1$x$t0$y$t1$");
     }
 }

@@ -5,14 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, Select,
+    QueryFilter, QuerySelect, Select, Statement,
 };
 
 use super::texts::{self, Texts};
 use super::{Customer, CustomerChanges, ListQuery, MetadataChange, NewCustomer};
 use crate::auth::Tenant;
 use crate::db::entities::{customer, customer_count, customer_metadata};
-use crate::db::{Owned, Tx, indexes};
+use crate::db::{Owned, Tx, indexes, text_search};
 use crate::error::{Error, Reason, Result};
 use crate::paging::{self, Keyset, Page};
 use crate::validation::{METADATA_MAX_KEYS, shown};
@@ -309,8 +309,34 @@ pub async fn total<C: ConnectionTrait>(db: &C, tenant: &Tenant) -> Result<u64> {
     Ok(u64::try_from(slots.iter().sum::<i64>()).unwrap_or(0))
 }
 
-fn filtered(backend: DbBackend, tenant: &Tenant, query: &ListQuery) -> Select<customer::Entity> {
-    let mut select = customer::Entity::find().filter(customer::Entity::scope(tenant));
+/// The page's rows, from the text-search index rather than the tenant's
+/// keyset when `driver` names a rare term (see [`rare_term`]).
+fn filtered(
+    backend: DbBackend,
+    tenant: &Tenant,
+    query: &ListQuery,
+    driver: Option<(&str, String)>,
+) -> Select<customer::Entity> {
+    let mut select = match driver {
+        None => customer::Entity::find().filter(customer::Entity::scope(tenant)),
+        // The unary `+` keeps SQLite from reading the tenant's rows through
+        // their index: the few matches are read by rowid and sorted.
+        Some((field, pattern)) => customer::Entity::find()
+            .filter(Expr::cust_with_values(
+                r#"+"customers"."account_id" = ? AND +"customers"."live" = ?"#,
+                [
+                    sea_orm::Value::from(tenant.account_id.as_str()),
+                    sea_orm::Value::from(tenant.live),
+                ],
+            ))
+            .filter(Expr::cust_with_values(
+                format!(
+                    r#""customers".rowid IN (SELECT rowid FROM {} WHERE {field} LIKE ?)"#,
+                    text_search::SQLITE_TABLE
+                ),
+                [pattern],
+            )),
+    };
     if let Some(email) = &query.email {
         select = select.filter(customer::Column::Email.eq(email.as_str()));
     }
@@ -324,6 +350,46 @@ fn filtered(backend: DbBackend, tenant: &Tenant, query: &ListQuery) -> Select<cu
         select = select.filter(super::filter::condition(backend, tree));
     }
     select
+}
+
+/// Below this many index matches a term is rare enough to read the page
+/// from its matches; above it, scanning the tenant newest first finds a
+/// page of matches sooner.
+const RARE: u64 = 1000;
+
+/// On SQLite, the rarest substring term the filter requires, if the
+/// text-search index holds fewer than [`RARE`] rows matching it. Each probe
+/// reads at most that many index entries.
+async fn rare_term(
+    db: &DatabaseConnection,
+    query: &ListQuery,
+) -> Result<Option<(&'static str, String)>> {
+    let Some(tree) = &query.filter else {
+        return Ok(None);
+    };
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(None);
+    }
+    let mut rarest: Option<(u64, (&'static str, String))> = None;
+    for (field, pattern) in super::filter::indexable_terms(tree) {
+        let probe = Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!(
+                "SELECT count(*) AS n FROM (SELECT 1 FROM {} WHERE {field} LIKE ? LIMIT {RARE})",
+                text_search::SQLITE_TABLE
+            ),
+            [pattern.clone().into()],
+        );
+        let count: i64 = match db.query_one_raw(probe).await? {
+            Some(row) => row.try_get("", "n")?,
+            None => continue,
+        };
+        let count = u64::try_from(count).unwrap_or(RARE);
+        if count < RARE && rarest.as_ref().is_none_or(|(n, _)| count < *n) {
+            rarest = Some((count, (field, pattern)));
+        }
+    }
+    Ok(rarest.map(|(_, term)| term))
 }
 
 /// One page of customers, newest first. The total of an unfiltered list
@@ -349,7 +415,12 @@ pub async fn list(
         db,
         RESOURCE,
         scope,
-        filtered(db.get_database_backend(), tenant, &query),
+        filtered(
+            db.get_database_backend(),
+            tenant,
+            &query,
+            rare_term(db, &query).await?,
+        ),
         Keyset {
             created: customer::Column::CreatedAt,
             id: customer::Column::Id,

@@ -94,8 +94,14 @@ async fn search_clauses_match_what_they_say(backend: Backend) {
 
     // Another account sees none of them.
     let other = app.key_for("other", customerd::auth::Mode::Test).await;
-    let theirs = search(&app.rest_with(&other), "/v1", r#"name~"a""#).await;
-    assert_eq!(theirs["data"], json!([]));
+    for query in [
+        r#"name~"a""#,
+        r#"name~"Ann Lee""#,
+        r#"email~"@example.com""#,
+    ] {
+        let theirs = search(&app.rest_with(&other), "/v1", query).await;
+        assert_eq!(theirs["data"], json!([]), "{query}");
+    }
 }
 
 async fn page_through(rest: &Rest, base: &str, query: &str) -> Vec<String> {
@@ -228,6 +234,12 @@ async fn contains_folds_ascii_letters_and_finds_every_value_itself(backend: Back
     let plain = rest
         .create("/v1/customers", json!({"name": "ecole orsted"}))
         .await;
+    // Quotes, backslashes and dollar signs are text like any other.
+    let quoted = rest
+        .create("/v1/customers", json!({"name": "O'Brien \\ $t0$ 'x'"}))
+        .await;
+    let found = search(&rest, "/v1", r#"name~"'brien \\ $T0$ 'X""#).await;
+    assert_eq!(ids(&found, "data"), [quoted.clone()]);
     for (query, expected) in [
         (r#"name~"ÉCOLE Ørsted""#, vec![&ecole]),
         (r#"name~"ÉCOLE""#, vec![&ecole]),
