@@ -141,7 +141,20 @@ pub struct ServeArgs {
     /// Database connections to keep at most (default: 4 for SQLite, 10 otherwise).
     #[arg(long, env = "DB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
     pub db_max_connections: Option<u32>,
+
+    /// API calls served at once; more are refused at once (RESOURCE_EXHAUSTED / 429).
+    #[arg(
+        long,
+        env = "MAX_CONCURRENT_REQUESTS",
+        default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_concurrent_requests: u32,
 }
+
+/// Enough to keep every core and database connection busy, few enough that
+/// a burst is refused rather than left to queue on the pool.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 1024;
 
 /// Everything `serve` needs, independent of how it was given.
 #[derive(Debug, Clone)]
@@ -153,6 +166,7 @@ pub struct Settings {
     pub key_cache_ttl: Duration,
     /// `None`: the backend's default.
     pub db_max_connections: Option<u32>,
+    pub max_concurrent_requests: u32,
 }
 
 impl Settings {
@@ -165,6 +179,7 @@ impl Settings {
             cors_allowed_origins: Vec::new(),
             key_cache_ttl: DEFAULT_KEY_CACHE_TTL,
             db_max_connections: None,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
     }
 
@@ -173,6 +188,7 @@ impl Settings {
             database_url,
             key_cache_ttl: serve.key_cache_ttl,
             db_max_connections: serve.db_max_connections,
+            max_concurrent_requests: serve.max_concurrent_requests,
             grpc_addr: serve.grpc_addr,
             http_addr: serve.http_addr,
             cors_allowed_origins: serve

@@ -1,6 +1,8 @@
 //! Building and running the server: bind first (so the real ports are known,
 //! even for port 0), then serve until a shutdown signal.
 
+use crate::overload::ShedLayer;
+use customerd_gateway::probes::Probes;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -155,6 +157,7 @@ impl Application {
                     // are logged at ERROR where they are mapped to a status.
                     .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
             )
+            .layer(ShedLayer::new(settings.max_concurrent_requests as usize))
             .layer(AuthLayer::new(keys))
             .service(routes);
         let in_process = ServiceExt::<http::Request<tonic::body::Body>>::map_err(
@@ -168,9 +171,32 @@ impl Application {
             .layer(cors(&settings.cors_allowed_origins))
             .layer(tonic_web::GrpcWebLayer::new())
             .service(calls);
+        // Ready while the database answers; from the shutdown signal on, gRPC
+        // health says NOT_SERVING and `/readyz` 503 while requests drain.
+        let ping = db.clone();
+        let probes = Probes::new(move || {
+            let db = ping.clone();
+            async move { db.ping().await.is_ok() }
+        });
+        let shutdown = async move {
+            shutdown.await;
+            tracing::info!("draining: health answers NOT_SERVING");
+            health
+                .set_not_serving::<CustomerServiceServer<CustomerApi>>()
+                .await;
+            health
+                .set_not_serving::<PaymentServiceServer<PaymentApi>>()
+                .await;
+            health
+                .set_not_serving::<SubscriptionServiceServer<SubscriptionApi>>()
+                .await;
+            health
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
+        };
         let (gateway_done, gateway_stopped) = tokio::sync::oneshot::channel::<()>();
         let gateway = async move {
-            let served = customerd_gateway::serve(http_listener, upstream, shutdown).await;
+            let served = customerd_gateway::serve(http_listener, upstream, probes, shutdown).await;
             let _ = gateway_done.send(());
             served.map_err(StartupError::from)
         };

@@ -185,7 +185,18 @@ impl IntoResponse for ApiError {
                 if http.is_server_error() {
                     tracing::error!(code = ?status.code(), message = status.message(), "upstream call failed");
                 }
-                error_response(http, kind, fixed.unwrap_or(status.message()))
+                let mut response = error_response(http, kind, fixed.unwrap_or(status.message()));
+                // A refused call says when to come back; the REST client hears it too.
+                if http == StatusCode::TOO_MANY_REQUESTS {
+                    let after = status
+                        .metadata()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| HeaderValue::from_str(v).ok())
+                        .unwrap_or(HeaderValue::from_static("1"));
+                    response.headers_mut().insert(header::RETRY_AFTER, after);
+                }
+                response
             }
             Self::MissingKey => error_response(
                 StatusCode::UNAUTHORIZED,
@@ -206,7 +217,7 @@ impl IntoResponse for ApiError {
             Self::UnsupportedMediaType => error_response(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                "send the body as application/json",
+                "send the body as application/json or application/x-www-form-urlencoded",
             ),
             Self::EmptyReply => {
                 tracing::error!("upstream reply lacks its object");

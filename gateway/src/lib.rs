@@ -28,6 +28,7 @@ pub mod filters;
 pub mod objects;
 pub mod openapi;
 pub mod payments;
+pub mod probes;
 pub mod profiles;
 pub mod proto;
 pub mod query;
@@ -57,11 +58,13 @@ pub fn router(upstream: Upstream) -> Router {
         .with_state(upstream)
 }
 
-/// Serves the gateway on `listener` until `shutdown` completes, then lets
-/// in-flight requests finish.
+/// Serves the gateway and `probes` on `listener` until `shutdown`
+/// completes, then lets in-flight requests finish. `/readyz` answers 503 from
+/// the moment `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     upstream: Upstream,
+    probes: probes::Probes,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Small replies must not wait for a delayed ACK.
@@ -70,7 +73,12 @@ pub async fn serve(
             tracing::debug!(error = %err, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router(upstream))
+    let app = router(upstream).merge(probes.clone().routes());
+    let shutdown = async move {
+        shutdown.await;
+        probes.drain();
+    };
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

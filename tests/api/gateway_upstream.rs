@@ -161,6 +161,7 @@ async fn gateway(
     let served = tokio::spawn(customerd_gateway::serve(
         listener,
         customerd_gateway::Upstream::connected(upstream),
+        customerd_gateway::probes::Probes::new(|| async { true }),
         async {
             let _ = rx.await;
         },

@@ -6,6 +6,7 @@
 
 mod contract;
 mod helpers;
+mod probes;
 mod process;
 
 mod billing;
@@ -35,6 +36,7 @@ mod hostile_input;
 mod idempotency;
 mod keys;
 mod migrations;
+mod overload;
 mod search;
 mod server;
 mod validate_only;
