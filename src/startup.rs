@@ -7,6 +7,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tonic::server::NamedService;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 
 use customerd_gateway::{GrpcService, Upstream, UpstreamError};
 use http::{HeaderName, HeaderValue, Method};
@@ -107,15 +110,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let (health, health_service) = tonic_health::server::health_reporter();
-        health
-            .set_serving::<CustomerServiceServer<CustomerApi>>()
-            .await;
-        health
-            .set_serving::<PaymentServiceServer<PaymentApi>>()
-            .await;
-        health
-            .set_serving::<SubscriptionServiceServer<SubscriptionApi>>()
-            .await;
+        report(&health, ServingStatus::Serving).await;
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
             .build_v1()?;
@@ -181,18 +176,7 @@ impl Application {
         let shutdown = async move {
             shutdown.await;
             tracing::info!("draining: health answers NOT_SERVING");
-            health
-                .set_not_serving::<CustomerServiceServer<CustomerApi>>()
-                .await;
-            health
-                .set_not_serving::<PaymentServiceServer<PaymentApi>>()
-                .await;
-            health
-                .set_not_serving::<SubscriptionServiceServer<SubscriptionApi>>()
-                .await;
-            health
-                .set_service_status("", tonic_health::ServingStatus::NotServing)
-                .await;
+            report(&health, ServingStatus::NotServing).await;
         };
         let (gateway_done, gateway_stopped) = tokio::sync::oneshot::channel::<()>();
         let gateway = async move {
@@ -214,6 +198,20 @@ impl Application {
         tokio::try_join!(grpc, gateway)?;
         db.close().await?;
         Ok(())
+    }
+}
+
+/// The services gRPC health reports on; "" is the server as a whole.
+const HEALTH_SERVICES: [&str; 4] = [
+    "",
+    <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
+    <PaymentServiceServer<PaymentApi> as NamedService>::NAME,
+    <SubscriptionServiceServer<SubscriptionApi> as NamedService>::NAME,
+];
+
+async fn report(health: &HealthReporter, status: ServingStatus) {
+    for service in HEALTH_SERVICES {
+        health.set_service_status(service, status).await;
     }
 }
 

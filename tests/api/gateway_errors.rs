@@ -528,7 +528,7 @@ async fn oversized_bodies_and_other_media_types_are_refused_with_json() {
     assert_eq!(text.status, 415);
     assert_eq!(
         text.body,
-        json!({"error": {"type": "unsupported_media_type", "message": "send the body as application/json"}})
+        json!({"error": {"type": "unsupported_media_type", "message": "send the body as application/json or application/x-www-form-urlencoded"}})
     );
 
     // curl -d without -H sends a form content type; a JSON body is still read as JSON,
