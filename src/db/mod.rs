@@ -50,6 +50,23 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
         });
+        // Opening can meet another process's lock without waiting on it (while
+        // that process turns a new file to WAL, or recovers the WAL index);
+        // processes starting together retry for as long as they would wait on
+        // a busy database.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match Database::connect(opts.clone()).await {
+                Err(err)
+                    if err.to_string().contains("database is locked")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    tracing::debug!(error = %err, "database busy while opening; retrying");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                outcome => return outcome,
+            }
+        }
     }
     Database::connect(opts).await
 }
