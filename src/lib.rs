@@ -11,6 +11,7 @@ pub mod expand;
 pub mod idempotency;
 pub mod ids;
 pub mod metadata;
+pub mod observe;
 pub mod overload;
 pub mod paging;
 pub mod payments;

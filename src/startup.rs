@@ -1,6 +1,7 @@
 //! Building and running the server: bind first (so the real ports are known,
 //! even for port 0), then serve until a shutdown signal.
 
+use crate::observe::{self, GrpcMetricsLayer};
 use crate::overload::ShedLayer;
 use customerd_gateway::probes::Probes;
 use std::future::Future;
@@ -163,16 +164,20 @@ impl Application {
         let upstream = Upstream::new(GrpcService::new(in_process));
         // Over TCP, browsers' grpc-web and CORS as well.
         let network = ServiceBuilder::new()
+            .layer(GrpcMetricsLayer)
             .layer(cors(&settings.cors_allowed_origins))
             .layer(tonic_web::GrpcWebLayer::new())
             .service(calls);
         // Ready while the database answers; from the shutdown signal on, gRPC
         // health says NOT_SERVING and `/readyz` 503 while requests drain.
         let ping = db.clone();
+        let pool = db.clone();
+        let metrics = observe::handle();
         let probes = Probes::new(move || {
             let db = ping.clone();
             async move { db.ping().await.is_ok() }
-        });
+        })
+        .with_metrics(move || observe::render(&metrics, &pool));
         let shutdown = async move {
             shutdown.await;
             tracing::info!("draining: health answers NOT_SERVING");

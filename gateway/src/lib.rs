@@ -26,6 +26,7 @@ pub mod customers;
 pub mod error;
 pub mod filters;
 pub mod objects;
+pub mod observe;
 pub mod openapi;
 pub mod payments;
 pub mod probes;
@@ -55,6 +56,7 @@ pub fn router(upstream: Upstream) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(error::BODY_LIMIT))
         .layer(middleware::from_fn(request_id::assign))
+        .route_layer(middleware::from_fn(observe::http_metrics))
         .with_state(upstream)
 }
 

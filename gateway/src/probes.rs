@@ -8,17 +8,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 type Check = dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync;
 
-/// What `/readyz` asks: the draining flag, then the dependency check.
+type Render = dyn Fn() -> String + Send + Sync;
+
+/// What `/readyz` asks: the draining flag, then the dependency check; and
+/// what `/metrics` answers, where the process keeps metrics.
 #[derive(Clone)]
 pub struct Probes {
     draining: Arc<AtomicBool>,
     dependency: Arc<Check>,
+    metrics: Option<Arc<Render>>,
 }
 
 impl Probes {
@@ -32,6 +36,15 @@ impl Probes {
         Self {
             draining: Arc::new(AtomicBool::new(false)),
             dependency: Arc::new(move || Box::pin(dependency())),
+            metrics: None,
+        }
+    }
+
+    /// Serves `GET /metrics` (Prometheus text) from `render`.
+    pub fn with_metrics(self, render: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        Self {
+            metrics: Some(Arc::new(render)),
+            ..self
         }
     }
 
@@ -44,9 +57,22 @@ impl Probes {
         self.draining.load(Ordering::SeqCst)
     }
 
-    /// `/healthz` and `/readyz`.
+    /// `/healthz`, `/readyz` and, with metrics, `/metrics`.
     pub fn routes(self) -> Router {
-        Router::new()
+        let mut router = Router::new();
+        if let Some(render) = self.metrics.clone() {
+            router = router.route(
+                "/metrics",
+                get(move || {
+                    let text = render();
+                    async move {
+                        ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+                            .into_response()
+                    }
+                }),
+            );
+        }
+        router
             .route("/healthz", get(|| async { plain(StatusCode::OK, "ok") }))
             .route(
                 "/readyz",

@@ -35,6 +35,7 @@ mod grouped_writes;
 mod hostile_input;
 mod idempotency;
 mod keys;
+mod metrics;
 mod migrations;
 mod overload;
 mod search;
