@@ -150,7 +150,14 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub max_concurrent_requests: u32,
+
+    /// The longest a call may run: a gRPC caller's `grpc-timeout` is capped at it,
+    /// and REST calls get it. Past it the call is answered DEADLINE_EXCEEDED (503).
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
 }
+
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Enough to keep every core and database connection busy, few enough that
 /// a burst is refused rather than left to queue on the pool.
@@ -167,6 +174,7 @@ pub struct Settings {
     /// `None`: the backend's default.
     pub db_max_connections: Option<u32>,
     pub max_concurrent_requests: u32,
+    pub request_timeout: Duration,
 }
 
 impl Settings {
@@ -180,6 +188,7 @@ impl Settings {
             key_cache_ttl: DEFAULT_KEY_CACHE_TTL,
             db_max_connections: None,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 
@@ -189,6 +198,7 @@ impl Settings {
             key_cache_ttl: serve.key_cache_ttl,
             db_max_connections: serve.db_max_connections,
             max_concurrent_requests: serve.max_concurrent_requests,
+            request_timeout: serve.request_timeout,
             grpc_addr: serve.grpc_addr,
             http_addr: serve.http_addr,
             cors_allowed_origins: serve

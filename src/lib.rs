@@ -6,6 +6,7 @@ pub mod config;
 pub mod currency;
 pub mod customers;
 pub mod db;
+pub mod deadline;
 pub mod error;
 pub mod expand;
 pub mod idempotency;

@@ -1,6 +1,7 @@
 //! Building and running the server: bind first (so the real ports are known,
 //! even for port 0), then serve until a shutdown signal.
 
+use crate::deadline::DeadlineLayer;
 use crate::observe::{self, GrpcMetricsLayer};
 use crate::overload::ShedLayer;
 use customerd_gateway::probes::Probes;
@@ -154,6 +155,7 @@ impl Application {
                     .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
             )
             .layer(ShedLayer::new(settings.max_concurrent_requests as usize))
+            .layer(DeadlineLayer::new(settings.request_timeout))
             .layer(AuthLayer::new(keys))
             .service(routes);
         let in_process = ServiceExt::<http::Request<tonic::body::Body>>::map_err(
@@ -197,7 +199,7 @@ impl Application {
         let incoming = TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
         let grpc = Server::builder()
             .accept_http1(true)
-            .timeout(Duration::from_secs(60))
+            .timeout(settings.request_timeout)
             .serve_with_incoming_shutdown(network, incoming, grpc_shutdown);
         let grpc = async move { grpc.await.map_err(StartupError::from) };
         tokio::try_join!(grpc, gateway)?;

@@ -20,6 +20,7 @@ mod customer_fields;
 mod customer_lists;
 mod customer_validation;
 mod customers;
+mod deadline;
 mod expand;
 mod filters;
 mod gateway_billing;
