@@ -74,6 +74,20 @@ where
     Ok(messages)
 }
 
+/// One row as its message, its customer expanded when `expand` is set.
+pub async fn message<C, R, T>(db: &C, tenant: &Tenant, row: R, expand: bool) -> Result<T>
+where
+    C: ConnectionTrait,
+    T: From<R> + WithCustomer,
+{
+    let mut message = [T::from(row)];
+    if expand {
+        customers_of(db, tenant, &mut message).await?;
+    }
+    let [message] = message;
+    Ok(message)
+}
+
 /// Sets the expanded customer of every object whose customer still exists.
 pub async fn customers_of<C: ConnectionTrait, T: WithCustomer>(
     db: &C,

@@ -71,10 +71,9 @@ impl PaymentService for PaymentApi {
             },
             |tx, tenant, (expand, new)| {
                 Box::pin(async move {
-                    let created = vec![store::create(&*tx, tenant, new).await?];
-                    let mut payments = expand::messages(&*tx, tenant, created, expand).await?;
+                    let created = store::create(&*tx, tenant, new).await?;
                     Ok(pb::CreatePaymentResponse {
-                        payment: payments.pop(),
+                        payment: Some(expand::message(&*tx, tenant, created, expand).await?),
                     })
                 })
             },
@@ -88,10 +87,9 @@ impl PaymentService for PaymentApi {
     ) -> Result<Response<pb::GetPaymentResponse>, Status> {
         let tenant = Tenant::of(&request)?;
         let expand = expand::parse(&request.get_ref().expand)?;
-        let found = vec![store::get(&self.db, &tenant, &request.get_ref().id).await?];
-        let mut payments = expand::messages(&self.db, &tenant, found, expand).await?;
+        let found = store::get(&self.db, &tenant, &request.get_ref().id).await?;
         Ok(Response::new(pb::GetPaymentResponse {
-            payment: payments.pop(),
+            payment: Some(expand::message(&self.db, &tenant, found, expand).await?),
         }))
     }
 

@@ -70,10 +70,9 @@ impl SubscriptionService for SubscriptionApi {
             },
             |tx, tenant, (expand, new)| {
                 Box::pin(async move {
-                    let created = vec![store::create(&*tx, tenant, new).await?];
-                    let mut subscriptions = expand::messages(&*tx, tenant, created, expand).await?;
+                    let created = store::create(&*tx, tenant, new).await?;
                     Ok(pb::CreateSubscriptionResponse {
-                        subscription: subscriptions.pop(),
+                        subscription: Some(expand::message(&*tx, tenant, created, expand).await?),
                     })
                 })
             },
@@ -87,10 +86,9 @@ impl SubscriptionService for SubscriptionApi {
     ) -> Result<Response<pb::GetSubscriptionResponse>, Status> {
         let tenant = Tenant::of(&request)?;
         let expand = expand::parse(&request.get_ref().expand)?;
-        let found = vec![store::get(&self.db, &tenant, &request.get_ref().id).await?];
-        let mut subscriptions = expand::messages(&self.db, &tenant, found, expand).await?;
+        let found = store::get(&self.db, &tenant, &request.get_ref().id).await?;
         Ok(Response::new(pb::GetSubscriptionResponse {
-            subscription: subscriptions.pop(),
+            subscription: Some(expand::message(&self.db, &tenant, found, expand).await?),
         }))
     }
 
