@@ -5,6 +5,8 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = customerd::config::Cli::parse();
-    customerd::telemetry::init();
-    customerd::cli::run(cli).await
+    let telemetry = customerd::telemetry::init();
+    let code = customerd::cli::run(cli).await;
+    telemetry.finish().await;
+    code
 }

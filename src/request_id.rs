@@ -17,12 +17,16 @@ impl MakeRequestId for MakeId {
     }
 }
 
-/// The log span of one call.
+/// The log span of one call; built with `otel`, it continues the caller's
+/// trace (W3C `traceparent` in the call's metadata).
 pub fn span<B>(request: &Request<B>) -> tracing::Span {
     let id = request
         .headers()
         .get(HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("call", method = %request.uri().path(), request_id = %id)
+    let span = tracing::info_span!("call", method = %request.uri().path(), request_id = %id);
+    #[cfg(feature = "otel")]
+    customerd_wire::trace_context::continue_trace(&span, request.headers());
+    span
 }

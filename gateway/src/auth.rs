@@ -1,5 +1,5 @@
-//! The caller's key, request id and idempotency key, forwarded to the service
-//! as gRPC metadata.
+//! The caller's key, request id and idempotency key (and, built with `otel`,
+//! the trace context), forwarded to the service as gRPC metadata.
 //!
 //! The gateway only checks that a key is present (`Authorization: Bearer …` or
 //! `X-Api-Key: …`); whether it is valid is the service's answer
@@ -64,6 +64,8 @@ impl Caller {
         if let Some(key) = &self.idempotency_key {
             metadata.insert(IDEMPOTENCY_KEY, key.clone());
         }
+        #[cfg(feature = "otel")]
+        customerd_wire::trace_context::inject_current(metadata);
     }
 }
 

@@ -43,6 +43,8 @@ pub async fn assign(mut request: Request, next: Next) -> Response {
         path = %request.uri().path(),
         request_id = %id,
     );
+    #[cfg(feature = "otel")]
+    customerd_wire::trace_context::continue_trace(&span, request.headers());
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     span.in_scope(|| {

@@ -109,7 +109,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 pub async fn spawn_app_with(backend: Backend, cors_allowed_origins: Vec<String>) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        customerd::telemetry::init();
+        let _logs = customerd::telemetry::init();
     }
     let database_url = fresh_database(backend).await;
     let settings = Settings {

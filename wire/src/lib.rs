@@ -10,6 +10,8 @@ pub mod reasons;
 pub mod request_id;
 pub mod statuses;
 pub mod timestamps;
+#[cfg(feature = "otel")]
+pub mod trace_context;
 pub mod validate_only;
 
 /// Code generated from `proto/`.
