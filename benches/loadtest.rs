@@ -41,6 +41,8 @@ const ECHO_ROLE: &str = "LOADTEST_ECHO_SERVER";
 const GRPC_CONCURRENCY: usize = 32;
 const CREATE_CONCURRENCY: usize = 64;
 const LIST_CONCURRENCY: usize = 1;
+/// `--max-concurrent-requests` of the server the shedding phases run against.
+const SHED_LIMIT: usize = 16;
 
 // ---------------------------------------------------------------------------
 // The bare tonic server: one unary method on a message defined here.
@@ -310,6 +312,8 @@ fn bearer(key: &str) -> (&'static str, HeaderValue) {
 struct Samples {
     /// Latencies of the calls counted, in microseconds.
     micros: Vec<u32>,
+    /// Latencies of the calls refused with RESOURCE_EXHAUSTED (shed).
+    shed_micros: Vec<u32>,
 }
 
 #[derive(Clone)]
@@ -344,18 +348,49 @@ impl Outcome {
 }
 
 /// Drives `call` against `addr` from `concurrency` connections for the
-/// configured time, one call in flight per connection.
+/// configured time, one call in flight per connection. No call may be shed.
 async fn drive(name: &str, addr: SocketAddr, call: Call, concurrency: usize) -> Outcome {
+    let (outcome, shed) = drive_shedding(name, addr, call, concurrency, Retry::AtOnce).await;
+    assert!(
+        shed.per_second == 0.0,
+        "{name}: {:.0} calls/s were shed (RESOURCE_EXHAUSTED)",
+        shed.per_second
+    );
+    outcome
+}
+
+/// What a client does after its call was shed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Calls again at once: a retry storm, the worst case.
+    AtOnce,
+    /// Waits as long as the answer's `retry-after` says.
+    AsTold,
+}
+
+/// As [`drive`], counting the calls refused with RESOURCE_EXHAUSTED apart:
+/// the answered calls, then the shed ones.
+async fn drive_shedding(
+    name: &str,
+    addr: SocketAddr,
+    call: Call,
+    concurrency: usize,
+    retry: Retry,
+) -> (Outcome, Outcome) {
+    let shed_name = format!("{name}: shed");
     if let Ok(only) = std::env::var("LOADTEST_ONLY")
         && !only.split('|').any(|part| name.contains(part))
         && !name.starts_with("tonic echo")
     {
-        return Outcome::from(
-            name.to_owned(),
-            concurrency,
-            Duration::from_secs(1),
-            Vec::new(),
-        );
+        let none = |name: &str| {
+            Outcome::from(
+                name.to_owned(),
+                concurrency,
+                Duration::from_secs(1),
+                Vec::new(),
+            )
+        };
+        return (none(name), none(&shed_name));
     }
     let warmup = Duration::from_secs(1);
     let window = Duration::from_secs(
@@ -372,25 +407,33 @@ async fn drive(name: &str, addr: SocketAddr, call: Call, concurrency: usize) -> 
         let call = Arc::clone(&call);
         workers.push(tokio::spawn(async move {
             match &*call {
-                Call::Grpc { .. } => grpc_worker(addr, &call, worker, start, end).await,
+                Call::Grpc { .. } => grpc_worker(addr, &call, worker, start, end, retry).await,
                 Call::Http { .. } => http_worker(addr, &call, start, end).await,
             }
         }));
     }
-    let mut all = Vec::new();
+    let (mut all, mut shed) = (Vec::new(), Vec::new());
     for worker in workers {
         match worker.await {
-            Ok(Ok(samples)) => all.extend(samples.micros),
+            Ok(Ok(samples)) => {
+                all.extend(samples.micros);
+                shed.extend(samples.shed_micros);
+            }
             Ok(Err(err)) => panic!("{name}: a call failed: {err}"),
             Err(err) => panic!("{name}: a worker panicked: {err}"),
         }
     }
     let outcome = Outcome::from(name.to_owned(), concurrency, window, all);
-    eprintln!(
-        "  {:<44} {:>9.0} req/s  p50 {:.2} ms",
-        outcome.name, outcome.per_second, outcome.p50
-    );
-    outcome
+    let shed = Outcome::from(shed_name, concurrency, window, shed);
+    for o in [&outcome, &shed] {
+        if o.per_second > 0.0 || std::ptr::eq(o, &outcome) {
+            eprintln!(
+                "  {:<44} {:>9.0} req/s  p50 {:.2} ms",
+                o.name, o.per_second, o.p50
+            );
+        }
+    }
+    (outcome, shed)
 }
 
 async fn grpc_worker(
@@ -399,6 +442,7 @@ async fn grpc_worker(
     worker: usize,
     start: Instant,
     end: Instant,
+    retry: Retry,
 ) -> Result<Samples, Failure> {
     let Call::Grpc {
         path,
@@ -440,6 +484,10 @@ async fn grpc_worker(
             return Err(format!("HTTP status {}", response.status()).into());
         }
         let early_status = response.headers().get("grpc-status").cloned();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         let mut body = response.into_body();
         let mut received = 0;
         while let Some(chunk) = body.data().await {
@@ -450,6 +498,17 @@ async fn grpc_worker(
         let trailers = body.trailers().await?;
         let status = early_status.or_else(|| trailers.and_then(|t| t.get("grpc-status").cloned()));
         let expected = (*code as i32).to_string();
+        let shed_code = (tonic::Code::ResourceExhausted as i32).to_string();
+        if status.as_ref().map(HeaderValue::as_bytes) == Some(shed_code.as_bytes()) {
+            if began >= start {
+                samples.shed_micros.push(began.elapsed().as_micros() as u32);
+            }
+            if let (Retry::AsTold, Some(seconds)) = (retry, retry_after) {
+                tokio::time::sleep(Duration::from_secs(seconds).min(end - Instant::now().min(end)))
+                    .await;
+            }
+            continue;
+        }
         let complete = *code != tonic::Code::Ok || received >= 5;
         if status.as_ref().map(HeaderValue::as_bytes) != Some(expected.as_bytes()) || !complete {
             return Err(format!("grpc-status {status:?}, expected {expected}").into());
@@ -698,6 +757,16 @@ struct BackendResult {
     rest_create: Outcome,
     list: Outcome,
     contains: Outcome,
+    shedding: Shedding,
+}
+
+/// Creates against a server limited to [`SHED_LIMIT`] concurrent calls.
+struct Shedding {
+    at_limit: Outcome,
+    /// At twice the limit, the calls answered and the calls refused, when
+    /// refused callers call again at once, and when they wait as told.
+    storm: (Outcome, Outcome),
+    told: (Outcome, Outcome),
 }
 
 /// The bare server the gRPC reads are compared with.
@@ -902,6 +971,47 @@ async fn run_backend(
         again.started_in.as_secs_f64() * 1000.0
     );
     drop(again);
+    // Overload: creates at the limit, then at twice it. The excess is refused
+    // at once; the calls admitted should keep the latency they had at the limit.
+    let limited = Server::start(placement.server_command({
+        let mut command = customerd(&database.url);
+        command.env("MAX_CONCURRENT_REQUESTS", SHED_LIMIT.to_string());
+        command
+    }))?;
+    let create_limited = Call::Grpc {
+        path: "/customers.v1.CustomerService/CreateCustomer",
+        headers: vec![bearer(&key)],
+        frames: grpc_frames(&create_message()),
+        code: tonic::Code::Ok,
+    };
+    let at_limit = phase(
+        drive(
+            &format!("{label}: shedding: creates, c = limit {SHED_LIMIT}"),
+            limited.grpc,
+            create_limited.clone(),
+            SHED_LIMIT,
+        )
+        .await,
+    );
+    let (storm, storm_shed) = drive_shedding(
+        &format!("{label}: shedding: creates, c = 2 x limit, retried at once"),
+        limited.grpc,
+        create_limited.clone(),
+        2 * SHED_LIMIT,
+        Retry::AtOnce,
+    )
+    .await;
+    let (storm, storm_shed) = (phase(storm), phase(storm_shed));
+    let (admitted, shed) = drive_shedding(
+        &format!("{label}: shedding: creates, c = 2 x limit, Retry-After kept"),
+        limited.grpc,
+        create_limited,
+        2 * SHED_LIMIT,
+        Retry::AsTold,
+    )
+    .await;
+    let (admitted, shed) = (phase(admitted), phase(shed));
+    drop(limited);
     let echo_rate = outcomes
         .iter()
         .find(|o| echo.is_some() && o.name.starts_with("tonic echo"))
@@ -915,6 +1025,11 @@ async fn run_backend(
         rest_create,
         list,
         contains,
+        shedding: Shedding {
+            at_limit,
+            storm: (storm, storm_shed),
+            told: (admitted, shed),
+        },
     })
 }
 
@@ -1020,6 +1135,29 @@ async fn run(placement: Placement) -> Result<(), Failure> {
             "<= 50",
             r.contains.p50 <= 50.0,
         );
+        let Shedding {
+            at_limit,
+            storm,
+            told,
+        } = &r.shedding;
+        for (how, (admitted, shed)) in [("retried at once", storm), ("Retry-After kept", told)] {
+            if shed.per_second > 0.0 {
+                println!(
+                    "overload ({label}, {how}): at 2 x --max-concurrent-requests={SHED_LIMIT}, \
+                     {:.0}% of creates shed, in p50 {:.2} / p99 {:.2} ms; admitted {:.0}/s, \
+                     p50 {:.2} / p99 {:.2} ms (at the limit: {:.0}/s, p50 {:.2} / p99 {:.2} ms)",
+                    100.0 * shed.per_second / (shed.per_second + admitted.per_second),
+                    shed.p50,
+                    shed.p99,
+                    admitted.per_second,
+                    admitted.p50,
+                    admitted.p99,
+                    at_limit.per_second,
+                    at_limit.p50,
+                    at_limit.p99
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -39,6 +39,7 @@ mod keys;
 mod metrics;
 mod migrations;
 mod overload;
+mod scale_out;
 mod search;
 mod server;
 mod validate_only;

@@ -1,7 +1,7 @@
 //! The `customerd` binary as a child process: started on free ports, which it
 //! reports on stdout, and killed when the test lets go of it.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -86,6 +86,12 @@ pub async fn spawn_listening(mut cmd: Command) -> (Child, Listening) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start customerd");
+    let listening = wait_listening(&mut child).await;
+    (child, listening)
+}
+
+/// Reads a started child's stdout up to its `Listening:` line.
+async fn wait_listening(child: &mut Child) -> Listening {
     let stdout = child.stdout.take().expect("piped stdout");
     let reading = tokio::task::spawn_blocking(move || {
         let mut lines = BufReader::new(stdout).lines();
@@ -114,15 +120,61 @@ pub async fn spawn_listening(mut cmd: Command) -> (Child, Listening) {
         }
         None
     });
-    let started = tokio::time::timeout(Duration::from_secs(60), reading)
+    let started = tokio::time::timeout(Duration::from_secs(90), reading)
         .await
-        .expect("customerd starts within a minute")
+        .expect("customerd starts within 90 s")
         .expect("the reader finishes");
     let Some(listening) = started else {
         let status = child.wait().expect("wait for customerd");
         panic!("customerd exited before listening: {status}");
     };
-    (child, listening)
+    listening
+}
+
+/// Starts `count` replicas of `customerd serve` on `database_url`, held at a
+/// barrier (each waits for a line on its stdin before it runs) and released
+/// together, and waits for each to listen.
+pub async fn start_together(database_url: &str, count: usize) -> Vec<ServerProcess> {
+    let held: Vec<Child> = (0..count)
+        .map(|_| {
+            let server = customerd();
+            let mut barrier = Command::new("sh");
+            barrier
+                .arg("-c")
+                .arg(r#"read _ && exec "$0" "$@""#)
+                .arg(server.get_program())
+                .args(["serve", "--database-url", database_url])
+                .args(["--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"])
+                .envs(server.get_envs().filter_map(|(k, v)| Some((k, v?))))
+                .env_remove("DATABASE_URL")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start a replica")
+        })
+        .collect();
+    // Owned from here on, so a replica that fails to start takes the others down.
+    let mut replicas: Vec<ServerProcess> = held
+        .into_iter()
+        .map(|child| ServerProcess {
+            child,
+            grpc: SocketAddr::from(([0, 0, 0, 0], 0)),
+            http: SocketAddr::from(([0, 0, 0, 0], 0)),
+            first_key: None,
+        })
+        .collect();
+    for replica in &mut replicas {
+        let stdin = replica.child.stdin.as_mut().expect("piped stdin");
+        stdin.write_all(b"go\n").expect("release the replica");
+    }
+    for replica in &mut replicas {
+        let listening = wait_listening(&mut replica.child).await;
+        replica.grpc = listening.grpc.expect("serve reports its gRPC address");
+        replica.http = listening.http.expect("serve reports its HTTP address");
+        replica.first_key = listening.first_key;
+    }
+    replicas
 }
 
 impl Drop for ServerProcess {
