@@ -202,6 +202,30 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The existing row a create locks first, if any: the customer a payment or
+/// subscription is for (see [`Writer::write_locking`]).
+pub trait Locks {
+    fn locks(&self) -> Option<&str>;
+}
+
+impl Locks for crate::proto::customers::v1::CreateCustomerRequest {
+    fn locks(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Locks for crate::proto::customers::v1::CreatePaymentRequest {
+    fn locks(&self) -> Option<&str> {
+        self.customer.as_deref()
+    }
+}
+
+impl Locks for crate::proto::customers::v1::CreateSubscriptionRequest {
+    fn locks(&self) -> Option<&str> {
+        Some(&self.customer)
+    }
+}
+
 /// A create as every service runs it: in one grouped transaction, the key
 /// (if any) is claimed, `create` runs and its reply is recorded under the
 /// key; a request repeated with the same key gets the first reply instead.
@@ -215,16 +239,17 @@ pub async fn create<Req, Reply, F>(
     create: F,
 ) -> Result<Reply>
 where
-    Req: Message + Send + Sync + 'static,
+    Req: Message + Locks + Send + Sync + 'static,
     Reply: Message + Default + Send + 'static,
     F: for<'t> Fn(Tx<'t>, &'t Tenant, &'t Req) -> BoxFuture<'t, Result<Reply>>
         + Send
         + Sync
         + 'static,
 {
+    let locks = request.locks().map(str::to_owned);
     let shared = Arc::new((tenant, key, request, create));
     writer
-        .write(isolation, move |tx| {
+        .write_locking(isolation, locks, move |tx| {
             let shared = Arc::clone(&shared);
             Box::pin(async move {
                 let (tenant, key, request, create) = &*shared;
@@ -253,7 +278,7 @@ pub async fn answer_create<Req, New, Reply, F>(
     make: F,
 ) -> std::result::Result<tonic::Response<Reply>, tonic::Status>
 where
-    Req: Message + ValidateOnly + Clone + Send + Sync + 'static,
+    Req: Message + ValidateOnly + Locks + Clone + Send + Sync + 'static,
     New: Clone + Send + Sync + 'static,
     Reply: Message + Default + Send + 'static,
     F: for<'t> Fn(Tx<'t>, &'t Tenant, New) -> BoxFuture<'t, Result<Reply>> + Send + Sync + 'static,

@@ -85,7 +85,7 @@ impl CustomerService for CustomerApi {
         // A rule (the metadata key limit) is checked after the writes.
         let updated = self
             .writer
-            .write(Isolation::Savepoint, move |tx| {
+            .write_locking(Isolation::Savepoint, Some(id.clone()), move |tx| {
                 let (changes, (tenant, id)) = (Arc::clone(&changes), target.clone());
                 Box::pin(async move { store::update(&*tx, &tenant, &id, &changes).await })
             })
@@ -106,7 +106,7 @@ impl CustomerService for CustomerApi {
         let target = (tenant, id.clone());
         let deleted = self
             .writer
-            .write(Isolation::Savepoint, move |tx| {
+            .write_locking(Isolation::Savepoint, Some(id.clone()), move |tx| {
                 let (tenant, id) = target.clone();
                 Box::pin(async move { store::delete(&*tx, &tenant, &id).await })
             })

@@ -14,7 +14,11 @@
 //! before it commits.
 //!
 //! SQLite allows one writer at a time, so it gets one lane; other databases get
-//! several lanes whose groups commit concurrently.
+//! several lanes whose groups commit concurrently. Groups that touch the same
+//! rows in different orders can deadlock where no single write would; the
+//! database then fails one write of one group, which runs again on its own
+//! (as does any write failed by a deadlock, a serialization failure or a busy
+//! lock), a few times, before its caller hears of it.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -109,17 +113,34 @@ impl Tx<'_> {
     }
 }
 
+/// How a write ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ran {
+    Done,
+    /// Its error is its answer.
+    Failed,
+    /// The database gave up on it for a reason that is gone when it runs
+    /// again (a deadlock, a serialization failure, a busy lock).
+    Transient,
+}
+
+/// How many times a write failed by a transient error runs on its own.
+const ATTEMPTS: u32 = 6;
+
 /// One write: runnable again if its group has to be retried one by one.
 trait Job: Send + Sync {
     fn isolation(&self) -> Isolation;
+    /// The first existing row the write locks (see [`Writer::write_locking`]).
+    fn locks(&self) -> Option<&str>;
     /// Runs the write; its outcome is kept until [`Job::answer`].
-    fn run<'t>(&'t self, tx: Tx<'t>) -> BoxFuture<'t, bool>;
+    fn run<'t>(&'t self, tx: Tx<'t>) -> BoxFuture<'t, Ran>;
     /// Answers the caller: with the kept outcome if `committed`, else with the failure.
     fn answer(&self, committed: Result<(), &DbErr>);
 }
 
 struct Write<T, F> {
     isolation: Isolation,
+    locks: Option<String>,
     op: F,
     outcome: Mutex<Option<Result<T>>>,
     reply: Mutex<Option<oneshot::Sender<Result<T>>>>,
@@ -134,12 +155,22 @@ where
         self.isolation
     }
 
-    fn run<'t>(&'t self, tx: Tx<'t>) -> BoxFuture<'t, bool> {
+    fn locks(&self) -> Option<&str> {
+        self.locks.as_deref()
+    }
+
+    fn run<'t>(&'t self, tx: Tx<'t>) -> BoxFuture<'t, Ran> {
         Box::pin(async move {
             let outcome = (self.op)(tx).await;
-            let ok = outcome.is_ok();
+            let ran = match &outcome {
+                Ok(_) => Ran::Done,
+                Err(Error::Internal(err) | Error::Unavailable(err)) if transient(err) => {
+                    Ran::Transient
+                }
+                Err(_) => Ran::Failed,
+            };
             *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
-            ok
+            ran
         })
     }
 
@@ -161,6 +192,31 @@ where
             let _ = reply.send(answer);
         }
     }
+}
+
+/// Whether the database failed a statement for a reason that running the
+/// transaction again removes: PostgreSQL's deadlock and serialization
+/// failures, MySQL's deadlock and lock wait timeout, SQLite's busy locks.
+fn transient(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    let (DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err))) = err
+    else {
+        return false;
+    };
+    let SqlxError::Database(db) = &**err else {
+        return false;
+    };
+    if let Some(mysql) = db.try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>() {
+        return matches!(mysql.number(), 1205 | 1213);
+    }
+    matches!(
+        db.code().as_deref(),
+        // PostgreSQL (SQLSTATE)
+        Some("40P01" | "40001")
+        // SQLite (result codes): BUSY, LOCKED, BUSY_SNAPSHOT
+        | Some("5" | "6" | "517")
+    )
 }
 
 /// The error every write of a failed group is answered with.
@@ -221,9 +277,29 @@ impl Writer {
         T: Send + 'static,
         F: for<'t> Fn(Tx<'t>) -> BoxFuture<'t, Result<T>> + Send + Sync + 'static,
     {
+        self.write_locking(isolation, None, op).await
+    }
+
+    /// As [`write`](Self::write), for a write whose first lock on an existing
+    /// row is the one `locks` names (a customer id, or a subscription id for
+    /// what locks a subscription alone). A group runs its writes in the order
+    /// of these names, so two groups take their locks in one order and cannot
+    /// deadlock each other: ids of customers sort before those of the
+    /// subscriptions they own, as deleting a customer locks it before them.
+    pub async fn write_locking<T, F>(
+        &self,
+        isolation: Isolation,
+        locks: Option<String>,
+        op: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'t> Fn(Tx<'t>) -> BoxFuture<'t, Result<T>> + Send + Sync + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = Arc::new(Write {
             isolation,
+            locks,
             op,
             outcome: Mutex::new(None),
             reply: Mutex::new(Some(reply)),
@@ -243,7 +319,9 @@ async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     .await
 }
 
-async fn run_group(db: &DatabaseConnection, group: Vec<Arc<dyn Job>>) {
+async fn run_group(db: &DatabaseConnection, mut group: Vec<Arc<dyn Job>>) {
+    // Stable: writes locking the same row keep their order of arrival.
+    group.sort_by(|a, b| a.locks().cmp(&b.locks()));
     if group.len() == 1 {
         return run_alone(db, &group[0]).await;
     }
@@ -260,35 +338,36 @@ struct Retry;
 async fn run_together(db: &DatabaseConnection, group: &[Arc<dyn Job>]) -> Result<(), Retry> {
     let txn = begin(db).await.map_err(|_| Retry)?;
     let mut deferred = Deferred::default();
-    for job in group {
+    // Writes a transient error undid, to run again on their own.
+    let mut again = vec![false; group.len()];
+    for (i, job) in group.iter().enumerate() {
         let own = Mutex::new(Deferred::default());
         match job.isolation() {
             Isolation::Shared => {
-                if !job
-                    .run(Tx {
-                        txn: &txn,
-                        deferred: &own,
-                    })
-                    .await
-                {
+                let tx = Tx {
+                    txn: &txn,
+                    deferred: &own,
+                };
+                if job.run(tx).await != Ran::Done {
                     let _ = txn.rollback().await;
                     return Err(Retry);
                 }
             }
             Isolation::Savepoint => {
                 let savepoint = txn.begin().await.map_err(|_| Retry)?;
-                if job
-                    .run(Tx {
-                        txn: &savepoint,
-                        deferred: &own,
-                    })
-                    .await
-                {
-                    savepoint.commit().await.map_err(|_| Retry)?;
-                } else {
-                    // Its error is its answer; nothing of it stays.
-                    savepoint.rollback().await.map_err(|_| Retry)?;
-                    continue;
+                let tx = Tx {
+                    txn: &savepoint,
+                    deferred: &own,
+                };
+                match job.run(tx).await {
+                    Ran::Done => savepoint.commit().await.map_err(|_| Retry)?,
+                    ran => {
+                        // Nothing of it stays; its error is its answer, unless
+                        // running it again may succeed.
+                        savepoint.rollback().await.map_err(|_| Retry)?;
+                        again[i] = ran == Ran::Transient;
+                        continue;
+                    }
                 }
             }
         }
@@ -299,33 +378,73 @@ async fn run_together(db: &DatabaseConnection, group: &[Arc<dyn Job>]) -> Result
         return Err(Retry);
     }
     let committed = txn.commit().await;
-    for job in group {
-        job.answer(committed.as_ref().map(|_| ()));
+    for (job, again) in group.iter().zip(&again) {
+        if !again {
+            job.answer(committed.as_ref().map(|_| ()));
+        }
+    }
+    for (job, again) in group.iter().zip(again) {
+        if again {
+            run_alone(db, job).await;
+        }
     }
     Ok(())
 }
 
+/// Runs one write in its own transaction, again after a transient failure
+/// (with a growing, jittered pause) up to [`ATTEMPTS`] times.
 async fn run_alone(db: &DatabaseConnection, job: &Arc<dyn Job>) {
+    let mut attempt = 1;
+    loop {
+        match run_once(db, job).await {
+            Ran::Transient if attempt < ATTEMPTS => {
+                let pause = 2u64.pow(attempt) + u64::from(getrandom::u32().unwrap_or(0) % 10);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                attempt += 1;
+            }
+            // Answered, or out of attempts: its last error is its answer.
+            Ran::Transient => return job.answer(Ok(())),
+            Ran::Done | Ran::Failed => return,
+        }
+    }
+}
+
+/// One attempt of [`run_alone`]; answers the caller unless it was transient.
+async fn run_once(db: &DatabaseConnection, job: &Arc<dyn Job>) -> Ran {
     let txn = match begin(db).await {
         Ok(txn) => txn,
-        Err(err) => return job.answer(Err(&err)),
+        Err(err) => {
+            job.answer(Err(&err));
+            return Ran::Failed;
+        }
     };
     let deferred = Mutex::new(Deferred::default());
-    if !job
-        .run(Tx {
-            txn: &txn,
-            deferred: &deferred,
-        })
-        .await
-    {
-        let _ = txn.rollback().await;
-        return job.answer(Ok(()));
+    let tx = Tx {
+        txn: &txn,
+        deferred: &deferred,
+    };
+    match job.run(tx).await {
+        Ran::Done => {}
+        Ran::Transient => {
+            let _ = txn.rollback().await;
+            return Ran::Transient;
+        }
+        Ran::Failed => {
+            let _ = txn.rollback().await;
+            job.answer(Ok(()));
+            return Ran::Failed;
+        }
     }
     let deferred = deferred.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Err(err) = deferred.insert(&txn).await {
         let _ = txn.rollback().await;
-        return job.answer(Err(&err));
+        if transient(&err) {
+            return Ran::Transient;
+        }
+        job.answer(Err(&err));
+        return Ran::Failed;
     }
     let committed = txn.commit().await;
     job.answer(committed.as_ref().map(|_| ()));
+    Ran::Done
 }

@@ -97,11 +97,12 @@ impl SubscriptionService for SubscriptionApi {
         request: Request<pb::CancelSubscriptionRequest>,
     ) -> Result<Response<pb::CancelSubscriptionResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let target = (tenant, request.into_inner().id);
+        let id = request.into_inner().id;
+        let target = (tenant, id.clone());
         // Canceling twice is refused after the (empty) update.
         let subscription = self
             .writer
-            .write(Isolation::Savepoint, move |tx| {
+            .write_locking(Isolation::Savepoint, Some(id), move |tx| {
                 let (tenant, id) = target.clone();
                 Box::pin(async move { store::cancel(&*tx, &tenant, &id).await })
             })

@@ -14,6 +14,7 @@ mod billing_deletion;
 mod billing_validation;
 mod cli;
 mod concurrent_start;
+mod contention;
 mod customer_access;
 mod customer_cache;
 mod customer_fields;
