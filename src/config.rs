@@ -155,9 +155,15 @@ pub struct ServeArgs {
     /// and REST calls get it. Past it the call is answered DEADLINE_EXCEEDED (503).
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+
+    /// How long events are kept; resuming after an older one is refused
+    /// (FAILED_PRECONDITION / 410).
+    #[arg(long, env = "EVENT_RETENTION", default_value = "30d", value_parser = parse_duration)]
+    pub event_retention: Duration,
 }
 
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
 
 /// Enough to keep every core and database connection busy, few enough that
 /// a burst is refused rather than left to queue on the pool.
@@ -175,6 +181,7 @@ pub struct Settings {
     pub db_max_connections: Option<u32>,
     pub max_concurrent_requests: u32,
     pub request_timeout: Duration,
+    pub event_retention: Duration,
 }
 
 impl Settings {
@@ -189,6 +196,7 @@ impl Settings {
             db_max_connections: None,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            event_retention: DEFAULT_EVENT_RETENTION,
         }
     }
 
@@ -199,6 +207,7 @@ impl Settings {
             db_max_connections: serve.db_max_connections,
             max_concurrent_requests: serve.max_concurrent_requests,
             request_timeout: serve.request_timeout,
+            event_retention: serve.event_retention,
             grpc_addr: serve.grpc_addr,
             http_addr: serve.http_addr,
             cors_allowed_origins: serve

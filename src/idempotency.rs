@@ -23,6 +23,7 @@ use crate::auth::Tenant;
 use crate::db::entities::idempotency_key;
 use crate::db::{BoxFuture, Isolation, Tx, Writer};
 use crate::error::{Error, Reason, Result};
+use crate::events::Origin;
 use crate::ids;
 
 /// The metadata (and, through the gateway, HTTP header) that carries the key.
@@ -203,7 +204,7 @@ pub async fn record<C: ConnectionTrait>(
 }
 
 /// The existing row a create locks first, if any: the customer a payment or
-/// subscription is for (see [`Writer::write_locking`]).
+/// subscription is for (see [`Writer::write_as`]).
 pub trait Locks {
     fn locks(&self) -> Option<&str>;
 }
@@ -229,9 +230,11 @@ impl Locks for crate::proto::customers::v1::CreateSubscriptionRequest {
 /// A create as every service runs it: in one grouped transaction, the key
 /// (if any) is claimed, `create` runs and its reply is recorded under the
 /// key; a request repeated with the same key gets the first reply instead.
+#[allow(clippy::too_many_arguments)]
 pub async fn create<Req, Reply, F>(
     writer: &Writer,
     isolation: Isolation,
+    origin: Origin,
     tenant: Tenant,
     key: Option<String>,
     operation: &'static str,
@@ -249,7 +252,7 @@ where
     let locks = request.locks().map(str::to_owned);
     let shared = Arc::new((tenant, key, request, create));
     writer
-        .write_locking(isolation, locks, move |tx| {
+        .write_as(isolation, locks, origin, move |tx| {
             let shared = Arc::clone(&shared);
             Box::pin(async move {
                 let (tenant, key, request, create) = &*shared;
@@ -285,6 +288,7 @@ where
 {
     let tenant = Tenant::of(&request)?;
     let key = key_of(&request)?;
+    let origin = Origin::of(&request);
     let message = request.into_inner();
     let new = validate(message.clone())?;
     if message.validate_only() {
@@ -293,6 +297,7 @@ where
     let reply = create(
         writer,
         isolation,
+        origin,
         tenant,
         key,
         operation,

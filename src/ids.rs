@@ -30,6 +30,14 @@ pub fn time_ordered(prefix: &str) -> String {
     out
 }
 
+/// When a time-ordered id with `prefix` was made, in microseconds since the
+/// Unix epoch (to the millisecond); `None` for an id not of that shape.
+pub fn created_micros(id: &str, prefix: &str) -> Option<i64> {
+    let hex = id.strip_prefix(prefix)?.get(..12)?;
+    let millis = i64::from_str_radix(hex, 16).ok()?;
+    Some(millis * 1000)
+}
+
 /// A new customer id: `cus_` and 24 hex characters.
 pub fn customer_id() -> String {
     time_ordered("cus_")
@@ -38,6 +46,11 @@ pub fn customer_id() -> String {
 /// A new payment id: `pay_` and 24 hex characters.
 pub fn payment_id() -> String {
     time_ordered("pay_")
+}
+
+/// A new event id: `evt_` and 24 hex characters.
+pub fn event_id() -> String {
+    time_ordered("evt_")
 }
 
 /// A new subscription id: `sub_` and 24 hex characters.

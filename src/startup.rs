@@ -30,9 +30,11 @@ use crate::auth::{self, AuthLayer, IssuedKey, KeyCache};
 use crate::config::Settings;
 use crate::customers::{CustomerApi, CustomerCache};
 use crate::db::{self, Presence, Writer};
+use crate::events::{EventApi, Hub};
 use crate::payments::PaymentApi;
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::customers::v1::customer_service_server::CustomerServiceServer;
+use crate::proto::customers::v1::event_service_server::EventServiceServer;
 use crate::proto::customers::v1::payment_service_server::PaymentServiceServer;
 use crate::proto::customers::v1::subscription_service_server::SubscriptionServiceServer;
 use crate::request_id::{self, MakeId};
@@ -120,7 +122,14 @@ impl Application {
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
         let cache = CustomerCache::new(self.presence.clone());
-        let writer = Writer::start(self.db.clone());
+        let hub = Hub::start(self.db.clone());
+        let writer = Writer::start(self.db.clone(), hub.clone());
+        crate::events::retention::start(self.db.clone(), self.settings.event_retention);
+        let events = EventServiceServer::new(EventApi::new(
+            self.db.clone(),
+            hub,
+            self.settings.event_retention,
+        ));
         let customers =
             CustomerServiceServer::new(CustomerApi::new(self.db.clone(), writer.clone(), cache));
         let payments = PaymentServiceServer::new(PaymentApi::new(self.db.clone(), writer.clone()));
@@ -132,7 +141,8 @@ impl Application {
             .add_service(reflection_v1alpha)
             .add_service(customers)
             .add_service(payments)
-            .add_service(subscriptions);
+            .add_service(subscriptions)
+            .add_service(events);
         let (grpc_addr, http_addr) = (self.grpc_addr(), self.http_addr());
         let Self {
             db,
@@ -209,11 +219,12 @@ impl Application {
 }
 
 /// The services gRPC health reports on; "" is the server as a whole.
-const HEALTH_SERVICES: [&str; 4] = [
+const HEALTH_SERVICES: [&str; 5] = [
     "",
     <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
     <PaymentServiceServer<PaymentApi> as NamedService>::NAME,
     <SubscriptionServiceServer<SubscriptionApi> as NamedService>::NAME,
+    <EventServiceServer<EventApi> as NamedService>::NAME,
 ];
 
 async fn report(health: &HealthReporter, status: ServingStatus) {

@@ -8,7 +8,10 @@ use prost::Message;
 
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed=../proto");
-    let fds = protox::compile(["customers/v1/customers.proto"], ["../proto"])?;
+    let fds = protox::compile(
+        ["customers/v1/customers.proto", "customers/v1/events.proto"],
+        ["../proto"],
+    )?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(out.join("customers_descriptor.bin"), fds.encode_to_vec())?;
     tonic_prost_build::configure()

@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status};
 use super::{CustomerCache, input, search, store};
 use crate::auth::Tenant;
 use crate::db::{Isolation, Writer};
+use crate::events::{self, Object, Origin};
 use crate::idempotency;
 use crate::proto::count;
 use crate::proto::customers::v1 as pb;
@@ -43,8 +44,11 @@ impl CustomerService for CustomerApi {
             input::new_customer,
             |tx, tenant, new| {
                 Box::pin(async move {
+                    let customer: pb::Customer = store::create(tx, tenant, new).into();
+                    let object = Object::Customer(customer.clone());
+                    tx.record(tenant, events::CUSTOMER_CREATED, object, None);
                     Ok(pb::CreateCustomerResponse {
-                        customer: Some(store::create(tx, tenant, new).into()),
+                        customer: Some(customer),
                     })
                 })
             },
@@ -80,14 +84,30 @@ impl CustomerService for CustomerApi {
         if request.get_ref().validate_only {
             return Ok(Response::new(pb::UpdateCustomerResponse::default()));
         }
+        let origin = Origin::of(&request);
         let id = request.into_inner().id;
         let target = (tenant, id.clone());
         // A rule (the metadata key limit) is checked after the writes.
         let updated = self
             .writer
-            .write_locking(Isolation::Savepoint, Some(id.clone()), move |tx| {
+            .write_as(Isolation::Savepoint, Some(id.clone()), origin, move |tx| {
                 let (changes, (tenant, id)) = (Arc::clone(&changes), target.clone());
-                Box::pin(async move { store::update(&*tx, &tenant, &id, &changes).await })
+                Box::pin(async move {
+                    let (before, after) = store::update(&*tx, &tenant, &id, &changes).await?;
+                    // An update that changes nothing is no event.
+                    let changed = events::customer_changes(&before, &after);
+                    if !changed.is_empty() {
+                        let previous = Object::Customer(before.into());
+                        let object = Object::Customer(after.clone().into());
+                        tx.record(
+                            &tenant,
+                            events::CUSTOMER_UPDATED,
+                            object,
+                            Some((previous, changed)),
+                        );
+                    }
+                    Ok(after)
+                })
             })
             .await;
         self.cache.written(&id);
@@ -102,13 +122,38 @@ impl CustomerService for CustomerApi {
         request: Request<pb::DeleteCustomerRequest>,
     ) -> Result<Response<pb::DeleteCustomerResponse>, Status> {
         let tenant = Tenant::of(&request)?;
+        let origin = Origin::of(&request);
         let id = request.into_inner().id;
         let target = (tenant, id.clone());
         let deleted = self
             .writer
-            .write_locking(Isolation::Savepoint, Some(id.clone()), move |tx| {
+            .write_as(Isolation::Savepoint, Some(id.clone()), origin, move |tx| {
                 let (tenant, id) = target.clone();
-                Box::pin(async move { store::delete(&*tx, &tenant, &id).await })
+                Box::pin(async move {
+                    let deletion = store::delete(&*tx, &tenant, &id).await?;
+                    // What went with it first, then the customer itself.
+                    for subscription in deletion.canceled {
+                        let object = Object::Subscription(subscription.into());
+                        tx.record(&tenant, events::SUBSCRIPTION_CANCELED, object, None);
+                    }
+                    for payment in deletion.detached {
+                        let before: pb::Payment = payment.into();
+                        let after = pb::Payment {
+                            customer: None,
+                            ..before.clone()
+                        };
+                        let previous = (Object::Payment(before), vec!["customer".to_owned()]);
+                        tx.record(
+                            &tenant,
+                            events::PAYMENT_UPDATED,
+                            Object::Payment(after),
+                            Some(previous),
+                        );
+                    }
+                    let object = Object::Customer(deletion.customer.clone().into());
+                    tx.record(&tenant, events::CUSTOMER_DELETED, object, None);
+                    Ok(deletion.customer)
+                })
             })
             .await;
         self.cache.written(&id);

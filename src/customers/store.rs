@@ -201,21 +201,25 @@ async fn apply_metadata<C: ConnectionTrait>(
 }
 
 /// Applies `changes`, inside the caller's transaction (which must be undone
-/// if this fails). Concurrent updates of one customer are serialised by the
-/// row lock the first statement takes, so none is lost.
+/// if this fails), and returns the customer before and after. Concurrent
+/// updates of one customer are serialised by the row lock the first
+/// statement takes, so none is lost.
 pub async fn update<C: ConnectionTrait>(
     db: &C,
     tenant: &Tenant,
     id: &str,
     changes: &CustomerChanges,
-) -> Result<Customer> {
-    if !write_row(db, tenant, id, changes).await? {
+) -> Result<(Customer, Customer)> {
+    // Locked before it is read, so `before` is what this update changes.
+    if !lock(db, tenant, id).await? {
         return Err(Error::not_found(RESOURCE, id));
     }
+    let before = find(db, tenant, id).await?;
+    write_row(db, tenant, id, changes).await?;
     if !changes.metadata.is_empty() {
         apply_metadata(db, id, &changes.metadata).await?;
     }
-    find(db, tenant, id).await
+    Ok((before, find(db, tenant, id).await?))
 }
 
 /// Takes the write lock of a customer's row for the rest of the transaction
@@ -269,18 +273,29 @@ pub async fn exists<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Re
     Ok(found.is_some())
 }
 
-/// Deletes a customer and returns it as it was, inside the caller's
-/// transaction: its active, trialing and past-due subscriptions are canceled,
-/// its payments detached, and the customer removed. The caller's transaction
-/// must be undone if this fails, so that none of it happens.
-pub async fn delete<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Customer> {
+/// What deleting a customer did.
+pub struct Deletion {
+    /// The customer as it was.
+    pub customer: Customer,
+    /// Its subscriptions that were active, trialing or past due, now canceled.
+    pub canceled: Vec<subscriptions::Subscription>,
+    /// Its payments as they were, before they were detached.
+    pub detached: Vec<payments::Payment>,
+}
+
+/// Deletes a customer inside the caller's transaction: its active, trialing
+/// and past-due subscriptions are canceled, its payments detached, and the
+/// customer removed. The caller's transaction must be undone if this fails,
+/// so that none of it happens.
+pub async fn delete<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Deletion> {
     // Lock first, so that nothing is read before the row is ours.
     if !lock(db, tenant, id).await? {
         return Err(Error::not_found(RESOURCE, id));
     }
     let customer = find(db, tenant, id).await?;
-    subscriptions::store::cancel_all_of_customer(db, tenant, id, ids::now_micros()).await?;
-    payments::store::detach_customer(db, tenant, id).await?;
+    let canceled =
+        subscriptions::store::cancel_all_of_customer(db, tenant, id, ids::now_micros()).await?;
+    let detached = payments::store::detach_customer(db, tenant, id).await?;
     customer_metadata::Entity::delete_many()
         .filter(customer_metadata::Column::CustomerId.eq(id))
         .exec(db)
@@ -290,7 +305,11 @@ pub async fn delete<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Re
         .filter(customer::Entity::scope(tenant))
         .exec(db)
         .await?;
-    Ok(customer)
+    Ok(Deletion {
+        customer,
+        canceled,
+        detached,
+    })
 }
 
 /// How many customers `tenant` has, from the counts the database keeps.

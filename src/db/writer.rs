@@ -32,7 +32,10 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::entities::{customer, customer_metadata};
+use crate::auth::Tenant;
 use crate::error::{Error, Result};
+use crate::events::log::{self as event_log, Head};
+use crate::events::{Change, Hub, Object, Origin};
 
 /// How many writes one group takes at most.
 const MAX_GROUP: usize = 256;
@@ -58,16 +61,22 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 struct Deferred {
     customers: Vec<customer::ActiveModel>,
     metadata: Vec<customer_metadata::ActiveModel>,
+    /// The group's changes, written last as events.
+    events: Vec<Change>,
 }
 
 impl Deferred {
     fn absorb(&mut self, other: Deferred) {
         self.customers.extend(other.customers);
         self.metadata.extend(other.metadata);
+        self.events.extend(other.events);
     }
 
-    /// Inserts everything, parents before the rows that refer to them.
-    async fn insert(self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    /// Inserts everything, parents before the rows that refer to them, and
+    /// the events last (their streams' counters stay locked until the
+    /// commit, so they are taken as late as possible). Returns the streams'
+    /// new heads.
+    async fn insert(self, txn: &DatabaseTransaction) -> Result<Vec<Head>, DbErr> {
         for chunk in self.customers.chunks(ROWS_PER_INSERT) {
             customer::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(txn)
@@ -78,15 +87,17 @@ impl Deferred {
                 .exec_without_returning(txn)
                 .await?;
         }
-        Ok(())
+        event_log::append(txn, self.events).await
     }
 }
 
-/// The transaction a write runs in, with the rows it defers.
+/// The transaction a write runs in, with the rows it defers and the request
+/// it runs for.
 #[derive(Clone, Copy)]
 pub struct Tx<'t> {
     txn: &'t DatabaseTransaction,
     deferred: &'t Mutex<Deferred>,
+    origin: &'t Origin,
 }
 
 impl Deref for Tx<'_> {
@@ -111,6 +122,25 @@ impl Tx<'_> {
     pub fn defer_metadata(&self, rows: impl IntoIterator<Item = customer_metadata::ActiveModel>) {
         self.deferred().metadata.extend(rows);
     }
+
+    /// Records a change as an event of `tenant`'s stream, written with the
+    /// write (and undone with it).
+    pub fn record(
+        &self,
+        tenant: &Tenant,
+        kind: &'static str,
+        object: Object,
+        previous: Option<(Object, Vec<String>)>,
+    ) {
+        self.deferred().events.push(Change {
+            account_id: tenant.account_id.clone(),
+            live: tenant.live,
+            kind,
+            object,
+            previous,
+            origin: self.origin.clone(),
+        });
+    }
 }
 
 /// How a write ran.
@@ -130,8 +160,10 @@ const ATTEMPTS: u32 = 6;
 /// One write: runnable again if its group has to be retried one by one.
 trait Job: Send + Sync {
     fn isolation(&self) -> Isolation;
-    /// The first existing row the write locks (see [`Writer::write_locking`]).
+    /// The first existing row the write locks (see [`Writer::write_as`]).
     fn locks(&self) -> Option<&str>;
+    /// The request it runs for.
+    fn origin(&self) -> &Origin;
     /// Runs the write; its outcome is kept until [`Job::answer`].
     fn run<'t>(&'t self, tx: Tx<'t>) -> BoxFuture<'t, Ran>;
     /// Answers the caller: with the kept outcome if `committed`, else with the failure.
@@ -141,6 +173,7 @@ trait Job: Send + Sync {
 struct Write<T, F> {
     isolation: Isolation,
     locks: Option<String>,
+    origin: Origin,
     op: F,
     outcome: Mutex<Option<Result<T>>>,
     reply: Mutex<Option<oneshot::Sender<Result<T>>>>,
@@ -157,6 +190,10 @@ where
 
     fn locks(&self) -> Option<&str> {
         self.locks.as_deref()
+    }
+
+    fn origin(&self) -> &Origin {
+        &self.origin
     }
 
     fn run<'t>(&'t self, tx: Tx<'t>) -> BoxFuture<'t, Ran> {
@@ -236,8 +273,9 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the lanes that run groups on `db`.
-    pub fn start(db: DatabaseConnection) -> Self {
+    /// Starts the lanes that run groups on `db`; `hub` hears of the events
+    /// each group commits.
+    pub fn start(db: DatabaseConnection, hub: Hub) -> Self {
         let lanes = match db.get_database_backend() {
             DatabaseBackend::Sqlite => 1,
             _ => 4,
@@ -245,7 +283,7 @@ impl Writer {
         let (queue, receiver) = mpsc::channel::<Arc<dyn Job>>(QUEUE);
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         for _ in 0..lanes {
-            let (db, receiver) = (db.clone(), Arc::clone(&receiver));
+            let (db, receiver, hub) = (db.clone(), Arc::clone(&receiver), hub.clone());
             tokio::spawn(async move {
                 loop {
                     let mut group = Vec::new();
@@ -262,7 +300,7 @@ impl Writer {
                             }
                         }
                     }
-                    run_group(&db, group).await;
+                    run_group(&db, &hub, group).await;
                 }
             });
         }
@@ -277,19 +315,21 @@ impl Writer {
         T: Send + 'static,
         F: for<'t> Fn(Tx<'t>) -> BoxFuture<'t, Result<T>> + Send + Sync + 'static,
     {
-        self.write_locking(isolation, None, op).await
+        self.write_as(isolation, None, Origin::default(), op).await
     }
 
-    /// As [`write`](Self::write), for a write whose first lock on an existing
-    /// row is the one `locks` names (a customer id, or a subscription id for
+    /// As [`write`](Self::write), for the request `origin` (which the write's
+    /// events name), and a write whose first lock on an existing row is the
+    /// one `locks` names (a customer id, or a subscription id for
     /// what locks a subscription alone). A group runs its writes in the order
     /// of these names, so two groups take their locks in one order and cannot
     /// deadlock each other: ids of customers sort before those of the
     /// subscriptions they own, as deleting a customer locks it before them.
-    pub async fn write_locking<T, F>(
+    pub async fn write_as<T, F>(
         &self,
         isolation: Isolation,
         locks: Option<String>,
+        origin: Origin,
         op: F,
     ) -> Result<T>
     where
@@ -300,6 +340,7 @@ impl Writer {
         let job = Arc::new(Write {
             isolation,
             locks,
+            origin,
             op,
             outcome: Mutex::new(None),
             reply: Mutex::new(Some(reply)),
@@ -319,15 +360,15 @@ async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     .await
 }
 
-async fn run_group(db: &DatabaseConnection, mut group: Vec<Arc<dyn Job>>) {
+async fn run_group(db: &DatabaseConnection, hub: &Hub, mut group: Vec<Arc<dyn Job>>) {
     // Stable: writes locking the same row keep their order of arrival.
     group.sort_by(|a, b| a.locks().cmp(&b.locks()));
     if group.len() == 1 {
-        return run_alone(db, &group[0]).await;
+        return run_alone(db, hub, &group[0]).await;
     }
-    if run_together(db, &group).await.is_err() {
+    if run_together(db, hub, &group).await.is_err() {
         for job in &group {
-            run_alone(db, job).await;
+            run_alone(db, hub, job).await;
         }
     }
 }
@@ -335,7 +376,11 @@ async fn run_group(db: &DatabaseConnection, mut group: Vec<Arc<dyn Job>>) {
 /// The group has to run again, one write per transaction.
 struct Retry;
 
-async fn run_together(db: &DatabaseConnection, group: &[Arc<dyn Job>]) -> Result<(), Retry> {
+async fn run_together(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    group: &[Arc<dyn Job>],
+) -> Result<(), Retry> {
     let txn = begin(db).await.map_err(|_| Retry)?;
     let mut deferred = Deferred::default();
     // Writes a transient error undid, to run again on their own.
@@ -347,6 +392,7 @@ async fn run_together(db: &DatabaseConnection, group: &[Arc<dyn Job>]) -> Result
                 let tx = Tx {
                     txn: &txn,
                     deferred: &own,
+                    origin: job.origin(),
                 };
                 if job.run(tx).await != Ran::Done {
                     let _ = txn.rollback().await;
@@ -358,6 +404,7 @@ async fn run_together(db: &DatabaseConnection, group: &[Arc<dyn Job>]) -> Result
                 let tx = Tx {
                     txn: &savepoint,
                     deferred: &own,
+                    origin: job.origin(),
                 };
                 match job.run(tx).await {
                     Ran::Done => savepoint.commit().await.map_err(|_| Retry)?,
@@ -373,11 +420,14 @@ async fn run_together(db: &DatabaseConnection, group: &[Arc<dyn Job>]) -> Result
         }
         deferred.absorb(own.into_inner().unwrap_or_else(|e| e.into_inner()));
     }
-    if deferred.insert(&txn).await.is_err() {
+    let Ok(heads) = deferred.insert(&txn).await else {
         let _ = txn.rollback().await;
         return Err(Retry);
-    }
+    };
     let committed = txn.commit().await;
+    if committed.is_ok() {
+        hub.committed(&heads);
+    }
     for (job, again) in group.iter().zip(&again) {
         if !again {
             job.answer(committed.as_ref().map(|_| ()));
@@ -385,7 +435,7 @@ async fn run_together(db: &DatabaseConnection, group: &[Arc<dyn Job>]) -> Result
     }
     for (job, again) in group.iter().zip(again) {
         if again {
-            run_alone(db, job).await;
+            run_alone(db, hub, job).await;
         }
     }
     Ok(())
@@ -393,10 +443,10 @@ async fn run_together(db: &DatabaseConnection, group: &[Arc<dyn Job>]) -> Result
 
 /// Runs one write in its own transaction, again after a transient failure
 /// (with a growing, jittered pause) up to [`ATTEMPTS`] times.
-async fn run_alone(db: &DatabaseConnection, job: &Arc<dyn Job>) {
+async fn run_alone(db: &DatabaseConnection, hub: &Hub, job: &Arc<dyn Job>) {
     let mut attempt = 1;
     loop {
-        match run_once(db, job).await {
+        match run_once(db, hub, job).await {
             Ran::Transient if attempt < ATTEMPTS => {
                 let pause = 2u64.pow(attempt) + u64::from(getrandom::u32().unwrap_or(0) % 10);
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
@@ -410,7 +460,7 @@ async fn run_alone(db: &DatabaseConnection, job: &Arc<dyn Job>) {
 }
 
 /// One attempt of [`run_alone`]; answers the caller unless it was transient.
-async fn run_once(db: &DatabaseConnection, job: &Arc<dyn Job>) -> Ran {
+async fn run_once(db: &DatabaseConnection, hub: &Hub, job: &Arc<dyn Job>) -> Ran {
     let txn = match begin(db).await {
         Ok(txn) => txn,
         Err(err) => {
@@ -422,6 +472,7 @@ async fn run_once(db: &DatabaseConnection, job: &Arc<dyn Job>) -> Ran {
     let tx = Tx {
         txn: &txn,
         deferred: &deferred,
+        origin: job.origin(),
     };
     match job.run(tx).await {
         Ran::Done => {}
@@ -436,15 +487,21 @@ async fn run_once(db: &DatabaseConnection, job: &Arc<dyn Job>) -> Ran {
         }
     }
     let deferred = deferred.into_inner().unwrap_or_else(|e| e.into_inner());
-    if let Err(err) = deferred.insert(&txn).await {
-        let _ = txn.rollback().await;
-        if transient(&err) {
-            return Ran::Transient;
+    let heads = match deferred.insert(&txn).await {
+        Ok(heads) => heads,
+        Err(err) => {
+            let _ = txn.rollback().await;
+            if transient(&err) {
+                return Ran::Transient;
+            }
+            job.answer(Err(&err));
+            return Ran::Failed;
         }
-        job.answer(Err(&err));
-        return Ran::Failed;
-    }
+    };
     let committed = txn.commit().await;
+    if committed.is_ok() {
+        hub.committed(&heads);
+    }
     job.answer(committed.as_ref().map(|_| ()));
     Ran::Done
 }

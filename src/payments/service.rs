@@ -7,6 +7,7 @@ use super::{Payment, PaymentStatus, input, store};
 use crate::auth::Tenant;
 use crate::db::{Isolation, Writer};
 use crate::error::both;
+use crate::events::{self, Object};
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::payment_service_server::PaymentService;
 use crate::proto::{count, timestamp};
@@ -72,6 +73,8 @@ impl PaymentService for PaymentApi {
             |tx, tenant, (expand, new)| {
                 Box::pin(async move {
                     let created = store::create(&*tx, tenant, new).await?;
+                    let object = Object::Payment(created.clone().into());
+                    tx.record(tenant, events::PAYMENT_CREATED, object, None);
                     Ok(pb::CreatePaymentResponse {
                         payment: Some(expand::message(&*tx, tenant, created, expand).await?),
                     })

@@ -89,13 +89,22 @@ pub async fn list(
     page.try_map(assemble)
 }
 
-/// Detaches every payment of a customer being deleted; they stay readable.
+/// Detaches every payment of a customer being deleted (they stay readable)
+/// and returns them as they were.
 pub async fn detach_customer<C: ConnectionTrait>(
     db: &C,
     tenant: &Tenant,
     customer_id: &str,
-) -> Result<u64> {
-    let result = payment::Entity::update_many()
+) -> Result<Vec<Payment>> {
+    let attached = payment::Entity::find()
+        .filter(payment::Entity::scope(tenant))
+        .filter(payment::Column::CustomerId.eq(customer_id))
+        .all(db)
+        .await?;
+    if attached.is_empty() {
+        return Ok(Vec::new());
+    }
+    payment::Entity::update_many()
         .col_expr(
             payment::Column::CustomerId,
             Expr::value(Option::<String>::None),
@@ -104,5 +113,5 @@ pub async fn detach_customer<C: ConnectionTrait>(
         .filter(payment::Column::CustomerId.eq(customer_id))
         .exec(db)
         .await?;
-    Ok(result.rows_affected)
+    attached.into_iter().map(assemble).collect()
 }

@@ -7,6 +7,7 @@ use super::{Subscription, SubscriptionStatus, input, store};
 use crate::auth::Tenant;
 use crate::db::{Isolation, Writer};
 use crate::error::both;
+use crate::events::{self, Object, Origin};
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::subscription_service_server::SubscriptionService;
 use crate::proto::{count, timestamp};
@@ -71,6 +72,8 @@ impl SubscriptionService for SubscriptionApi {
             |tx, tenant, (expand, new)| {
                 Box::pin(async move {
                     let created = store::create(&*tx, tenant, new).await?;
+                    let object = Object::Subscription(created.clone().into());
+                    tx.record(tenant, events::SUBSCRIPTION_CREATED, object, None);
                     Ok(pb::CreateSubscriptionResponse {
                         subscription: Some(expand::message(&*tx, tenant, created, expand).await?),
                     })
@@ -97,14 +100,20 @@ impl SubscriptionService for SubscriptionApi {
         request: Request<pb::CancelSubscriptionRequest>,
     ) -> Result<Response<pb::CancelSubscriptionResponse>, Status> {
         let tenant = Tenant::of(&request)?;
+        let origin = Origin::of(&request);
         let id = request.into_inner().id;
         let target = (tenant, id.clone());
         // Canceling twice is refused after the (empty) update.
         let subscription = self
             .writer
-            .write_locking(Isolation::Savepoint, Some(id), move |tx| {
+            .write_as(Isolation::Savepoint, Some(id), origin, move |tx| {
                 let (tenant, id) = target.clone();
-                Box::pin(async move { store::cancel(&*tx, &tenant, &id).await })
+                Box::pin(async move {
+                    let canceled = store::cancel(&*tx, &tenant, &id).await?;
+                    let object = Object::Subscription(canceled.clone().into());
+                    tx.record(&tenant, events::SUBSCRIPTION_CANCELED, object, None);
+                    Ok(canceled)
+                })
             })
             .await?;
         Ok(Response::new(pb::CancelSubscriptionResponse {

@@ -101,20 +101,43 @@ pub async fn cancel<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Re
 }
 
 /// Cancels every active, trialing or past-due subscription of a customer
-/// being deleted; already canceled ones keep their `canceled_at`.
+/// being deleted (whose row the caller has locked, so none is added or
+/// canceled meanwhile), and returns them canceled; already canceled ones keep
+/// their `canceled_at`.
 pub async fn cancel_all_of_customer<C: ConnectionTrait>(
     db: &C,
     tenant: &Tenant,
     customer_id: &str,
     now: i64,
-) -> Result<u64> {
-    let result = cancel_columns(subscription::Entity::update_many(), now)
+) -> Result<Vec<Subscription>> {
+    let of_customer = || {
+        subscription::Entity::find()
+            .filter(subscription::Entity::scope(tenant))
+            .filter(subscription::Column::CustomerId.eq(customer_id))
+    };
+    let ids: Vec<String> = of_customer()
+        .filter(cancelable())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    cancel_columns(subscription::Entity::update_many(), now)
         .filter(subscription::Entity::scope(tenant))
-        .filter(subscription::Column::CustomerId.eq(customer_id))
+        .filter(subscription::Column::Id.is_in(ids.clone()))
         .filter(cancelable())
         .exec(db)
         .await?;
-    Ok(result.rows_affected)
+    of_customer()
+        .filter(subscription::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(assemble)
+        .collect()
 }
 
 pub async fn list(

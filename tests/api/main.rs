@@ -22,6 +22,7 @@ mod customer_lists;
 mod customer_validation;
 mod customers;
 mod deadline;
+mod events;
 mod expand;
 mod filters;
 mod gateway_billing;

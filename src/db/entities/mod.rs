@@ -5,6 +5,8 @@ pub mod api_key;
 pub mod customer;
 pub mod customer_count;
 pub mod customer_metadata;
+pub mod event;
+pub mod event_stream;
 pub mod idempotency_key;
 pub mod payment;
 pub mod subscription;

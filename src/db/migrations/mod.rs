@@ -11,6 +11,7 @@ mod m20261122_000004_create_idempotency_keys;
 mod m20261123_000005_key_lifecycle;
 mod m20261123_000006_customer_counts;
 mod m20261123_000007_customer_text_search;
+mod m20261123_000008_events;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_key_lifecycle::Migration),
             Box::new(m20261123_000006_customer_counts::Migration),
             Box::new(m20261123_000007_customer_text_search::Migration),
+            Box::new(m20261123_000008_events::Migration),
         ]
     }
 }

@@ -1,0 +1,332 @@
+//! The event log in the database: appending a transaction's events, and
+//! reading a stream by position, by id, or newest first.
+
+use prost::Message;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, Value,
+};
+
+use super::{Change, Types};
+use crate::auth::Tenant;
+use crate::db::entities::{event, event_stream};
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::proto::customers::v1 as pb;
+
+/// Rows per insert statement.
+const ROWS_PER_INSERT: usize = 500;
+/// The PostgreSQL channel commits are announced on, as `account:live:seq`.
+pub const CHANNEL: &str = "customerd_events";
+
+/// Where a stream stands after a commit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Head {
+    pub account_id: String,
+    pub live: bool,
+    pub seq: i64,
+}
+
+impl Head {
+    /// The form announced on [`CHANNEL`].
+    pub fn announcement(&self) -> String {
+        format!("{}:{}:{}", self.account_id, u8::from(self.live), self.seq)
+    }
+
+    pub fn from_announcement(text: &str) -> Option<Self> {
+        let mut parts = text.rsplitn(3, ':');
+        let seq = parts.next()?.parse().ok()?;
+        let live = match parts.next()? {
+            "1" => true,
+            "0" => false,
+            _ => return None,
+        };
+        Some(Self {
+            account_id: parts.next()?.to_owned(),
+            live,
+            seq,
+        })
+    }
+}
+
+/// Moves a stream's counter on by `count` and returns its new last number.
+/// The counter row stays locked until the transaction ends, so the streams'
+/// transactions commit in the order of their numbers: a reader that has seen
+/// number n has seen every number below it.
+async fn advance<C: ConnectionTrait>(
+    db: &C,
+    account_id: &str,
+    live: bool,
+    count: i64,
+) -> Result<i64, DbErr> {
+    let backend = db.get_database_backend();
+    let values = || -> Vec<Value> { vec![account_id.into(), live.into(), count.into()] };
+    let last = match backend {
+        DatabaseBackend::MySql => {
+            db.execute_raw(Statement::from_sql_and_values(
+                backend,
+                "INSERT INTO event_streams (account_id, live, seq) VALUES (?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE seq = seq + VALUES(seq)",
+                values(),
+            ))
+            .await?;
+            db.query_one_raw(Statement::from_sql_and_values(
+                backend,
+                "SELECT seq FROM event_streams WHERE account_id = ? AND live = ?",
+                [account_id.into(), live.into()],
+            ))
+            .await?
+        }
+        _ => {
+            let sql = if backend == DatabaseBackend::Postgres {
+                "INSERT INTO event_streams (account_id, live, seq) VALUES ($1, $2, $3) \
+                 ON CONFLICT (account_id, live) DO UPDATE SET seq = event_streams.seq + excluded.seq \
+                 RETURNING seq"
+            } else {
+                "INSERT INTO event_streams (account_id, live, seq) VALUES (?, ?, ?) \
+                 ON CONFLICT (account_id, live) DO UPDATE SET seq = event_streams.seq + excluded.seq \
+                 RETURNING seq"
+            };
+            db.query_one_raw(Statement::from_sql_and_values(backend, sql, values()))
+                .await?
+        }
+    };
+    last.ok_or_else(|| DbErr::Custom("the event stream counter returned no row".into()))?
+        .try_get("", "seq")
+}
+
+/// Writes `changes` as events, in order, at the end of their transaction:
+/// each stream's counter is moved on once (streams in one order, so
+/// concurrent transactions cannot deadlock on them) and its events take the
+/// numbers it freed. On PostgreSQL each stream's new head is announced to
+/// the other servers when the transaction commits. Returns the heads.
+pub async fn append<C: ConnectionTrait>(db: &C, changes: Vec<Change>) -> Result<Vec<Head>, DbErr> {
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut by_stream: std::collections::BTreeMap<(String, bool), Vec<Change>> = Default::default();
+    for change in changes {
+        by_stream
+            .entry((change.account_id.clone(), change.live))
+            .or_default()
+            .push(change);
+    }
+    let now = ids::now_micros();
+    let mut heads = Vec::with_capacity(by_stream.len());
+    let mut rows = Vec::new();
+    for ((account_id, live), changes) in by_stream {
+        let last = advance(db, &account_id, live, changes.len() as i64).await?;
+        let first = last - changes.len() as i64 + 1;
+        for (offset, change) in changes.into_iter().enumerate() {
+            let id = ids::event_id();
+            let seq = first + offset as i64;
+            let kind = change.kind;
+            let body = change.into_event(id.clone(), seq, now).encode_to_vec();
+            rows.push(event::ActiveModel::from(event::Model {
+                id,
+                account_id: account_id.clone(),
+                live,
+                seq,
+                kind: kind.to_owned(),
+                created_at: now,
+                body,
+            }));
+        }
+        heads.push(Head {
+            account_id,
+            live,
+            seq: last,
+        });
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        for head in &heads {
+            db.execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), head.announcement().into()],
+            ))
+            .await?;
+        }
+    }
+    Ok(heads)
+}
+
+fn decode(row: event::Model) -> Result<pb::Event> {
+    pb::Event::decode(row.body.as_slice()).map_err(|e| {
+        Error::Internal(DbErr::Custom(format!(
+            "event {} is unreadable: {e}",
+            row.id
+        )))
+    })
+}
+
+fn of(tenant: &Tenant) -> sea_orm::Select<event::Entity> {
+    event::Entity::find().filter(tenant.scope(event::Column::AccountId, event::Column::Live))
+}
+
+fn typed(select: sea_orm::Select<event::Entity>, types: &Types) -> sea_orm::Select<event::Entity> {
+    if types.all() {
+        select
+    } else {
+        select.filter(event::Column::Kind.is_in(types.iter()))
+    }
+}
+
+/// The last number of the tenant's stream; 0 before its first event.
+pub async fn head<C: ConnectionTrait>(db: &C, tenant: &Tenant) -> Result<i64> {
+    let seq: Option<i64> = event_stream::Entity::find()
+        .filter(tenant.scope(event_stream::Column::AccountId, event_stream::Column::Live))
+        .select_only()
+        .column(event_stream::Column::Seq)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// Up to `limit` events of the stream after number `seq`, oldest first.
+pub async fn after<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    seq: i64,
+    limit: u64,
+) -> Result<Vec<pb::Event>> {
+    of(tenant)
+        .filter(event::Column::Seq.gt(seq))
+        .order_by_asc(event::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(decode)
+        .collect()
+}
+
+/// The stream number of event `id` of the tenant, if it is still kept.
+pub async fn seq_of<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Option<i64>> {
+    Ok(of(tenant)
+        .filter(event::Column::Id.eq(id))
+        .select_only()
+        .column(event::Column::Seq)
+        .into_tuple()
+        .one(db)
+        .await?)
+}
+
+/// One event of the tenant.
+pub async fn get<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<pb::Event> {
+    if !ids::could_exist(id) {
+        return Err(Error::not_found("event", id));
+    }
+    let row = of(tenant)
+        .filter(event::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("event", id))?;
+    decode(row)
+}
+
+/// What a list of events asks for.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub limit: u64,
+    /// Older than this stream number (`starting_after`)...
+    pub before: Option<i64>,
+    /// ...or newer than this one (`ending_before`).
+    pub after: Option<i64>,
+    pub types: Types,
+    pub created_gte: Option<i64>,
+    pub created_lte: Option<i64>,
+}
+
+/// A page of the tenant's events, newest first, and whether more lie beyond it.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    query: &ListQuery,
+) -> Result<(Vec<pb::Event>, bool)> {
+    let mut select = typed(of(tenant), &query.types);
+    if let Some(gte) = query.created_gte {
+        select = select.filter(event::Column::CreatedAt.gte(gte));
+    }
+    if let Some(lte) = query.created_lte {
+        select = select.filter(event::Column::CreatedAt.lte(lte));
+    }
+    let mut rows = match (query.before, query.after) {
+        (_, Some(after)) => {
+            // The page just newer than `after`, read upwards, shown newest first.
+            let mut rows = select
+                .filter(event::Column::Seq.gt(after))
+                .order_by_asc(event::Column::Seq)
+                .limit(query.limit + 1)
+                .all(db)
+                .await?;
+            let more = rows.len() as u64 > query.limit;
+            rows.truncate(query.limit as usize);
+            rows.reverse();
+            let events = rows.into_iter().map(decode).collect::<Result<_>>()?;
+            return Ok((events, more));
+        }
+        (Some(before), None) => select.filter(event::Column::Seq.lt(before)),
+        (None, None) => select,
+    }
+    .order_by_desc(event::Column::Seq)
+    .limit(query.limit + 1)
+    .all(db)
+    .await?;
+    let more = rows.len() as u64 > query.limit;
+    rows.truncate(query.limit as usize);
+    Ok((rows.into_iter().map(decode).collect::<Result<_>>()?, more))
+}
+
+/// Deletes up to `batch` events created before `cutoff`; how many it deleted.
+pub async fn prune<C: ConnectionTrait>(db: &C, cutoff: i64, batch: u64) -> Result<u64> {
+    let ids: Vec<String> = event::Entity::find()
+        .filter(event::Column::CreatedAt.lt(cutoff))
+        .select_only()
+        .column(event::Column::Id)
+        .order_by_asc(event::Column::CreatedAt)
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let deleted = event::Entity::delete_many()
+        .filter(event::Column::Id.is_in(ids))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
+/// The current heads of the given streams (for servers that poll).
+pub async fn heads<C: ConnectionTrait>(db: &C, streams: &[(String, bool)]) -> Result<Vec<Head>> {
+    if streams.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut any = sea_orm::Condition::any();
+    for (account_id, live) in streams {
+        any = any.add(
+            sea_orm::Condition::all()
+                .add(event_stream::Column::AccountId.eq(account_id.as_str()))
+                .add(event_stream::Column::Live.eq(*live)),
+        );
+    }
+    Ok(event_stream::Entity::find()
+        .filter(any)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| Head {
+            account_id: row.account_id,
+            live: row.live,
+            seq: row.seq,
+        })
+        .collect())
+}

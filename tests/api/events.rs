@@ -1,0 +1,605 @@
+//! The event log over gRPC: one event per change, written with it, with exact
+//! payloads; one gap-free order per (account, mode); list, get and watch.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use customerd::auth::Mode;
+use customerd::proto::customers::v1 as pb;
+use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
+use customerd::proto::customers::v1::event_service_client::EventServiceClient;
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+
+use crate::backend_tests;
+use crate::helpers::{Backend, TestApp, authed, spawn_app};
+
+async fn events(app: &TestApp) -> EventServiceClient<Channel> {
+    EventServiceClient::new(app.channel().await)
+}
+
+/// Every event of the key's stream, oldest first, paging through the list.
+async fn all_events(app: &TestApp, key: &str) -> Vec<pb::Event> {
+    let mut client = events(app).await;
+    let mut all = Vec::new();
+    let mut starting_after = String::new();
+    loop {
+        let page = client
+            .list_events(authed(
+                key,
+                pb::ListEventsRequest {
+                    limit: 3,
+                    starting_after: starting_after.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .expect("listed")
+            .into_inner();
+        starting_after = page.events.last().map(|e| e.id.clone()).unwrap_or_default();
+        all.extend(page.events);
+        if !page.has_more {
+            break;
+        }
+    }
+    all.reverse();
+    all
+}
+
+fn with_origin<T>(
+    key: &str,
+    message: T,
+    request_id: &str,
+    idempotency_key: Option<&str>,
+) -> tonic::Request<T> {
+    let mut request = authed(key, message);
+    request
+        .metadata_mut()
+        .insert("x-request-id", request_id.parse().unwrap());
+    if let Some(k) = idempotency_key {
+        request
+            .metadata_mut()
+            .insert("idempotency-key", k.parse().unwrap());
+    }
+    request
+}
+
+fn customer_of(event: &pb::Event) -> &pb::Customer {
+    match &event.object {
+        Some(pb::event::Object::Customer(c)) => c,
+        other => panic!("{}: not a customer: {other:?}", event.r#type),
+    }
+}
+
+async fn every_change_is_one_event_with_its_payload(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = &app.key;
+    let mut customers = app.customers().await;
+    let mut payments = app.payments().await;
+    let mut subscriptions = app.subscriptions().await;
+
+    let create = pb::CreateCustomerRequest {
+        email: Some("ada@example.com".into()),
+        name: Some("Ada".into()),
+        metadata: BTreeMap::from([("plan".into(), "pro".into())]),
+        ..Default::default()
+    };
+    let created = customers
+        .create_customer(with_origin(
+            key,
+            create.clone(),
+            "req-create",
+            Some("idem-1"),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap();
+    // The same key again: the first answer, and no second event.
+    let replayed = customers
+        .create_customer(with_origin(key, create, "req-replay", Some("idem-1")))
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap();
+    assert_eq!(replayed.id, created.id);
+    let update = |name: &str| pb::UpdateCustomerRequest {
+        id: created.id.clone(),
+        customer: Some(pb::CustomerUpdate {
+            name: Some(name.into()),
+            metadata: BTreeMap::from([("plan".into(), "team".into())]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let updated = customers
+        .update_customer(with_origin(key, update("Ada Lovelace"), "req-update", None))
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap();
+    // Changing nothing is no event.
+    customers
+        .update_customer(authed(key, update("Ada Lovelace")))
+        .await
+        .unwrap();
+    let payment = payments
+        .create_payment(authed(
+            key,
+            pb::CreatePaymentRequest {
+                customer: Some(created.id.clone()),
+                amount: 1200,
+                currency: "USD".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .payment
+        .unwrap();
+    let subscribe = || {
+        authed(
+            key,
+            pb::CreateSubscriptionRequest {
+                customer: created.id.clone(),
+                plan: "pro".into(),
+                status: pb::SubscriptionStatus::Active as i32,
+                ..Default::default()
+            },
+        )
+    };
+    let first = subscriptions
+        .create_subscription(subscribe())
+        .await
+        .unwrap()
+        .into_inner()
+        .subscription
+        .unwrap();
+    subscriptions
+        .cancel_subscription(authed(
+            key,
+            pb::CancelSubscriptionRequest {
+                id: first.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    let second = subscriptions
+        .create_subscription(subscribe())
+        .await
+        .unwrap()
+        .into_inner()
+        .subscription
+        .unwrap();
+    // As it was when deleted (the no-op update moved only its updated_at).
+    let last = customers
+        .get_customer(authed(
+            key,
+            pb::GetCustomerRequest {
+                id: created.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap();
+    customers
+        .delete_customer(with_origin(
+            key,
+            pb::DeleteCustomerRequest {
+                id: created.id.clone(),
+            },
+            "req-delete",
+            None,
+        ))
+        .await
+        .unwrap();
+
+    let log = all_events(&app, key).await;
+    let types: Vec<&str> = log.iter().map(|e| e.r#type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "customer.created",
+            "customer.updated",
+            "payment.created",
+            "subscription.created",
+            "subscription.canceled",
+            "subscription.created",
+            "subscription.canceled",
+            "payment.updated",
+            "customer.deleted",
+        ]
+    );
+    let sequences: Vec<i64> = log.iter().map(|e| e.sequence).collect();
+    assert_eq!(sequences, (1..=9).collect::<Vec<_>>(), "one gap-free order");
+    for event in &log {
+        assert!(
+            event.id.starts_with("evt_") && event.id.len() == 28,
+            "{}",
+            event.id
+        );
+        assert!(!event.live);
+        assert!(event.created_at.is_some());
+    }
+
+    // customer.created: the customer as answered, and the request behind it.
+    assert_eq!(customer_of(&log[0]), &created);
+    let request = log[0].request.clone().unwrap();
+    assert_eq!(request.id.as_deref(), Some("req-create"));
+    assert_eq!(request.idempotency_key.as_deref(), Some("idem-1"));
+    assert!(log[0].previous.is_none() && log[0].changed_fields.is_none());
+
+    // customer.updated: after, and the earlier values of what changed.
+    assert_eq!(customer_of(&log[1]), &updated);
+    let Some(pb::event::Previous::PreviousCustomer(before)) = &log[1].previous else {
+        panic!("no previous customer: {:?}", log[1]);
+    };
+    assert_eq!(
+        log[1].changed_fields.as_ref().unwrap().paths,
+        ["name", "metadata"]
+    );
+    assert_eq!(before.name.as_deref(), Some("Ada"));
+    assert_eq!(before.metadata.get("plan").map(String::as_str), Some("pro"));
+    assert_eq!(
+        log[1].request.as_ref().unwrap().id.as_deref(),
+        Some("req-update")
+    );
+    assert_eq!(log[1].request.as_ref().unwrap().idempotency_key, None);
+
+    assert_eq!(
+        log[2].object,
+        Some(pb::event::Object::Payment(payment.clone()))
+    );
+    assert_eq!(
+        log[3].object,
+        Some(pb::event::Object::Subscription(first.clone()))
+    );
+    let Some(pb::event::Object::Subscription(canceled)) = &log[4].object else {
+        panic!("{:?}", log[4]);
+    };
+    assert_eq!(canceled.id, first.id);
+    assert_eq!(canceled.status, pb::SubscriptionStatus::Canceled as i32);
+    assert!(canceled.canceled_at.is_some());
+
+    // The deletion: the second subscription canceled, the payment detached
+    // (its customer is the previous attribute), then the customer as it was.
+    let Some(pb::event::Object::Subscription(cascaded)) = &log[6].object else {
+        panic!("{:?}", log[6]);
+    };
+    assert_eq!(cascaded.id, second.id);
+    assert_eq!(cascaded.status, pb::SubscriptionStatus::Canceled as i32);
+    let Some(pb::event::Object::Payment(detached)) = &log[7].object else {
+        panic!("{:?}", log[7]);
+    };
+    assert_eq!(detached.id, payment.id);
+    assert_eq!(detached.customer, None);
+    assert_eq!(log[7].changed_fields.as_ref().unwrap().paths, ["customer"]);
+    let Some(pb::event::Previous::PreviousPayment(attached)) = &log[7].previous else {
+        panic!("{:?}", log[7]);
+    };
+    assert_eq!(attached.customer.as_deref(), Some(created.id.as_str()));
+    assert_eq!(customer_of(&log[8]), &last);
+    for cascaded in &log[6..] {
+        assert_eq!(
+            cascaded.request.as_ref().unwrap().id.as_deref(),
+            Some("req-delete")
+        );
+    }
+
+    // GetEvent answers each as listed.
+    let mut client = events(&app).await;
+    for event in &log {
+        let got = client
+            .get_event(authed(
+                key,
+                pb::GetEventRequest {
+                    id: event.id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .event
+            .unwrap();
+        assert_eq!(&got, event);
+    }
+}
+
+async fn streams_are_kept_apart_by_account_and_mode(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let other = app.key_for("globex", Mode::Test).await;
+    let live = app.key_for("acme", Mode::Live).await;
+    let mut customers = app.customers().await;
+    for key in [&app.key, &app.key, &other] {
+        customers
+            .create_customer(authed(key, pb::CreateCustomerRequest::default()))
+            .await
+            .unwrap();
+    }
+    let mine = all_events(&app, &app.key).await;
+    let theirs = all_events(&app, &other).await;
+    assert_eq!(mine.len(), 2);
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].sequence, 1, "each stream numbers its own events");
+    assert!(all_events(&app, &live).await.is_empty());
+    let status = events(&app)
+        .await
+        .get_event(authed(
+            &other,
+            pb::GetEventRequest {
+                id: mine[0].id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
+}
+
+async fn lists_filter_and_page_both_ways(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut customers = app.customers().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let created = customers
+            .create_customer(authed(&app.key, pb::CreateCustomerRequest::default()))
+            .await
+            .unwrap()
+            .into_inner()
+            .customer
+            .unwrap();
+        ids.push(created.id);
+    }
+    customers
+        .delete_customer(authed(
+            &app.key,
+            pb::DeleteCustomerRequest { id: ids[0].clone() },
+        ))
+        .await
+        .unwrap();
+    let log = all_events(&app, &app.key).await;
+    assert_eq!(log.len(), 4);
+    let client = events(&app).await;
+    let list = |request: pb::ListEventsRequest| {
+        let mut client = client.clone();
+        let key = app.key.clone();
+        async move { client.list_events(authed(&key, request)).await }
+    };
+    let deleted = list(pb::ListEventsRequest {
+        types: vec!["customer.deleted".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    assert_eq!(deleted.events.len(), 1);
+    assert_eq!(deleted.events[0].id, log[3].id);
+    let created = list(pb::ListEventsRequest {
+        types: vec!["customer.*".into()],
+        limit: 2,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    assert_eq!(
+        created.events.iter().map(|e| &e.id).collect::<Vec<_>>(),
+        [&log[3].id, &log[2].id]
+    );
+    assert!(created.has_more);
+    // Newer than the first: the page just above it, newest first.
+    let newer = list(pb::ListEventsRequest {
+        ending_before: log[0].id.clone(),
+        limit: 2,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner();
+    assert_eq!(
+        newer.events.iter().map(|e| &e.id).collect::<Vec<_>>(),
+        [&log[2].id, &log[1].id]
+    );
+    assert!(newer.has_more);
+    for (request, field) in [
+        (
+            pb::ListEventsRequest {
+                types: vec!["invoice.*".into()],
+                ..Default::default()
+            },
+            "types",
+        ),
+        (
+            pb::ListEventsRequest {
+                limit: 101,
+                ..Default::default()
+            },
+            "limit",
+        ),
+    ] {
+        let status = list(request).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+        assert!(status.message().contains(field), "{status:?}");
+    }
+    let status = list(pb::ListEventsRequest {
+        starting_after: "evt_nope".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
+}
+
+/// The next event a watch delivers, within a few seconds.
+async fn next(stream: &mut tonic::Streaming<pb::WatchEventsResponse>) -> pb::Event {
+    tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("an event within 10 s")
+        .expect("the stream is open")
+        .expect("an event, not an error")
+        .event
+        .expect("the event is set")
+}
+
+async fn watch(
+    app: &TestApp,
+    key: &str,
+    request: pb::WatchEventsRequest,
+) -> tonic::Streaming<pb::WatchEventsResponse> {
+    events(app)
+        .await
+        .watch_events(authed(key, request))
+        .await
+        .expect("watching")
+        .into_inner()
+}
+
+async fn create_customer(app: &TestApp, name: &str) -> pb::Customer {
+    app.customers()
+        .await
+        .create_customer(authed(
+            &app.key,
+            pb::CreateCustomerRequest {
+                name: Some(name.into()),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap()
+}
+
+async fn a_watch_resumes_then_follows_live_without_gap_or_repeat(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for n in 0..3 {
+        create_customer(&app, &format!("before {n}")).await;
+    }
+    let log = all_events(&app, &app.key).await;
+    // From after the first: the two others, then what commits next.
+    let mut resumed = watch(
+        &app,
+        &app.key,
+        pb::WatchEventsRequest {
+            starting_after: log[0].id.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    // Without a position: only what commits after it began.
+    let mut fresh = watch(&app, &app.key, pb::WatchEventsRequest::default()).await;
+    // Only deletions.
+    let mut deletions = watch(
+        &app,
+        &app.key,
+        pb::WatchEventsRequest {
+            types: vec!["customer.deleted".into()],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(next(&mut resumed).await.id, log[1].id);
+    assert_eq!(next(&mut resumed).await.id, log[2].id);
+    // Concurrent creates: each watcher sees each once, in stream order.
+    let mut creates = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        let (url, key) = (app.grpc_url(), app.key.clone());
+        creates.spawn(async move {
+            let mut client = CustomerServiceClient::connect(url).await.unwrap();
+            let request = pb::CreateCustomerRequest {
+                name: Some(format!("live {n}")),
+                ..Default::default()
+            };
+            let reply = client.create_customer(authed(&key, request)).await.unwrap();
+            reply.into_inner().customer.unwrap()
+        });
+    }
+    let created = creates.join_all().await;
+    let mut seen_resumed = Vec::new();
+    let mut seen_fresh = Vec::new();
+    for _ in 0..created.len() {
+        seen_resumed.push(next(&mut resumed).await);
+        seen_fresh.push(next(&mut fresh).await);
+    }
+    let sequences = |events: &[pb::Event]| events.iter().map(|e| e.sequence).collect::<Vec<_>>();
+    assert_eq!(sequences(&seen_resumed), (4..=11).collect::<Vec<_>>());
+    assert_eq!(sequences(&seen_fresh), (4..=11).collect::<Vec<_>>());
+    let mut names: Vec<String> = seen_fresh
+        .iter()
+        .map(|e| customer_of(e).name.clone().unwrap())
+        .collect();
+    names.sort();
+    let mut wanted: Vec<String> = created.iter().map(|c| c.name.clone().unwrap()).collect();
+    wanted.sort();
+    assert_eq!(names, wanted);
+    app.customers()
+        .await
+        .delete_customer(authed(
+            &app.key,
+            pb::DeleteCustomerRequest {
+                id: created[0].id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    let deleted = next(&mut deletions).await;
+    assert_eq!(deleted.r#type, "customer.deleted");
+    assert_eq!(customer_of(&deleted).id, created[0].id);
+    assert_eq!(next(&mut fresh).await.sequence, 12);
+}
+
+async fn resuming_from_unknown_or_pruned_positions_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    create_customer(&app, "one").await;
+    let mut client = events(&app).await;
+    let watch_after = |id: &str| pb::WatchEventsRequest {
+        starting_after: id.into(),
+        ..Default::default()
+    };
+    // Recent, but never an event of this stream.
+    let unknown = format!(
+        "evt_{:012x}000000000000",
+        customerd::ids::now_micros() / 1000
+    );
+    let status = client
+        .watch_events(authed(&app.key, watch_after(&unknown)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound, "{status:?}");
+    // Made before the retention horizon (30 days by default): pruned.
+    let old = format!(
+        "evt_{:012x}000000000000",
+        (customerd::ids::now_micros() / 1000) - 31 * 86_400_000
+    );
+    let status = client
+        .watch_events(authed(&app.key, watch_after(&old)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
+    assert!(status.message().contains("retention"), "{status:?}");
+    let status = client
+        .watch_events(authed(
+            &app.key,
+            pb::WatchEventsRequest {
+                types: vec!["nope".into()],
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+}
+
+backend_tests!(
+    every_change_is_one_event_with_its_payload,
+    streams_are_kept_apart_by_account_and_mode,
+    lists_filter_and_page_both_ways,
+    a_watch_resumes_then_follows_live_without_gap_or_repeat,
+    resuming_from_unknown_or_pruned_positions_is_refused,
+);
