@@ -38,6 +38,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// The service answered OK without the object it must return.
     EmptyReply,
+    /// 410: resuming after an event that is no longer kept.
+    Gone(String),
 }
 
 /// Converts the service's answer to a call bound from the body.
@@ -219,6 +221,7 @@ impl IntoResponse for ApiError {
                 "unsupported_media_type",
                 "send the body as application/json or application/x-www-form-urlencoded",
             ),
+            Self::Gone(message) => error_response(StatusCode::GONE, "gone", &message),
             Self::EmptyReply => {
                 tracing::error!("upstream reply lacks its object");
                 error_response(

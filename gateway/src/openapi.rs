@@ -344,6 +344,100 @@ fn profile_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
     customer_paths(profile, paths);
     payment_paths(profile, paths);
     subscription_paths(profile, paths);
+    event_paths(profile, paths);
+}
+
+fn event_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
+    let types =
+        "An event type (`customer.created`, …), a prefix pattern such as `customer.*`, or `*`.";
+    let mut list_parameters = profile.paging_parameters("event");
+    list_parameters.push(query_parameter("type", types, json!({ "type": "string" })));
+    list_parameters.push(query_parameter(
+        "created[gte]",
+        "Only events created at or after this instant.",
+        instant_schema(),
+    ));
+    list_parameters.push(query_parameter(
+        "created[lte]",
+        "Only events created at or before this instant.",
+        instant_schema(),
+    ));
+    let mut list = operation(
+        profile,
+        "list_events",
+        "List events, newest first.",
+        list_parameters,
+        None,
+        ok("One page of events.", list_ref(profile, "Event")),
+    );
+    list["responses"]["410"] = response_ref("Gone");
+    paths.insert(format!("{}/events", profile.base), json!({ "get": list }));
+    paths.insert(
+        format!("{}/events/{{id}}", profile.base),
+        json!({
+            "get": operation(profile, "retrieve_event", "Retrieve an event.", vec![id_parameter("event", "evt")], None, ok("The event.", object_ref(profile, "Event"))),
+        }),
+    );
+    let stream_parameters = vec![
+        query_parameter(
+            "types",
+            &format!("Comma-separated; each one of: {types}"),
+            json!({ "type": "string" }),
+        ),
+        query_parameter(
+            "starting_after",
+            "Resume after this event id (the `Last-Event-ID` header wins).",
+            json!({ "type": "string" }),
+        ),
+        json!({ "name": "Last-Event-ID", "in": "header", "required": false, "description": "The id of the last event received; sent by a reconnecting EventSource.", "schema": { "type": "string" } }),
+    ];
+    let mut stream = operation(
+        profile,
+        "stream_events",
+        "Server-sent events, oldest first: each as `id: evt_…`, `event: <type>`, `data: <the event as one line of JSON>`; \
+         from after `Last-Event-ID` or `starting_after`, else from now on; a comment line at least every 15 s. \
+         A watcher that leaves too many events unread is ended with an `error` event; reconnect to resume.",
+        stream_parameters,
+        None,
+        json!({ "description": "The stream.", "content": { "text/event-stream": { "schema": { "type": "string" } } } }),
+    );
+    stream["responses"]["410"] = response_ref("Gone");
+    paths.insert(
+        format!("{}/events/stream", profile.base),
+        json!({ "get": stream }),
+    );
+}
+
+fn event_schema(millis: bool) -> Value {
+    let prefix = if millis { "Epoch" } else { "" };
+    let object = json!({ "anyOf": RESOURCES.map(|r| schema_ref(&format!("{prefix}{r}"))) });
+    json!({
+        "type": "object",
+        "required": ["id", "object", "type", "live", "created_at", "data", "request"],
+        "properties": {
+            "id": { "type": "string", "description": "`evt_` and 24 hex characters." },
+            "object": { "type": "string", "enum": ["event"] },
+            "type": { "type": "string", "enum": customerd_wire::events::TYPES },
+            "live": live_schema(),
+            "created_at": time_schema(millis),
+            "data": {
+                "type": "object",
+                "required": ["object"],
+                "properties": {
+                    "object": object,
+                    "previous_attributes": { "type": "object", "description": "On `*.updated` only: the earlier values of the fields the change changed." },
+                },
+            },
+            "request": {
+                "type": "object",
+                "required": ["id", "idempotency_key"],
+                "properties": {
+                    "id": { "type": ["string", "null"], "description": "The request id of the change." },
+                    "idempotency_key": { "type": ["string", "null"] },
+                },
+            },
+        },
+    })
 }
 
 fn customer_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
@@ -808,6 +902,8 @@ fn components() -> Value {
                 }}},
             },
             "Error": error_schema(),
+            "Event": event_schema(false),
+            "EpochEvent": event_schema(true),
         },
         "responses": {
             "ValidationError": ok("Validation failed: one entry per problem.", schema_ref("ValidationError")),
@@ -819,10 +915,11 @@ fn components() -> Value {
             "RateLimited": error("Too many requests."),
             "Internal": error("Internal error (details are logged, never shown)."),
             "Unavailable": error("The service is unavailable; try again."),
+            "Gone": error("The event to resume after is older than the event retention."),
         },
     });
     for profile in &profiles() {
-        for resource in RESOURCES {
+        for resource in RESOURCES.into_iter().chain(["Event"]) {
             components["schemas"][profile.envelope.schema_name(resource)] = list_schema(
                 profile.envelope,
                 profile.base,

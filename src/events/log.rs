@@ -242,14 +242,25 @@ pub struct ListQuery {
     pub types: Types,
     pub created_gte: Option<i64>,
     pub created_lte: Option<i64>,
+    /// Events to skip, newest first (without cursors).
+    pub offset: u64,
+    pub include_total: bool,
 }
 
-/// A page of the tenant's events, newest first, and whether more lie beyond it.
+/// A page of events, newest first.
+pub struct EventPage {
+    pub events: Vec<pb::Event>,
+    pub has_more: bool,
+    pub total: Option<u64>,
+}
+
+/// A page of the tenant's events, newest first, whether more lie beyond it,
+/// and how many match in all if asked.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     tenant: &Tenant,
     query: &ListQuery,
-) -> Result<(Vec<pb::Event>, bool)> {
+) -> Result<EventPage> {
     let mut select = typed(of(tenant), &query.types);
     if let Some(gte) = query.created_gte {
         select = select.filter(event::Column::CreatedAt.gte(gte));
@@ -257,6 +268,25 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(lte) = query.created_lte {
         select = select.filter(event::Column::CreatedAt.lte(lte));
     }
+    let total = if query.include_total {
+        use sea_orm::PaginatorTrait;
+        Some(select.clone().count(db).await?)
+    } else {
+        None
+    };
+    let (events, has_more) = page(db, select, query).await?;
+    Ok(EventPage {
+        events,
+        has_more,
+        total,
+    })
+}
+
+async fn page<C: ConnectionTrait>(
+    db: &C,
+    select: sea_orm::Select<event::Entity>,
+    query: &ListQuery,
+) -> Result<(Vec<pb::Event>, bool)> {
     let mut rows = match (query.before, query.after) {
         (_, Some(after)) => {
             // The page just newer than `after`, read upwards, shown newest first.
@@ -273,7 +303,7 @@ pub async fn list<C: ConnectionTrait>(
             return Ok((events, more));
         }
         (Some(before), None) => select.filter(event::Column::Seq.lt(before)),
-        (None, None) => select,
+        (None, None) => select.offset(query.offset),
     }
     .order_by_desc(event::Column::Seq)
     .limit(query.limit + 1)

@@ -14,9 +14,9 @@ use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::event_service_server::EventService;
 use crate::validation::Violations;
 
-/// Page sizes of `ListEvents`.
+/// Page sizes of `ListEvents`, as every list's.
 const LIMIT_DEFAULT: u64 = 10;
-const LIMIT_MAX: i32 = 100;
+const LIMIT_MAX: i32 = customerd_wire::limits::PAGE_MAX;
 
 pub struct EventApi {
     db: DatabaseConnection,
@@ -98,6 +98,16 @@ impl EventService for EventApi {
             .created_lte
             .as_ref()
             .and_then(|ts| v.timestamp("created_lte", ts));
+        if req.offset < 0 {
+            v.add("offset", Reason::OutOfRange, "must not be negative");
+        } else if req.offset > 0 && !(req.starting_after.is_empty() && req.ending_before.is_empty())
+        {
+            v.add(
+                "offset",
+                Reason::MutuallyExclusive,
+                "offset cannot be combined with a cursor",
+            );
+        }
         if !req.starting_after.is_empty() && !req.ending_before.is_empty() {
             v.add(
                 "ending_before",
@@ -115,7 +125,7 @@ impl EventService for EventApi {
         let after = self
             .cursor(&tenant, "ending_before", &req.ending_before)
             .await?;
-        let (events, has_more) = log::list(
+        let page = log::list(
             &self.db,
             &tenant,
             &ListQuery {
@@ -125,10 +135,16 @@ impl EventService for EventApi {
                 types,
                 created_gte,
                 created_lte,
+                offset: req.offset.max(0) as u64,
+                include_total: req.include_total_count,
             },
         )
         .await?;
-        Ok(Response::new(pb::ListEventsResponse { events, has_more }))
+        Ok(Response::new(pb::ListEventsResponse {
+            events: page.events,
+            has_more: page.has_more,
+            total_count: page.total.map(crate::proto::count),
+        }))
     }
 
     async fn get_event(

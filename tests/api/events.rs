@@ -416,7 +416,7 @@ async fn lists_filter_and_page_both_ways(backend: Backend) {
         ),
         (
             pb::ListEventsRequest {
-                limit: 101,
+                limit: 1001,
                 ..Default::default()
             },
             "limit",

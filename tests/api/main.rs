@@ -29,6 +29,7 @@ mod gateway_billing;
 mod gateway_billing_lists;
 mod gateway_billing_validation;
 mod gateway_errors;
+mod gateway_events;
 mod gateway_forms;
 mod gateway_lists;
 mod gateway_seeds;

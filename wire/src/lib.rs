@@ -3,6 +3,7 @@
 //! the facts the service and the REST gateway must agree on (limits, header
 //! names, status names, violation reasons, request ids, how instants are read and written).
 
+pub mod events;
 pub mod fields;
 pub mod headers;
 pub mod limits;

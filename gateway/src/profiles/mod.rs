@@ -24,6 +24,7 @@ use crate::objects::TimeStyle;
 use crate::payments::PaymentJson;
 use crate::proto::pb;
 use crate::proto::pb::customer_service_client::CustomerServiceClient;
+use crate::proto::pb::event_service_client::EventServiceClient;
 use crate::proto::pb::payment_service_client::PaymentServiceClient;
 use crate::proto::pb::subscription_service_client::SubscriptionServiceClient;
 use crate::query::{Paging, Query};
@@ -33,6 +34,7 @@ use crate::validation::{Loc, Problem, Rule};
 use customerd_wire::limits::{SEARCH_PAGE_DEFAULT, SEARCH_PAGE_MAX};
 
 pub mod epoch;
+mod events;
 #[path = "4geeks.rs"]
 pub mod four_geeks;
 pub mod paygate;
@@ -95,6 +97,10 @@ impl Upstream {
     pub fn subscriptions(&self) -> SubscriptionServiceClient<GrpcService> {
         SubscriptionServiceClient::new(self.service.clone())
     }
+
+    pub fn events(&self) -> EventServiceClient<GrpcService> {
+        EventServiceClient::new(self.service.clone())
+    }
 }
 
 /// An object the service returns, and its REST form.
@@ -119,6 +125,14 @@ impl Object for pb::Payment {
 
     fn json(&self, style: TimeStyle) -> PaymentJson<'_> {
         PaymentJson::new(self, style)
+    }
+}
+
+impl Object for pb::Event {
+    type Json<'a> = events::EventJson<'a>;
+
+    fn json(&self, style: TimeStyle) -> events::EventJson<'_> {
+        events::EventJson::new(self, style)
     }
 }
 
@@ -170,6 +184,7 @@ lists! {
     pb::ListCustomerPaymentsRequest => pb::ListCustomerPaymentsResponse { payments: pb::Payment },
     pb::ListSubscriptionsRequest => pb::ListSubscriptionsResponse { subscriptions: pb::Subscription },
     pb::ListCustomerSubscriptionsRequest => pb::ListCustomerSubscriptionsResponse { subscriptions: pb::Subscription },
+    pb::ListEventsRequest => pb::ListEventsResponse { events: pb::Event },
 }
 
 /// One page of any resource, ready for a profile's list envelope.
@@ -484,4 +499,7 @@ pub fn routes<P: Profile>() -> Router<Upstream> {
             &at("/subscriptions/{id}/cancel"),
             post(cancel_subscription::<P>),
         )
+        .route(&at("/events"), get(events::list::<P>))
+        .route(&at("/events/stream"), get(events::stream::<P>))
+        .route(&at("/events/{id}"), get(events::retrieve::<P>))
 }
