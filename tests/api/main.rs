@@ -22,6 +22,7 @@ mod customer_lists;
 mod customer_validation;
 mod customers;
 mod deadline;
+mod event_order;
 mod events;
 mod expand;
 mod filters;
