@@ -171,11 +171,11 @@ async fn pager(grpc: String, key: String, wanted: Arc<AtomicU64>) -> Vec<(i64, S
             .await
             .unwrap()
             .into_inner();
-        // Newest first; the reader walks oldest to newest.
-        seen.extend(page.events.into_iter().rev().map(|e| (e.sequence, e.id)));
-        if seen.len() as u64 % 37 != 0 {
+        // Newest first; the reader walks oldest to newest. Caught up: a pause.
+        if !page.has_more {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        seen.extend(page.events.into_iter().rev().map(|e| (e.sequence, e.id)));
     }
 }
 
