@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
+use customerd::proto::customers::v1::event_service_client::EventServiceClient;
 use prost_types::FieldMask;
 use tokio::sync::Mutex;
 use tonic::Code;
@@ -252,6 +253,52 @@ async fn acknowledged_creates_survive_a_kill_whole(backend: Backend) {
             customer.metadata.len(),
             1,
             "no customer without its metadata"
+        );
+    }
+    // Neither a customer without its event nor an event without its
+    // customer, and the stream has no gap.
+    let mut events = EventServiceClient::connect(restarted.grpc_url())
+        .await
+        .unwrap();
+    let mut created = BTreeMap::new();
+    let mut sequences = Vec::new();
+    let mut starting_after = String::new();
+    loop {
+        let request = pb::ListEventsRequest {
+            limit: 1000,
+            starting_after: starting_after.clone(),
+            ..Default::default()
+        };
+        let page = events
+            .list_events(authed(&key, request))
+            .await
+            .unwrap()
+            .into_inner();
+        for event in &page.events {
+            assert_eq!(event.r#type, "customer.created");
+            let Some(pb::event::Object::Customer(customer)) = &event.object else {
+                panic!("{event:?}");
+            };
+            assert!(
+                created
+                    .insert(customer.id.clone(), customer.clone())
+                    .is_none()
+            );
+            sequences.push(event.sequence);
+        }
+        starting_after = page.events.last().map(|e| e.id.clone()).unwrap_or_default();
+        if !page.has_more {
+            break;
+        }
+    }
+    sequences.reverse();
+    assert_eq!(sequences, (1..=listed.len() as i64).collect::<Vec<_>>());
+    assert_eq!(created.len(), listed.len(), "one event per stored customer");
+    for customer in &listed {
+        assert_eq!(
+            created.get(&customer.id),
+            Some(customer),
+            "its event holds it"
         );
     }
 }
