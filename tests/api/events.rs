@@ -603,3 +603,74 @@ backend_tests!(
     a_watch_resumes_then_follows_live_without_gap_or_repeat,
     resuming_from_unknown_or_pruned_positions_is_refused,
 );
+
+/// A watcher whose client stops reading is ended once its buffer is full
+/// and stays full, with RESOURCE_EXHAUSTED after what was buffered; it
+/// resumes after the last event it received and misses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_that_stops_reading_is_ended_and_can_resume() {
+    const WRITERS: usize = 8;
+    const EVENTS: usize = WRITERS * 190;
+    let app = spawn_app(Backend::Sqlite).await;
+    // Small HTTP/2 windows, so the server's buffer fills after a few hundred events.
+    let channel = tonic::transport::Endpoint::from_shared(app.grpc_url())
+        .unwrap()
+        .initial_stream_window_size(Some(65_535))
+        .initial_connection_window_size(Some(65_535))
+        .connect()
+        .await
+        .unwrap();
+    let mut client = EventServiceClient::new(channel);
+    let mut stalled = client
+        .watch_events(authed(&app.key, pb::WatchEventsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut creates = tokio::task::JoinSet::new();
+    for w in 0..WRITERS {
+        let (url, key) = (app.grpc_url(), app.key.clone());
+        creates.spawn(async move {
+            let mut client = CustomerServiceClient::connect(url).await.unwrap();
+            for n in 0..EVENTS / WRITERS {
+                let request = pb::CreateCustomerRequest {
+                    name: Some(format!("writer {w} customer {n}")),
+                    ..Default::default()
+                };
+                client.create_customer(authed(&key, request)).await.unwrap();
+            }
+        });
+    }
+    creates.join_all().await;
+    // Longer than the server waits for a client to make room.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let mut received = Vec::new();
+    let ended = loop {
+        match tokio::time::timeout(Duration::from_secs(10), stalled.next()).await {
+            Ok(Some(Ok(reply))) => received.push(reply.event.unwrap()),
+            Ok(Some(Err(status))) => break status,
+            other => panic!("the watch should end with a status: {other:?}"),
+        }
+    };
+    assert_eq!(ended.code(), tonic::Code::ResourceExhausted, "{ended:?}");
+    assert!(ended.message().contains("starting_after"), "{ended:?}");
+    assert!(
+        !received.is_empty() && received.len() < EVENTS,
+        "{} events were buffered before it ended",
+        received.len()
+    );
+    let last = received.last().unwrap().clone();
+    let mut resumed = watch(
+        &app,
+        &app.key,
+        pb::WatchEventsRequest {
+            starting_after: last.id.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    while received.len() < EVENTS {
+        received.push(next(&mut resumed).await);
+    }
+    let sequences: Vec<i64> = received.iter().map(|e| e.sequence).collect();
+    assert_eq!(sequences, (1..=EVENTS as i64).collect::<Vec<_>>());
+}
