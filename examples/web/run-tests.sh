@@ -127,4 +127,4 @@ ARTIFACT_DIR="$artifacts" \
   node --test --test-reporter=spec --test-concurrency=1 test/customers-page.test.js test/docs-page.test.js
 
 step "done"
-echo "screenshots: $artifacts/customers-page.png $artifacts/docs-page.png"
+echo "screenshots: $artifacts/customers-page.png $artifacts/live-events.png $artifacts/docs-page.png"

@@ -1,27 +1,38 @@
-// The part of this example a browser app needs: a CustomerService client over
-// grpc-web, and a readable form of the errors it raises.
+// The part of this example a browser app needs: CustomerService and
+// EventService clients over grpc-web, and a readable form of the errors they raise.
 
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
 import { CustomerService } from "./gen/customers/v1/customers_pb.js";
+import { EventService } from "./gen/customers/v1/events_pb.js";
 import { BadRequestSchema } from "./gen/google/rpc/error_details_pb.js";
 
 export type CustomersClient = Client<typeof CustomerService>;
+export type EventsClient = Client<typeof EventService>;
 
-/** A CustomerService client that calls `baseUrl` (customerd's gRPC port) with `apiKey`. */
-export function createCustomersClient(baseUrl: string, apiKey: string): CustomersClient {
+/** A grpc-web transport to `baseUrl` (customerd's gRPC port) that sends `apiKey`. */
+function transport(baseUrl: string, apiKey: string): Transport {
   const authenticate: Interceptor = (next) => (req) => {
     req.header.set("authorization", `Bearer ${apiKey}`);
     return next(req);
   };
-  const transport = createGrpcWebTransport({
+  return createGrpcWebTransport({
     baseUrl,
     // tonic-web speaks grpc-web with protobuf payloads, not the JSON flavour.
     useBinaryFormat: true,
     interceptors: [authenticate],
   });
-  return createClient(CustomerService, transport);
+}
+
+/** A CustomerService client that calls `baseUrl` (customerd's gRPC port) with `apiKey`. */
+export function createCustomersClient(baseUrl: string, apiKey: string): CustomersClient {
+  return createClient(CustomerService, transport(baseUrl, apiKey));
+}
+
+/** An EventService client, for listing and watching the account's events. */
+export function createEventsClient(baseUrl: string, apiKey: string): EventsClient {
+  return createClient(EventService, transport(baseUrl, apiKey));
 }
 
 export interface FieldViolation {

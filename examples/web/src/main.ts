@@ -1,10 +1,18 @@
 // Wires the page to CustomerService: create, list, update, and errors with
-// their field violations.
+// their field violations; and keeps the list live with EventService.WatchEvents.
 
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 
 import type { Customer } from "./gen/customers/v1/customers_pb.js";
-import { createCustomersClient, describeCallError, type CustomersClient } from "./customers-client.js";
+import type { Event } from "./gen/customers/v1/events_pb.js";
+import {
+  createCustomersClient,
+  createEventsClient,
+  describeCallError,
+  type CustomersClient,
+  type EventsClient,
+} from "./customers-client.js";
+import { watchCustomerEvents, type WatchState } from "./live-events.js";
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -23,6 +31,8 @@ const createEmail = element<HTMLInputElement>("create-email");
 const createName = element<HTMLInputElement>("create-name");
 const refreshButton = element<HTMLButtonElement>("refresh");
 const listSummary = element("list-summary");
+const live = element("live");
+const liveDetail = element("live-detail");
 const customerRows = element<HTMLTableElement>("customers").tBodies[0];
 const editSection = element("edit");
 const editId = element("edit-id");
@@ -33,11 +43,32 @@ const activity = element<HTMLOListElement>("activity");
 
 serverInput.value = new URLSearchParams(location.search).get("server") ?? "http://127.0.0.1:50051";
 
+/** Customers the list shows at most. */
+const LIMIT = 20;
+
+/** What the list shows, and the newest customer event it reflects (sequence 0n: none). */
+interface Shown {
+  customers: Customer[];
+  total: bigint;
+  through: { id: string; sequence: bigint };
+}
+
+let shown: Shown = { customers: [], total: 0n, through: { id: "", sequence: 0n } };
+
 /** The customer being edited, as loaded, so the update mask names only what changed. */
 let editing: Customer | undefined;
 
+/** Ends the watch of customer events; unset while the page does not watch. */
+let stopWatching: (() => void) | undefined;
+
+const baseUrl = () => serverInput.value.trim().replace(/\/+$/, "");
+
 function client(): CustomersClient {
-  return createCustomersClient(serverInput.value.trim().replace(/\/+$/, ""), apiKeyInput.value.trim());
+  return createCustomersClient(baseUrl(), apiKeyInput.value.trim());
+}
+
+function eventsClient(): EventsClient {
+  return createEventsClient(baseUrl(), apiKeyInput.value.trim());
 }
 
 /** Runs one user action, showing its outcome in the status line or the error box, and in the activity log. */
@@ -86,11 +117,13 @@ function cell(text: string, className?: string): HTMLTableCellElement {
   return td;
 }
 
-function renderCustomers(customers: Customer[]): void {
+/** Shows `shown`, marking the row of `changedId` as just changed. */
+function renderCustomers(changedId?: string): void {
   customerRows.replaceChildren(
-    ...customers.map((customer) => {
+    ...shown.customers.map((customer) => {
       const row = document.createElement("tr");
       row.dataset.id = customer.id;
+      if (customer.id === changedId) row.className = "changed";
       const edit = document.createElement("button");
       edit.type = "button";
       edit.className = "secondary";
@@ -108,15 +141,103 @@ function renderCustomers(customers: Customer[]): void {
       return row;
     }),
   );
+  listSummary.textContent = `Showing ${shown.customers.length} of ${shown.total} customers, newest first.`;
 }
 
+/**
+ * Reads the list, with the newest customer event it reflects: the same event
+ * before and after, and no older than what the page already shows (events may
+ * arrive meanwhile). Then shows it, and watches for changes if not yet.
+ */
 async function loadCustomers(): Promise<number> {
-  const page = await client().listCustomers({ limit: 20, includeTotalCount: true });
-  renderCustomers(page.customers);
-  const total = page.totalCount ?? BigInt(page.customers.length);
-  listSummary.textContent = `Showing ${page.customers.length} of ${total} customers, newest first.`;
-  return page.customers.length;
+  const newestEvent = async () =>
+    (await eventsClient().listEvents({ limit: 1, types: ["customer.*"] })).events.at(0);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = await newestEvent();
+    const page = await client().listCustomers({ limit: LIMIT, includeTotalCount: true });
+    const after = await newestEvent();
+    const through = { id: before?.id ?? "", sequence: before?.sequence ?? 0n };
+    if (after?.id !== before?.id || through.sequence < shown.through.sequence) continue;
+    shown = { customers: page.customers, total: page.totalCount ?? BigInt(page.customers.length), through };
+    renderCustomers();
+    startWatching();
+    return page.customers.length;
+  }
+  throw new Error("the customers kept changing while they were read; load them again");
 }
+
+/** Applies a change from the event stream to the list, unless the list already reflects it. */
+function applyEvent(event: Event): void {
+  if (event.sequence <= shown.through.sequence) return;
+  shown.through = { id: event.id, sequence: event.sequence };
+  if (event.object.case !== "customer") return;
+  const customer = event.object.value;
+  const { customers } = shown;
+  const at = customers.findIndex((c) => c.id === customer.id);
+  if (event.type === "customer.deleted") {
+    if (at >= 0) customers.splice(at, 1);
+    shown.total--;
+  } else if (at >= 0) {
+    customers[at] = customer;
+  } else if (event.type === "customer.created") {
+    customers.unshift(customer);
+    if (customers.length > LIMIT) customers.pop();
+    shown.total++;
+  }
+  renderCustomers(customer.id);
+  liveDetail.textContent = `Last change: ${event.type} ${customer.id} at ${formatTime(event.createdAt)} UTC.`;
+}
+
+function startWatching(): void {
+  if (stopWatching) return;
+  const watching = new AbortController();
+  stopWatching = () => watching.abort();
+  void watchCustomerEvents(
+    eventsClient(),
+    {
+      lastEventId: () => shown.through.id,
+      reload: async () => void (await loadCustomers()),
+      onEvent: applyEvent,
+      onState: showWatchState,
+    },
+    watching.signal,
+  );
+}
+
+function showWatchState(watch: WatchState | { state: "off" }): void {
+  live.dataset.state = watch.state;
+  switch (watch.state) {
+    case "off":
+      live.textContent = "Not live";
+      liveDetail.textContent = "Load the list to follow changes as they happen.";
+      break;
+    case "connecting":
+      live.textContent = "Connecting…";
+      liveDetail.textContent = watch.after ? `Watching events after ${watch.after}.` : "Watching events.";
+      break;
+    case "live":
+      live.textContent = "Live";
+      liveDetail.textContent = "Following customer events over grpc-web.";
+      break;
+    case "waiting":
+      live.textContent = "Reconnecting";
+      liveDetail.textContent =
+        `${watch.reason}. Watching again in ${watch.seconds} s, ` +
+        (watch.after ? `after ${watch.after}.` : "then reading the list again.");
+      break;
+  }
+}
+
+// Another server or key is another list: stop following the old one.
+for (const input of [serverInput, apiKeyInput]) {
+  input.addEventListener("change", () => {
+    stopWatching?.();
+    stopWatching = undefined;
+    shown.through = { id: "", sequence: 0n };
+    showWatchState({ state: "off" });
+  });
+}
+showWatchState({ state: "off" });
 
 function startEditing(customer: Customer): void {
   editing = customer;
