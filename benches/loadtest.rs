@@ -43,6 +43,12 @@ const CREATE_CONCURRENCY: usize = 64;
 const LIST_CONCURRENCY: usize = 1;
 /// `--max-concurrent-requests` of the server the shedding phases run against.
 const SHED_LIMIT: usize = 16;
+/// Event watchers the event phase holds open on one server, and per connection.
+const WATCHERS: usize = 1000;
+const WATCHERS_PER_CONNECTION: usize = 100;
+/// Creates the event phase makes, one at a time, and the pause between them.
+const EVENT_WRITES: usize = 200;
+const EVENT_PAUSE: Duration = Duration::from_millis(20);
 
 // ---------------------------------------------------------------------------
 // The bare tonic server: one unary method on a message defined here.
@@ -238,8 +244,17 @@ impl Server {
 
     /// Peak resident memory so far, from /proc.
     fn peak_rss_mib(&self) -> Option<f64> {
+        self.status_mib("VmHWM:")
+    }
+
+    /// Resident memory now, from /proc.
+    fn rss_mib(&self) -> Option<f64> {
+        self.status_mib("VmRSS:")
+    }
+
+    fn status_mib(&self, field: &str) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
         let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kib / 1024.0)
     }
@@ -258,8 +273,9 @@ impl Drop for Server {
 fn customerd(database_url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_customerd"));
     command
-        .env_remove("GRPC_ADDR")
-        .env_remove("HTTP_ADDR")
+        // Free ports: the event phase runs two servers at once.
+        .env("GRPC_ADDR", "127.0.0.1:0")
+        .env("HTTP_ADDR", "127.0.0.1:0")
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn");
     command
@@ -573,6 +589,198 @@ async fn http_worker(
 }
 
 // ---------------------------------------------------------------------------
+// Events.
+
+/// Opens `count` watchers of `key`'s stream on `grpc` (from now on), and
+/// returns once the server has started every one of them; each delivery's
+/// latency (from the event's time, taken in its transaction, to its arrival
+/// here) goes to `latencies` in microseconds.
+async fn open_watchers(
+    grpc: SocketAddr,
+    key: &str,
+    count: usize,
+    latencies: tokio::sync::mpsc::UnboundedSender<i64>,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Result<(), Failure> {
+    use customerd::proto::customers::v1::event_service_client::EventServiceClient;
+    let (ready, mut started) = tokio::sync::mpsc::channel::<()>(count);
+    for _ in 0..count.div_ceil(WATCHERS_PER_CONNECTION) {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{grpc}"))?
+            .connect()
+            .await?;
+        for _ in 0..WATCHERS_PER_CONNECTION {
+            let mut client = EventServiceClient::new(channel.clone());
+            let mut request = tonic::Request::new(pb::WatchEventsRequest::default());
+            request
+                .metadata_mut()
+                .insert("authorization", format!("Bearer {key}").parse()?);
+            let (ready, latencies) = (ready.clone(), latencies.clone());
+            tasks.push(tokio::spawn(async move {
+                let reply = match client.watch_events(request).await {
+                    Ok(reply) => reply,
+                    Err(status) => {
+                        eprintln!("  a watcher did not start: {status:?}");
+                        return;
+                    }
+                };
+                let _ = ready.send(()).await;
+                let mut stream = reply.into_inner();
+                while let Ok(Some(reply)) = stream.message().await {
+                    let Some(at) = reply.event.and_then(|e| e.created_at) else {
+                        continue;
+                    };
+                    let sent = at.seconds * 1_000_000 + i64::from(at.nanos) / 1000;
+                    let _ = latencies.send(customerd::ids::now_micros() - sent);
+                }
+            }));
+        }
+    }
+    drop(ready);
+    for n in 0..count {
+        match tokio::time::timeout(Duration::from_secs(30), started.recv()).await {
+            Ok(Some(())) => {}
+            _ => return Err(format!("only {n} of {count} watchers started").into()),
+        }
+    }
+    Ok(())
+}
+
+/// Creates customers one at a time on `grpc`, pausing between them.
+async fn paced_creates(grpc: SocketAddr, key: &str) -> Result<(), Failure> {
+    let mut client =
+        pb::customer_service_client::CustomerServiceClient::connect(format!("http://{grpc}"))
+            .await?;
+    for _ in 0..EVENT_WRITES {
+        let mut request = tonic::Request::new(create_message());
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {key}").parse()?);
+        client.create_customer(request).await?;
+        tokio::time::sleep(EVENT_PAUSE).await;
+    }
+    Ok(())
+}
+
+/// p50 and p99 in milliseconds of what `latencies` received, once `expected`
+/// have arrived (or 5 s passed).
+async fn latency_of(
+    mut latencies: tokio::sync::mpsc::UnboundedReceiver<i64>,
+    expected: usize,
+) -> (f64, f64, usize) {
+    let mut samples = Vec::with_capacity(expected);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while samples.len() < expected {
+        match tokio::time::timeout_at(deadline, latencies.recv()).await {
+            Ok(Some(micros)) => samples.push(micros.max(0) as u32),
+            _ => break,
+        }
+    }
+    let n = samples.len();
+    let outcome = Outcome::from(String::new(), 0, Duration::from_secs(1), samples);
+    (outcome.p50, outcome.p99, n)
+}
+
+/// What the event phase measured on one backend.
+struct EventFigures {
+    rss_before: f64,
+    rss_after: f64,
+    /// Commit to a watcher on the same server: p50, p99 (ms), deliveries.
+    same: (f64, f64, usize),
+    /// To a watcher on another server of the same database.
+    across: Option<(f64, f64, usize)>,
+}
+
+/// Holds [`WATCHERS`] watchers on one server while creates are made there,
+/// measuring the memory they cost and their delivery latency; with
+/// `across`, also watchers on a second server of the same database.
+async fn event_phase(
+    database: &Database,
+    placement: Placement,
+    key: &str,
+    across: bool,
+) -> Result<Option<EventFigures>, Failure> {
+    let label = database.label;
+    if let Ok(only) = std::env::var("LOADTEST_ONLY")
+        && !only
+            .split('|')
+            .any(|part| "events".contains(part) || part.contains("events"))
+    {
+        return Ok(None);
+    }
+    let server = Server::start(placement.server_command(customerd(&database.url)))?;
+    // One create first, so the server is warm and the stream exists.
+    paced_creates_once(server.grpc, key).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_before = server.rss_mib().unwrap_or(f64::NAN);
+    let (same_tx, same_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut tasks = Vec::new();
+    open_watchers(server.grpc, key, WATCHERS, same_tx, &mut tasks).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_after = server.rss_mib().unwrap_or(f64::NAN);
+    let other = if across {
+        Some(Server::start(
+            placement.server_command(customerd(&database.url)),
+        )?)
+    } else {
+        None
+    };
+    let (across_tx, across_rx) = tokio::sync::mpsc::unbounded_channel();
+    if let Some(other) = &other {
+        open_watchers(
+            other.grpc,
+            key,
+            WATCHERS_PER_CONNECTION,
+            across_tx,
+            &mut tasks,
+        )
+        .await?;
+    }
+    paced_creates(server.grpc, key).await?;
+    let same = latency_of(same_rx, EVENT_WRITES * WATCHERS).await;
+    let across = match &other {
+        Some(_) => Some(latency_of(across_rx, EVENT_WRITES * WATCHERS_PER_CONNECTION).await),
+        None => None,
+    };
+    // The watchers go before the servers: stopping a server waits (blocking
+    // this thread) for its connections to drain.
+    for task in tasks {
+        task.abort();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(other);
+    drop(server);
+    eprintln!(
+        "  {label}: {WATCHERS} watchers: RSS {rss_before:.1} -> {rss_after:.1} MiB; \
+         commit to watcher p50 {:.2} ms p99 {:.2} ms ({} deliveries)",
+        same.0, same.1, same.2
+    );
+    if let Some(across) = across {
+        eprintln!(
+            "  {label}: on another server: p50 {:.2} ms p99 {:.2} ms ({} deliveries)",
+            across.0, across.1, across.2
+        );
+    }
+    Ok(Some(EventFigures {
+        rss_before,
+        rss_after,
+        same,
+        across,
+    }))
+}
+
+async fn paced_creates_once(grpc: SocketAddr, key: &str) -> Result<(), Failure> {
+    let mut client =
+        pb::customer_service_client::CustomerServiceClient::connect(format!("http://{grpc}"))
+            .await?;
+    let mut request = tonic::Request::new(create_message());
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {key}").parse()?);
+    client.create_customer(request).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
 // Data.
 
 /// A fresh database on the backend: a SQLite file, or a new PostgreSQL database.
@@ -758,6 +966,7 @@ struct BackendResult {
     list: Outcome,
     contains: Outcome,
     shedding: Shedding,
+    events: Option<EventFigures>,
 }
 
 /// Creates against a server limited to [`SHED_LIMIT`] concurrent calls.
@@ -1012,6 +1221,7 @@ async fn run_backend(
     .await;
     let (admitted, shed) = (phase(admitted), phase(shed));
     drop(limited);
+    let events = event_phase(database, placement, &key, label == "PostgreSQL").await?;
     let echo_rate = outcomes
         .iter()
         .find(|o| echo.is_some() && o.name.starts_with("tonic echo"))
@@ -1030,6 +1240,7 @@ async fn run_backend(
             storm: (storm, storm_shed),
             told: (admitted, shed),
         },
+        events,
     })
 }
 
@@ -1140,6 +1351,29 @@ async fn run(placement: Placement) -> Result<(), Failure> {
             storm,
             told,
         } = &r.shedding;
+        if let Some(events) = &r.events {
+            let grown = events.rss_after - events.rss_before;
+            ratio_line(
+                &format!("6. RSS for {WATCHERS} event watchers, MiB ({label})"),
+                (grown * 10.0).round() / 10.0,
+                "<= 64",
+                grown <= 64.0,
+            );
+            ratio_line(
+                &format!("7. commit to watcher p50 ms, same server ({label})"),
+                (events.same.0 * 100.0).round() / 100.0,
+                "<= 10",
+                events.same.0 <= 10.0,
+            );
+            if let Some(across) = events.across {
+                ratio_line(
+                    &format!("8. commit to watcher p50 ms, other server ({label})"),
+                    (across.0 * 100.0).round() / 100.0,
+                    "<= 100",
+                    across.0 <= 100.0,
+                );
+            }
+        }
         for (how, (admitted, shed)) in [("retried at once", storm), ("Retry-After kept", told)] {
             if shed.per_second > 0.0 {
                 println!(

@@ -30,6 +30,14 @@ pub fn time_ordered(prefix: &str) -> String {
     out
 }
 
+/// Whether `id` has the shape of a time-ordered id with `prefix`: the prefix
+/// and 24 lowercase hex characters.
+pub fn is_time_ordered(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|hex| {
+        hex.len() == 24 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
 /// When a time-ordered id with `prefix` was made, in microseconds since the
 /// Unix epoch (to the millisecond); `None` for an id not of that shape.
 pub fn created_micros(id: &str, prefix: &str) -> Option<i64> {

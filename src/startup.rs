@@ -123,8 +123,16 @@ impl Application {
             .build_v1alpha()?;
         let cache = CustomerCache::new(self.presence.clone());
         let hub = Hub::start(self.db.clone());
+        let stopping_hub = hub.clone();
+        // Fires when draining begins, which then lasts at most `grace`.
+        let grace = self.settings.request_timeout + DRAIN_MARGIN;
+        let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
         let writer = Writer::start(self.db.clone(), hub.clone());
-        crate::events::retention::start(self.db.clone(), self.settings.event_retention);
+        crate::events::retention::start(
+            self.db.clone(),
+            self.settings.event_retention,
+            hub.stopping(),
+        );
         let events = EventServiceServer::new(EventApi::new(
             self.db.clone(),
             hub,
@@ -194,6 +202,10 @@ impl Application {
             shutdown.await;
             tracing::info!("draining: health answers NOT_SERVING");
             report(&health, ServingStatus::NotServing).await;
+            // Watches never end by themselves: they are ended (UNAVAILABLE,
+            // or the end of the event stream), so clients resume elsewhere.
+            stopping_hub.stop();
+            let _ = draining.send(());
         };
         let (gateway_done, gateway_stopped) = tokio::sync::oneshot::channel::<()>();
         let gateway = async move {
@@ -212,11 +224,34 @@ impl Application {
             .timeout(settings.request_timeout)
             .serve_with_incoming_shutdown(network, incoming, grpc_shutdown);
         let grpc = async move { grpc.await.map_err(StartupError::from) };
-        tokio::try_join!(grpc, gateway)?;
+        // A client that stops reading must not keep the server from exiting.
+        let overdue = async move {
+            if drain_started.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = async { tokio::try_join!(grpc, gateway) } => {
+                served?;
+            }
+            () = overdue => {
+                tracing::warn!(
+                    ?grace,
+                    "draining took too long; closing the connections still open"
+                );
+            }
+        }
         db.close().await?;
         Ok(())
     }
 }
+
+/// How much longer than `--request-timeout` draining may last once it has
+/// begun: every call has finished or reached its deadline by then, and
+/// connections still open (a client that stopped reading) are closed.
+const DRAIN_MARGIN: Duration = Duration::from_secs(10);
 
 /// The services gRPC health reports on; "" is the server as a whole.
 const HEALTH_SERVICES: [&str; 5] = [
@@ -273,7 +308,6 @@ fn cors(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-/// Completes on Ctrl-C or SIGTERM.
 /// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is
 /// called, so a signal that arrives before the future is first polled (while
 /// the server is still starting) is not lost to the default action.

@@ -52,6 +52,8 @@ struct Stream {
 struct Inner {
     db: DatabaseConnection,
     streams: Mutex<HashMap<Key, Arc<Stream>>>,
+    /// True once the server stops: watchers end.
+    stopping: watch::Sender<bool>,
 }
 
 /// The hub; cheap to clone.
@@ -67,6 +69,7 @@ impl Hub {
             inner: Arc::new(Inner {
                 db: db.clone(),
                 streams: Mutex::new(HashMap::new()),
+                stopping: watch::channel(false).0,
             }),
         };
         let poll = match db.get_database_backend() {
@@ -75,9 +78,20 @@ impl Hub {
         };
         tokio::spawn(poller(Arc::downgrade(&hub.inner), poll));
         if db.get_database_backend() == DatabaseBackend::Postgres {
-            tokio::spawn(listener(Arc::downgrade(&hub.inner), db));
+            tokio::spawn(listener(Arc::downgrade(&hub.inner), db, hub.stopping()));
         }
         hub
+    }
+
+    /// Ends every watcher, now and from now on, with UNAVAILABLE: the server
+    /// is stopping, and a watch would keep it from draining.
+    pub fn stop(&self) {
+        self.inner.stopping.send_replace(true);
+    }
+
+    /// True once [`stop`](Self::stop) was called.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.inner.stopping.subscribe()
     }
 
     /// Tells the watchers of these streams that their heads moved.
@@ -92,6 +106,7 @@ impl Hub {
         let (sender, events) = mpsc::channel(WATCH_BUFFER);
         let (end, ended) = oneshot::channel();
         let watcher = Watcher {
+            stopping: self.inner.stopping.subscribe(),
             db: self.inner.db.clone(),
             tenant,
             types,
@@ -225,7 +240,11 @@ async fn poller(hub: std::sync::Weak<Inner>, every: Duration) {
 
 /// Hears the heads other servers announce on PostgreSQL, reconnecting when
 /// the connection drops (the poller covers the gap).
-async fn listener(hub: std::sync::Weak<Inner>, db: DatabaseConnection) {
+async fn listener(
+    hub: std::sync::Weak<Inner>,
+    db: DatabaseConnection,
+    mut stopping: watch::Receiver<bool>,
+) {
     use sea_orm::sqlx::postgres::PgListener;
     loop {
         let connected = async {
@@ -242,10 +261,14 @@ async fn listener(hub: std::sync::Weak<Inner>, db: DatabaseConnection) {
                 }
             }
         };
-        match connected.await {
+        let outcome = tokio::select! {
+            outcome = connected => outcome,
+            () = stopped(&mut stopping) => return,
+        };
+        match outcome {
             Ok(()) => return,
             Err(err) => {
-                if hub.upgrade().is_none() {
+                if hub.upgrade().is_none() || *stopping.borrow() {
                     return;
                 }
                 tracing::warn!(error = %err, "event announcements interrupted; listening again");
@@ -255,8 +278,21 @@ async fn listener(hub: std::sync::Weak<Inner>, db: DatabaseConnection) {
     }
 }
 
+/// Completes once the server stops.
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    loop {
+        if *stopping.borrow_and_update() {
+            return;
+        }
+        if stopping.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
+}
+
 /// One watcher: delivers the stream after its position to its client.
 struct Watcher {
+    stopping: watch::Receiver<bool>,
     db: DatabaseConnection,
     tenant: Tenant,
     types: Types,
@@ -278,6 +314,7 @@ impl Watcher {
     /// subscribed before the database was read, the broadcast holds every
     /// event the read could miss.
     async fn run(mut self, mut events: broadcast::Receiver<Arc<pb::Event>>) -> Result<(), Status> {
+        let mut stopping = self.stopping.clone();
         let outcome = async {
             self.catch_up().await?;
             loop {
@@ -302,6 +339,11 @@ impl Watcher {
                         }
                     },
                     () = self.sender.closed() => return Err(Stop::Gone),
+                    () = stopped(&mut stopping) => {
+                        return Err(Stop::Status(Status::unavailable(
+                            "the server is stopping: watch again with starting_after set to the last event received",
+                        )));
+                    }
                 }
             }
         };

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
 
 use super::log;
 
@@ -12,12 +13,15 @@ const BATCH: u64 = 500;
 /// How often the oldest events are looked for.
 const EVERY: Duration = Duration::from_secs(60);
 
-/// Prunes now and then every [`EVERY`], until the process ends.
-pub fn start(db: DatabaseConnection, retention: Duration) {
+/// Prunes now and then every [`EVERY`], until the server stops.
+pub fn start(db: DatabaseConnection, retention: Duration, mut stopping: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         loop {
-            ticks.tick().await;
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stopping.wait_for(|stopping| *stopping) => return,
+            }
             if let Err(err) = prune(&db, retention).await {
                 tracing::warn!(error = %err, "cannot prune old events; trying again later");
             }

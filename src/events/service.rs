@@ -33,6 +33,16 @@ impl EventApi {
     /// for an id the tenant never had, FAILED_PRECONDITION for one older than
     /// the retention (pruned).
     async fn position_of(&self, tenant: &Tenant, field: &str, id: &str) -> Result<i64> {
+        if !crate::ids::is_time_ordered(id, "evt_") {
+            return Err(Error::invalid(
+                field,
+                Reason::InvalidValue,
+                format!(
+                    "'{}' is not an event id (evt_ and 24 hex characters)",
+                    crate::validation::shown(id)
+                ),
+            ));
+        }
         if let Some(seq) = log::seq_of(&self.db, tenant, id).await? {
             return Ok(seq);
         }

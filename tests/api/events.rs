@@ -432,6 +432,21 @@ async fn lists_filter_and_page_both_ways(backend: Backend) {
     })
     .await
     .unwrap_err();
+    assert_eq!(
+        status.code(),
+        tonic::Code::InvalidArgument,
+        "not an event id"
+    );
+    let recent = format!(
+        "evt_{:012x}000000000000",
+        customerd::ids::now_micros() / 1000
+    );
+    let status = list(pb::ListEventsRequest {
+        starting_after: recent,
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
     assert_eq!(status.code(), tonic::Code::NotFound);
 }
 
@@ -673,4 +688,85 @@ async fn a_watcher_that_stops_reading_is_ended_and_can_resume() {
     }
     let sequences: Vec<i64> = received.iter().map(|e| e.sequence).collect();
     assert_eq!(sequences, (1..=EVENTS as i64).collect::<Vec<_>>());
+}
+
+/// Reads a watch to its end, which must be UNAVAILABLE within 10 s.
+async fn ends_unavailable(watch: &mut tonic::Streaming<pb::WatchEventsResponse>) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), watch.next()).await {
+            Ok(Some(Ok(_))) => continue,
+            Ok(Some(Err(status))) => {
+                assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+                return;
+            }
+            other => panic!("the watch should end with UNAVAILABLE: {other:?}"),
+        }
+    }
+}
+
+/// Open watches never keep a stopping server alive: on SIGTERM every gRPC
+/// watch ends with UNAVAILABLE (after what was buffered for it), an event
+/// stream ends with an `error` event, and the server exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_open_watches_and_the_server_exits() {
+    let url = crate::helpers::fresh_database(Backend::Sqlite).await;
+    let server = crate::process::ServerProcess::start(&url, &[]).await;
+    let key = server.first_key.clone().expect("a first key");
+    let mut watches = Vec::new();
+    for _ in 0..3 {
+        let channel = tonic::transport::Endpoint::from_shared(server.grpc_url())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            let mut client = EventServiceClient::new(channel.clone());
+            let request = authed(&key, pb::WatchEventsRequest::default());
+            watches.push(client.watch_events(request).await.unwrap().into_inner());
+        }
+    }
+    let mut customers = CustomerServiceClient::connect(server.grpc_url())
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        customers
+            .create_customer(authed(&key, pb::CreateCustomerRequest::default()))
+            .await
+            .unwrap();
+    }
+    // One event read from each; the rest stay buffered.
+    for watch in &mut watches {
+        next(watch).await;
+    }
+    let mut sse = crate::helpers::http_client()
+        .get(format!("http://{}/v1/events/stream", server.http))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sse.status(), 200);
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    for watch in &mut watches {
+        ends_unavailable(watch).await;
+    }
+    let mut text = String::new();
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(10), sse.chunk()).await
+    {
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.contains("event: error"), "{text:?}");
+    assert!(text.contains("unavailable"), "{text:?}");
+    let mut server = server;
+    let exit = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::task::spawn_blocking(move || server.child.wait().unwrap()),
+    )
+    .await
+    .expect("the server exits within 10 s")
+    .unwrap();
+    assert_eq!(exit.code(), Some(0));
 }
