@@ -770,3 +770,80 @@ async fn sigterm_ends_open_watches_and_the_server_exits() {
     .unwrap();
     assert_eq!(exit.code(), Some(0));
 }
+
+/// Retention: events older than `--event-retention` are deleted, and
+/// resuming after one of them is refused (FAILED_PRECONDITION, 410 over
+/// REST) rather than silently skipping what was pruned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruned_events_are_gone_and_resuming_after_them_is_refused() {
+    let url = crate::helpers::fresh_database(Backend::Sqlite).await;
+    let server = crate::process::ServerProcess::start(&url, &["--event-retention", "1s"]).await;
+    let key = server.first_key.clone().expect("a first key");
+    let mut customers = CustomerServiceClient::connect(server.grpc_url())
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        customers
+            .create_customer(authed(&key, pb::CreateCustomerRequest::default()))
+            .await
+            .unwrap();
+    }
+    let mut events = EventServiceClient::connect(server.grpc_url())
+        .await
+        .unwrap();
+    let listed = events
+        .list_events(authed(&key, pb::ListEventsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert_eq!(listed.len(), 3);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let db = customerd::db::connect(&url, None).await.unwrap();
+    let pruned = customerd::events::retention::prune(&db, Duration::from_secs(1))
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    assert_eq!(pruned, 3);
+    let after = events
+        .list_events(authed(&key, pb::ListEventsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert!(after.is_empty(), "{after:?}");
+    let status = events
+        .watch_events(authed(
+            &key,
+            pb::WatchEventsRequest {
+                starting_after: listed[2].id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
+    let gone = crate::helpers::http_client()
+        .get(format!(
+            "http://{}/v1/events/stream?starting_after={}",
+            server.http, listed[2].id
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 410);
+    // New events keep their numbers after the pruned ones.
+    customers
+        .create_customer(authed(&key, pb::CreateCustomerRequest::default()))
+        .await
+        .unwrap();
+    let newest = events
+        .list_events(authed(&key, pb::ListEventsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert_eq!(newest.len(), 1);
+    assert_eq!(newest[0].sequence, 4);
+}
