@@ -1108,6 +1108,9 @@ mod tests {
             ("/subscriptions", &["get", "post"]),
             ("/subscriptions/{id}", &["get", "delete"]),
             ("/subscriptions/{id}/cancel", &["post"]),
+            ("/events", &["get"]),
+            ("/events/{id}", &["get"]),
+            ("/events/stream", &["get"]),
         ];
         for base in ["/v1", "/4geeks/v1", "/epoch/v1"] {
             for (path, methods) in operations {
