@@ -221,7 +221,9 @@ impl Application {
         let incoming = TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
         let grpc = Server::builder()
             .accept_http1(true)
-            .timeout(settings.request_timeout)
+            // A backstop only: the deadline layer answers DEADLINE_EXCEEDED at
+            // the deadline itself, so this must not race it.
+            .timeout(settings.request_timeout + Duration::from_secs(1))
             .serve_with_incoming_shutdown(network, incoming, grpc_shutdown);
         let grpc = async move { grpc.await.map_err(StartupError::from) };
         // A client that stops reading must not keep the server from exiting.
