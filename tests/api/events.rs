@@ -315,13 +315,32 @@ async fn streams_are_kept_apart_by_account_and_mode(backend: Backend) {
     let app = spawn_app(backend).await;
     let other = app.key_for("globex", Mode::Test).await;
     let live = app.key_for("acme", Mode::Live).await;
+    // Watching before the writes: each watcher sees its own stream only.
+    let mut theirs_live = watch(&app, &other, pb::WatchEventsRequest::default()).await;
+    let mut live_mode = watch(&app, &live, pb::WatchEventsRequest::default()).await;
     let mut customers = app.customers().await;
+    let mut created = Vec::new();
     for key in [&app.key, &app.key, &other] {
-        customers
+        let reply = customers
             .create_customer(authed(key, pb::CreateCustomerRequest::default()))
             .await
             .unwrap();
+        created.push(reply.into_inner().customer.unwrap().id);
     }
+    let watched = next(&mut theirs_live).await;
+    assert_eq!(customer_of(&watched).id, created[2]);
+    assert_eq!(watched.sequence, 1);
+    let quiet = Duration::from_millis(300);
+    assert!(
+        tokio::time::timeout(quiet, theirs_live.next())
+            .await
+            .is_err(),
+        "another account's events reached a watcher"
+    );
+    assert!(
+        tokio::time::timeout(quiet, live_mode.next()).await.is_err(),
+        "test-mode events reached a live-mode watcher"
+    );
     let mine = all_events(&app, &app.key).await;
     let theirs = all_events(&app, &other).await;
     assert_eq!(mine.len(), 2);
@@ -334,6 +353,19 @@ async fn streams_are_kept_apart_by_account_and_mode(backend: Backend) {
             &other,
             pb::GetEventRequest {
                 id: mine[0].id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
+    // Nor can another account resume after one of them.
+    let status = events(&app)
+        .await
+        .watch_events(authed(
+            &other,
+            pb::WatchEventsRequest {
+                starting_after: mine[0].id.clone(),
+                ..Default::default()
             },
         ))
         .await
@@ -738,6 +770,18 @@ async fn sigterm_ends_open_watches_and_the_server_exits() {
     for watch in &mut watches {
         next(watch).await;
     }
+    let metrics = crate::helpers::http_client()
+        .get(format!("http://{}/metrics", server.http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.lines().any(|l| l == "customerd_event_watchers 300"),
+        "the open watches are counted: {metrics}"
+    );
     let mut sse = crate::helpers::http_client()
         .get(format!("http://{}/v1/events/stream", server.http))
         .bearer_auth(&key)
