@@ -9,7 +9,11 @@ use prost::Message;
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed=../proto");
     let fds = protox::compile(
-        ["customers/v1/customers.proto", "customers/v1/events.proto"],
+        [
+            "customers/v1/customers.proto",
+            "customers/v1/events.proto",
+            "customers/v1/webhooks.proto",
+        ],
         ["../proto"],
     )?;
     let out = PathBuf::from(env::var("OUT_DIR")?);

@@ -44,6 +44,19 @@ use profiles::four_geeks::FourGeeks;
 use profiles::paygate::Paygate;
 pub use profiles::{GrpcService, Upstream, UpstreamError};
 
+/// `event` as the JSON a webhook endpoint of `format` (a profile's tag, see
+/// [`customerd_wire::webhooks::FORMATS`]) receives; `None` for an unknown format.
+pub fn webhook_body(format: &str, event: &proto::pb::Event) -> Option<Vec<u8>> {
+    use profiles::Profile;
+    let style = match format {
+        Paygate::TAG => Paygate::TIMES,
+        FourGeeks::TAG => FourGeeks::TIMES,
+        Epoch::TAG => Epoch::TIMES,
+        _ => return None,
+    };
+    serde_json::to_vec(&profiles::EventJson::new(event, style)).ok()
+}
+
 /// Every profile's routes, `/openapi.json` and `/docs`, calling `upstream`.
 pub fn router(upstream: Upstream) -> Router {
     Router::new()
@@ -83,4 +96,30 @@ pub async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_webhook_format_is_a_profile() {
+        use profiles::Profile;
+        assert_eq!(
+            customerd_wire::webhooks::FORMATS,
+            [Paygate::TAG, FourGeeks::TAG, Epoch::TAG]
+        );
+        let event = proto::pb::Event {
+            id: "evt_1".into(),
+            r#type: "customer.created".into(),
+            ..Default::default()
+        };
+        for format in customerd_wire::webhooks::FORMATS {
+            let body = webhook_body(format, &event).expect("a known format");
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(json["id"], "evt_1");
+            assert_eq!(json["type"], "customer.created");
+        }
+        assert!(webhook_body("xml", &event).is_none());
+    }
 }

@@ -14,6 +14,7 @@ pub mod timestamps;
 #[cfg(feature = "otel")]
 pub mod trace_context;
 pub mod validate_only;
+pub mod webhooks;
 
 /// Code generated from `proto/`.
 #[allow(clippy::all, missing_docs)]

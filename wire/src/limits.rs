@@ -35,6 +35,11 @@ pub const SEARCH_PAGE_MAX: i32 = 100;
 /// The page size of a search that names none.
 pub const SEARCH_PAGE_DEFAULT: i32 = 10;
 
+/// Characters of a webhook endpoint's URL.
+pub const WEBHOOK_URL_MAX: usize = 2048;
+/// Event types or patterns one webhook endpoint may name.
+pub const WEBHOOK_ENABLED_EVENTS_MAX: usize = 16;
+
 /// The `google.rpc.ErrorInfo` domain of the service's errors.
 pub const ERROR_DOMAIN: &str = "customerd";
 

@@ -65,6 +65,20 @@ impl Status for pb::SubscriptionStatus {
     }
 }
 
+impl Status for pb::WebhookEndpointStatus {
+    const PREFIX: &'static str = "WEBHOOK_ENDPOINT_STATUS_";
+    const ALL: &'static [Self] = &[Self::Enabled, Self::Disabled];
+
+    fn proto_name(self) -> &'static str {
+        self.as_str_name()
+    }
+
+    fn table() -> &'static [(&'static str, Self)] {
+        static TABLE: OnceLock<Vec<(&'static str, pb::WebhookEndpointStatus)>> = OnceLock::new();
+        TABLE.get_or_init(build)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,7 @@ use customerd_wire::limits::{SEARCH_PAGE_DEFAULT, SEARCH_PAGE_MAX};
 
 pub mod epoch;
 mod events;
+pub use events::EventJson;
 #[path = "4geeks.rs"]
 pub mod four_geeks;
 pub mod paygate;
