@@ -38,6 +38,7 @@ pub mod resources;
 pub mod subscriptions;
 pub use customerd_wire::timestamps;
 pub mod validation;
+pub mod webhooks;
 
 use profiles::epoch::Epoch;
 use profiles::four_geeks::FourGeeks;

@@ -27,6 +27,7 @@ use crate::proto::pb::customer_service_client::CustomerServiceClient;
 use crate::proto::pb::event_service_client::EventServiceClient;
 use crate::proto::pb::payment_service_client::PaymentServiceClient;
 use crate::proto::pb::subscription_service_client::SubscriptionServiceClient;
+use crate::proto::pb::webhook_endpoint_service_client::WebhookEndpointServiceClient;
 use crate::query::{Paging, Query};
 use crate::resources::{Listed, Resource};
 use crate::subscriptions::SubscriptionJson;
@@ -39,6 +40,7 @@ pub use events::EventJson;
 #[path = "4geeks.rs"]
 pub mod four_geeks;
 pub mod paygate;
+mod webhooks;
 
 /// A gRPC server as the gateway calls it: over a connection, or in the same process.
 pub type GrpcService = BoxCloneSyncService<
@@ -102,6 +104,10 @@ impl Upstream {
     pub fn events(&self) -> EventServiceClient<GrpcService> {
         EventServiceClient::new(self.service.clone())
     }
+
+    pub fn webhooks(&self) -> WebhookEndpointServiceClient<GrpcService> {
+        WebhookEndpointServiceClient::new(self.service.clone())
+    }
 }
 
 /// An object the service returns, and its REST form.
@@ -157,6 +163,8 @@ pub trait ListReply {
 macro_rules! lists {
     ($($request:ty => $reply:ty { $items:ident: $item:ty }),* $(,)?) => {$(
         impl From<&Paging> for $request {
+            // A request with nothing but paging has nothing left to default.
+            #[allow(clippy::needless_update)]
             fn from(p: &Paging) -> Self {
                 Self {
                     limit: p.limit,
@@ -186,6 +194,8 @@ lists! {
     pb::ListSubscriptionsRequest => pb::ListSubscriptionsResponse { subscriptions: pb::Subscription },
     pb::ListCustomerSubscriptionsRequest => pb::ListCustomerSubscriptionsResponse { subscriptions: pb::Subscription },
     pb::ListEventsRequest => pb::ListEventsResponse { events: pb::Event },
+    pb::ListWebhookEndpointsRequest => pb::ListWebhookEndpointsResponse { webhook_endpoints: pb::WebhookEndpoint },
+    pb::ListWebhookDeliveriesRequest => pb::ListWebhookDeliveriesResponse { deliveries: pb::WebhookDelivery },
 }
 
 /// One page of any resource, ready for a profile's list envelope.
@@ -462,6 +472,7 @@ pub fn routes<P: Profile>() -> Router<Upstream> {
     type Customer = pb::Customer;
     type Payment = pb::Payment;
     type Subscription = pb::Subscription;
+    type WebhookEndpoint = pb::WebhookEndpoint;
     Router::new()
         .route(
             &at("/customers"),
@@ -503,4 +514,19 @@ pub fn routes<P: Profile>() -> Router<Upstream> {
         .route(&at("/events"), get(events::list::<P>))
         .route(&at("/events/stream"), get(events::stream::<P>))
         .route(&at("/events/{id}"), get(events::retrieve::<P>))
+        .route(
+            &at("/webhook_endpoints"),
+            get(list_all::<P, WebhookEndpoint>).post(create::<P, WebhookEndpoint>),
+        )
+        .route(
+            &at("/webhook_endpoints/{id}"),
+            get(retrieve::<P, WebhookEndpoint>)
+                .patch(webhooks::update::<P>)
+                .post(webhooks::update::<P>)
+                .delete(webhooks::delete::<P>),
+        )
+        .route(
+            &at("/webhook_endpoints/{id}/deliveries"),
+            get(webhooks::deliveries::<P>),
+        )
 }
