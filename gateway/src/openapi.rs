@@ -13,14 +13,15 @@ use crate::objects::TimeStyle;
 use crate::profiles::epoch::Epoch;
 use crate::profiles::four_geeks::FourGeeks;
 use crate::profiles::paygate::Paygate;
-use crate::profiles::{PagingStyle, Profile};
-use crate::{filters, payments, subscriptions};
+use crate::profiles::{PagingStyle, Profile, deletes_answer_object};
+use crate::{filters, payments, subscriptions, webhooks};
 use customerd_wire::fields::CUSTOMER_TEXTS;
 use customerd_wire::limits::{
     DESCRIPTION_MAX, FILTER_MAX_CONDITIONS, FILTER_MAX_DEPTH, IDEMPOTENCY_KEY_MAX,
     METADATA_KEY_MAX, METADATA_MAX_KEYS, METADATA_VALUE_MAX, PLAN_MAX, SEARCH_PAGE_DEFAULT,
-    SEARCH_PAGE_MAX, SEARCH_QUERY_MAX,
+    SEARCH_PAGE_MAX, SEARCH_QUERY_MAX, WEBHOOK_ENABLED_EVENTS_MAX, WEBHOOK_URL_MAX,
 };
+use customerd_wire::webhooks::SECRET_PREFIX;
 
 /// What differs between profiles in the document: the profile's own facts,
 /// and how its envelopes and filters look.
@@ -35,15 +36,12 @@ struct ProfileDoc {
     envelope: Envelope,
     /// The customer list's own filters, after the paging.
     customer_filters: fn() -> Vec<Value>,
-    delete_schema: &'static str,
+    /// A delete answers with the object as it was, not `{id, object, deleted}`.
+    deletes_answer_object: bool,
 }
 
 impl ProfileDoc {
-    fn of<P: Profile>(
-        envelope: Envelope,
-        customer_filters: fn() -> Vec<Value>,
-        delete_schema: &'static str,
-    ) -> Self {
+    fn of<P: Profile>(envelope: Envelope, customer_filters: fn() -> Vec<Value>) -> Self {
         Self {
             tag: P::TAG,
             base: P::BASE,
@@ -53,7 +51,16 @@ impl ProfileDoc {
             paging: P::PAGING,
             envelope,
             customer_filters,
-            delete_schema,
+            deletes_answer_object: deletes_answer_object::<P>(),
+        }
+    }
+
+    /// What a delete of `resource` answers: the object as it was, or `Deleted{resource}`.
+    fn deleted(&self, resource: &str) -> Value {
+        if self.deletes_answer_object {
+            object_ref(self, resource)
+        } else {
+            schema_ref(&format!("Deleted{resource}"))
         }
     }
 
@@ -89,18 +96,17 @@ impl Envelope {
 
 fn profiles() -> [ProfileDoc; 3] {
     [
-        ProfileDoc::of::<Paygate>(
-            Envelope::Paygate,
-            paygate_customer_filters,
-            "DeletedCustomer",
-        ),
-        ProfileDoc::of::<FourGeeks>(Envelope::FourGeeks, Vec::new, "DeletedCustomer"),
-        ProfileDoc::of::<Epoch>(Envelope::Epoch, epoch_customer_filters, "EpochCustomer"),
+        ProfileDoc::of::<Paygate>(Envelope::Paygate, paygate_customer_filters),
+        ProfileDoc::of::<FourGeeks>(Envelope::FourGeeks, Vec::new),
+        ProfileDoc::of::<Epoch>(Envelope::Epoch, epoch_customer_filters),
     ]
 }
 
 /// The three resources every profile serves.
 const RESOURCES: [&str; 3] = ["Customer", "Payment", "Subscription"];
+
+/// Everything else a profile lists, each in the profile's envelope.
+const OTHER_LISTS: [&str; 3] = ["Event", "WebhookEndpoint", "WebhookDelivery"];
 
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
@@ -345,6 +351,142 @@ fn profile_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
     payment_paths(profile, paths);
     subscription_paths(profile, paths);
     event_paths(profile, paths);
+    webhook_paths(profile, paths);
+}
+
+fn webhook_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
+    let endpoint = object_ref(profile, "WebhookEndpoint");
+    // The create's reply is the only one that carries the secret.
+    let created = json!({ "allOf": [endpoint.clone()], "required": ["secret"] });
+    let id = || vec![id_parameter("webhook endpoint", "we")];
+    let update = operation(
+        profile,
+        "update_webhook_endpoint",
+        "Update a webhook endpoint: omitted fields keep, `description: null` clears; `enabled_events` replaces the list. \
+         A disabled endpoint is sent nothing; enabled again, it receives the events committed from then on.",
+        id(),
+        Some(schema_ref("WebhookEndpointUpdate")),
+        ok("The updated endpoint.", endpoint.clone()),
+    );
+    let mut update_post = update.clone();
+    update_post["operationId"] = json!(format!(
+        "{}_post",
+        update["operationId"].as_str().unwrap_or("update")
+    ));
+    update_post["summary"] =
+        json!("Update a webhook endpoint (POST, as Stripe-style clients send it); same as PATCH.");
+    paths.insert(
+        format!("{}/webhook_endpoints", profile.base),
+        json!({
+            "post": operation(profile, "create_webhook_endpoint", &format!("Create a webhook endpoint: the events it names are POSTed to its URL as JSON in this profile's format, signed with the `secret` this reply alone shows (header `{}: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">`).", customerd_wire::webhooks::SIGNATURE_HEADER), vec![], Some(schema_ref("WebhookEndpointCreate")), ok("The new endpoint, with its secret.", created)),
+            "get": operation(profile, "list_webhook_endpoints", "List webhook endpoints, newest first.", profile.paging_parameters("webhook endpoint"), None, ok("One page of webhook endpoints.", list_ref(profile, "WebhookEndpoint"))),
+        }),
+    );
+    paths.insert(
+        format!("{}/webhook_endpoints/{{id}}", profile.base),
+        json!({
+            "get": operation(profile, "retrieve_webhook_endpoint", "Retrieve a webhook endpoint (without its secret).", id(), None, ok("The endpoint.", endpoint)),
+            "patch": update,
+            "post": update_post,
+            "delete": operation(profile, "delete_webhook_endpoint", "Delete a webhook endpoint; its pending deliveries are dropped.", id(), None, ok("The deletion.", profile.deleted("WebhookEndpoint"))),
+        }),
+    );
+    let mut parameters = id();
+    parameters.extend(profile.paging_parameters("delivery attempt"));
+    parameters.push(query_parameter(
+        "event",
+        "Only the attempts to deliver this event (an id, `evt_…`).",
+        json!({ "type": "string" }),
+    ));
+    paths.insert(
+        format!("{}/webhook_endpoints/{{id}}/deliveries", profile.base),
+        json!({
+            "get": operation(profile, "list_webhook_deliveries", "List an endpoint's delivery attempts, newest first; 404 for an endpoint the key cannot see.", parameters, None, ok("One page of delivery attempts.", list_ref(profile, "WebhookDelivery"))),
+        }),
+    );
+}
+
+fn webhook_endpoint_schema(millis: bool) -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "object", "url", "enabled_events", "description", "status", "live", "created_at", "updated_at"],
+        "properties": {
+            "id": { "type": "string", "example": "we_0123456789abcdef01234567" },
+            "object": { "type": "string", "enum": ["webhook_endpoint"] },
+            "url": { "type": "string" },
+            "enabled_events": { "type": "array", "items": { "type": "string" }, "description": "Event types or prefix patterns (`customer.*`); `*` for all." },
+            "description": { "type": ["string", "null"] },
+            "status": { "type": "string", "enum": names(webhooks::statuses()) },
+            "live": live_schema(),
+            "created_at": time_schema(millis),
+            "updated_at": time_schema(millis),
+            "secret": { "type": "string", "pattern": format!("^{SECRET_PREFIX}"), "description": "The signing secret: in the reply to the create only." },
+        },
+        "additionalProperties": false,
+    })
+}
+
+fn webhook_delivery_schema(millis: bool) -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "object", "webhook_endpoint", "event", "event_type", "attempt", "status_code", "error", "delivered", "created_at", "duration_ms", "next_retry_at"],
+        "properties": {
+            "id": { "type": "string", "example": "wha_0123456789abcdef01234567" },
+            "object": { "type": "string", "enum": ["webhook_delivery"] },
+            "webhook_endpoint": { "type": "string", "description": "The endpoint's id." },
+            "event": { "type": "string", "description": "The id of the event sent." },
+            "event_type": { "type": "string", "enum": customerd_wire::events::TYPES },
+            "attempt": { "type": "integer", "minimum": 1, "description": "1 for the first attempt of this event to this endpoint." },
+            "status_code": { "type": ["integer", "null"], "description": "The receiver's HTTP status; null when it did not answer." },
+            "error": { "type": ["string", "null"], "description": "Why the attempt failed: a timeout, a refused address, a connection error, or the status." },
+            "delivered": { "type": "boolean", "description": "A 2xx answer within 10 s." },
+            "created_at": time_schema(millis),
+            "duration_ms": { "type": "integer", "format": "int64", "minimum": 0, "description": "How long the receiver took." },
+            "next_retry_at": nullable_time_schema(millis, "When the next attempt is due; null once delivered or given up."),
+        },
+        "additionalProperties": false,
+    })
+}
+
+fn enabled_events_input_schema() -> Value {
+    json!({
+        "type": "array", "minItems": 1, "maxItems": WEBHOOK_ENABLED_EVENTS_MAX,
+        "items": { "type": "string" },
+        "description": format!("Event types ({}), prefix patterns such as `customer.*`, or `*` for all.", customerd_wire::events::TYPES.join(", ")),
+    })
+}
+
+fn webhook_url_input_schema() -> Value {
+    json!({
+        "type": "string", "maxLength": WEBHOOK_URL_MAX,
+        "description": "http or https. A host that resolves to a loopback, private or link-local address is a 422 unless the server runs with `--webhook-allow-private`.",
+    })
+}
+
+fn webhook_endpoint_create_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["url", "enabled_events"],
+        "properties": {
+            "url": webhook_url_input_schema(),
+            "enabled_events": enabled_events_input_schema(),
+            "description": nullable_string(DESCRIPTION_MAX, "Free text."),
+        },
+        "additionalProperties": false,
+    })
+}
+
+fn webhook_endpoint_update_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "url": webhook_url_input_schema(),
+            "enabled_events": enabled_events_input_schema(),
+            "description": nullable_string(DESCRIPTION_MAX, "Free text; null clears it."),
+            "status": { "type": "string", "enum": names(webhooks::statuses()), "description": "A disabled endpoint is sent nothing." },
+        },
+        "additionalProperties": false,
+    })
 }
 
 fn event_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
@@ -498,7 +640,7 @@ fn customer_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
             "get": operation(profile, "retrieve_customer", "Retrieve a customer.", id(), None, ok("The customer.", customer.clone())),
             "patch": update,
             "post": update_post,
-            "delete": operation(profile, "delete_customer", "Delete a customer: its active, trialing and past-due subscriptions are canceled and its payments detached (`customer: null`).", id(), None, ok("The deletion.", schema_ref(profile.delete_schema))),
+            "delete": operation(profile, "delete_customer", "Delete a customer: its active, trialing and past-due subscriptions are canceled and its payments detached (`customer: null`).", id(), None, ok("The deletion.", profile.deleted("Customer"))),
         }),
     );
 }
@@ -798,11 +940,19 @@ fn list_schema(envelope: Envelope, base: &str, resource: &str, item: Value) -> V
     match envelope {
         Envelope::Paygate => {
             let plural = format!("{}s", resource.to_ascii_lowercase());
-            // Customers are listed at one path; payments and subscriptions also under a customer.
-            let url = if resource == "Customer" {
-                json!({ "type": "string", "enum": [format!("{base}/{plural}")] })
-            } else {
-                json!({ "type": "string", "pattern": format!("^{base}/({plural}|customers/[^/]+/{plural})$"), "description": "The request path, without its query." })
+            // Payments and subscriptions are listed on their collection and
+            // under a customer, deliveries under their endpoint, the rest at one path.
+            let url = match resource {
+                "Payment" | "Subscription" => {
+                    json!({ "type": "string", "pattern": format!("^{base}/({plural}|customers/[^/]+/{plural})$"), "description": "The request path, without its query." })
+                }
+                "WebhookDelivery" => {
+                    json!({ "type": "string", "pattern": format!("^{base}/webhook_endpoints/[^/]+/deliveries$"), "description": "The request path, without its query." })
+                }
+                "WebhookEndpoint" => {
+                    json!({ "type": "string", "enum": [format!("{base}/webhook_endpoints")] })
+                }
+                _ => json!({ "type": "string", "enum": [format!("{base}/{plural}")] }),
             };
             json!({
                 "type": "object",
@@ -835,6 +985,19 @@ fn list_schema(envelope: Envelope, base: &str, resource: &str, item: Value) -> V
             },
         }),
     }
+}
+
+/// `{id, object, deleted: true}`, what a delete answers in most profiles.
+fn deleted_schema(object: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "object", "deleted"],
+        "properties": {
+            "id": { "type": "string" },
+            "object": { "type": "string", "enum": [object] },
+            "deleted": { "type": "boolean", "enum": [true] },
+        },
+    })
 }
 
 fn error_schema() -> Value {
@@ -879,15 +1042,7 @@ fn components() -> Value {
                 "properties": {},
                 "additionalProperties": false,
             },
-            "DeletedCustomer": {
-                "type": "object",
-                "required": ["id", "object", "deleted"],
-                "properties": {
-                    "id": { "type": "string" },
-                    "object": { "type": "string", "enum": ["customer"] },
-                    "deleted": { "type": "boolean", "enum": [true] },
-                },
-            },
+            "DeletedCustomer": deleted_schema("customer"),
             "ValidationError": {
                 "type": "object",
                 "required": ["detail"],
@@ -904,6 +1059,13 @@ fn components() -> Value {
             "Error": error_schema(),
             "Event": event_schema(false),
             "EpochEvent": event_schema(true),
+            "WebhookEndpoint": webhook_endpoint_schema(false),
+            "EpochWebhookEndpoint": webhook_endpoint_schema(true),
+            "WebhookEndpointCreate": webhook_endpoint_create_schema(),
+            "WebhookEndpointUpdate": webhook_endpoint_update_schema(),
+            "DeletedWebhookEndpoint": deleted_schema("webhook_endpoint"),
+            "WebhookDelivery": webhook_delivery_schema(false),
+            "EpochWebhookDelivery": webhook_delivery_schema(true),
         },
         "responses": {
             "ValidationError": ok("Validation failed: one entry per problem.", schema_ref("ValidationError")),
@@ -919,7 +1081,7 @@ fn components() -> Value {
         },
     });
     for profile in &profiles() {
-        for resource in RESOURCES.into_iter().chain(["Event"]) {
+        for resource in RESOURCES.into_iter().chain(OTHER_LISTS) {
             components["schemas"][profile.envelope.schema_name(resource)] = list_schema(
                 profile.envelope,
                 profile.base,
@@ -967,13 +1129,15 @@ pub fn document() -> Value {
 }
 
 /// The component schemas that describe request bodies.
-const REQUEST_BODIES: [&str; 6] = [
+const REQUEST_BODIES: [&str; 8] = [
     "CustomerCreate",
     "CustomerCreateEmailRequired",
     "CustomerUpdate",
     "PaymentCreate",
     "SubscriptionCreate",
     "SubscriptionCancel",
+    "WebhookEndpointCreate",
+    "WebhookEndpointUpdate",
 ];
 
 /// A body whose schema has required fields cannot be left out: an absent
@@ -1076,6 +1240,8 @@ mod tests {
             ("/4geeks/v1/customers", "post", true),
             ("/v1/customers", "post", false),
             ("/v1/customers/{id}", "patch", false),
+            ("/4geeks/v1/webhook_endpoints", "post", true),
+            ("/epoch/v1/webhook_endpoints/{id}", "patch", false),
         ] {
             assert_eq!(
                 doc["paths"][path][method]["requestBody"]["required"],
@@ -1111,6 +1277,12 @@ mod tests {
             ("/events", &["get"]),
             ("/events/{id}", &["get"]),
             ("/events/stream", &["get"]),
+            ("/webhook_endpoints", &["get", "post"]),
+            (
+                "/webhook_endpoints/{id}",
+                &["get", "patch", "post", "delete"],
+            ),
+            ("/webhook_endpoints/{id}/deliveries", &["get"]),
         ];
         for base in ["/v1", "/4geeks/v1", "/epoch/v1"] {
             for (path, methods) in operations {
@@ -1140,6 +1312,49 @@ mod tests {
             let name = &r[..r.find('"').unwrap()];
             doc["components"]["schemas"][name].is_object()
         }));
+    }
+
+    #[test]
+    fn webhook_secrets_show_once_and_deletes_answer_as_the_profile_does() {
+        let doc = document();
+        let created = &doc["paths"]["/v1/webhook_endpoints"]["post"]["responses"]["200"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(created["required"], json!(["secret"]));
+        let read = &doc["paths"]["/v1/webhook_endpoints/{id}"]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(read, &schema_ref("WebhookEndpoint"));
+        let endpoint = &doc["components"]["schemas"]["WebhookEndpoint"];
+        assert!(
+            !endpoint["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("secret"))
+        );
+        for (base, deleted) in [
+            ("/v1", "DeletedWebhookEndpoint"),
+            ("/4geeks/v1", "DeletedWebhookEndpoint"),
+            ("/epoch/v1", "EpochWebhookEndpoint"),
+        ] {
+            let path = format!("{base}/webhook_endpoints/{{id}}");
+            assert_eq!(
+                doc["paths"][&path]["delete"]["responses"]["200"]["content"]["application/json"]["schema"],
+                schema_ref(deleted),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            doc["paths"]["/epoch/v1/customers/{id}"]["delete"]["responses"]["200"]["content"]["application/json"]
+                ["schema"],
+            schema_ref("EpochCustomer")
+        );
+        let names: Vec<&str> = doc["paths"]["/4geeks/v1/webhook_endpoints/{id}/deliveries"]["get"]
+            ["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["id", "limit", "offset", "event"]);
     }
 
     #[test]

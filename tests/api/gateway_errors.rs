@@ -708,6 +708,9 @@ async fn openapi_document_and_docs_page_are_served() {
                     "/subscriptions",
                     "/subscriptions/{id}",
                     "/subscriptions/{id}/cancel",
+                    "/webhook_endpoints",
+                    "/webhook_endpoints/{id}",
+                    "/webhook_endpoints/{id}/deliveries",
                 ]
                 .map(|path| format!("{base}{path}"))
             })

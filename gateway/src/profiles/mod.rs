@@ -260,6 +260,13 @@ pub trait Profile: Send + Sync + 'static {
     fn customer_filters(_query: &mut Query, _request: &mut pb::ListCustomersRequest) {}
 }
 
+/// Whether profile `P` answers every delete with the object as it was
+/// rather than `{id, object, deleted: true}`: the epoch profile does, as its
+/// [`Profile::deleted`] shows for customers (a test holds the two together).
+pub fn deletes_answer_object<P: Profile>() -> bool {
+    P::TAG == epoch::Epoch::TAG
+}
+
 /// One page (objects, more beyond, total) written by profile `P` as the list at `url`.
 fn listing<P: Profile, T: Object>(
     url: String,

@@ -9,13 +9,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Id, ListReply, Object, Profile, Upstream, listing, object};
+use super::{Id, ListReply, Object, Profile, Upstream, deletes_answer_object, listing, object};
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::customers::Deleted;
 use crate::error::{ApiError, Origin, from_body, from_query, json_response, problems_of};
 use crate::objects::TimeStyle;
-use crate::profiles::epoch::Epoch;
 use crate::proto::pb;
 use crate::query::{Paging, Query};
 use crate::resources::{Answer, Listed, Page, Resource};
@@ -115,13 +114,6 @@ pub async fn update<P: Profile>(
     Ok(P::object(&object(reply.into_inner().webhook_endpoint)?))
 }
 
-/// Whether profile `P` answers a delete with the object as it was rather
-/// than `{id, object, deleted: true}`: the epoch profile does, as its
-/// customer deletes show (a test holds the two together).
-fn answers_delete_with_object<P: Profile>() -> bool {
-    P::TAG == Epoch::TAG
-}
-
 /// `DELETE /webhook_endpoints/{id}`: `{id, object, deleted: true}`, or in
 /// the epoch profile the endpoint as it was. Its pending deliveries are dropped.
 pub async fn delete<P: Profile>(
@@ -131,7 +123,7 @@ pub async fn delete<P: Profile>(
 ) -> Result<Response, ApiError> {
     let mut client = upstream.webhooks();
     // The service answers a delete with the id alone.
-    let before = if answers_delete_with_object::<P>() {
+    let before = if deletes_answer_object::<P>() {
         let request = caller.request(pb::GetWebhookEndpointRequest { id: id.clone() });
         let reply = client
             .get_webhook_endpoint(request)
@@ -204,6 +196,7 @@ pub async fn deliveries<P: Profile>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profiles::epoch::Epoch;
     use crate::profiles::four_geeks::FourGeeks;
     use crate::profiles::paygate::Paygate;
 
@@ -223,18 +216,18 @@ mod tests {
     #[tokio::test]
     async fn endpoints_are_deleted_as_each_profile_deletes_customers() {
         assert_eq!(
-            answers_delete_with_object::<Paygate>(),
+            deletes_answer_object::<Paygate>(),
             customer_delete_is_the_object::<Paygate>().await
         );
         assert_eq!(
-            answers_delete_with_object::<FourGeeks>(),
+            deletes_answer_object::<FourGeeks>(),
             customer_delete_is_the_object::<FourGeeks>().await
         );
         assert_eq!(
-            answers_delete_with_object::<Epoch>(),
+            deletes_answer_object::<Epoch>(),
             customer_delete_is_the_object::<Epoch>().await
         );
-        assert!(answers_delete_with_object::<Epoch>());
+        assert!(deletes_answer_object::<Epoch>());
     }
 
     #[test]
