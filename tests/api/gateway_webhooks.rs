@@ -1,0 +1,551 @@
+//! Webhook endpoints over REST in every profile: the secret shown once, lists
+//! in the profile's envelope, updates field by field, deletes, other tenants
+//! kept out, every error on the exact field, and an endpoint's deliveries.
+
+use customerd::auth::Mode;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::gateway_lists::walk;
+use crate::helpers::{Backend, Rest, ids, is_iso_second, is_millis, spawn_app};
+
+const PROFILES: [&str; 3] = ["/v1", "/4geeks/v1", "/epoch/v1"];
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+backend_tests!(
+    create_shows_the_secret_once_in_every_profile,
+    endpoint_lists_page_in_each_profiles_envelope,
+    updates_change_each_field_and_the_status,
+    deleted_endpoints_are_gone_and_other_tenants_see_none,
+    bad_endpoints_are_422s_on_the_exact_field,
+    a_new_endpoint_has_no_deliveries,
+);
+
+/// A receiver at a public address, written as an IP so that no name lookup
+/// is needed (the server refuses private addresses unless told otherwise).
+fn public_url(path: &str) -> String {
+    format!("https://93.184.215.14/hooks/{path}")
+}
+
+/// Whether `v` is an instant in the style of the profile at `base`.
+fn in_profile_time(base: &str, v: &Value) -> bool {
+    if base == "/epoch/v1" {
+        is_millis(v)
+    } else {
+        is_iso_second(v)
+    }
+}
+
+/// Creates an endpoint at `base`, expecting 200, and returns it.
+async fn create(rest: &Rest, base: &str, body: Value) -> Value {
+    let created = rest.post(&format!("{base}/webhook_endpoints"), body).await;
+    assert_eq!(created.status, 200, "{base}: {}", created.body);
+    created.body
+}
+
+/// `endpoint` less what only the create's reply shows.
+fn without_secret(endpoint: &Value) -> Value {
+    let mut endpoint = endpoint.clone();
+    endpoint.as_object_mut().unwrap().remove("secret");
+    endpoint
+}
+
+/// The fields every read of an endpoint shows; times checked apart.
+fn settled(endpoint: &Value) -> Value {
+    let mut endpoint = without_secret(endpoint);
+    let object = endpoint.as_object_mut().unwrap();
+    object.remove("id");
+    object.remove("created_at");
+    object.remove("updated_at");
+    endpoint
+}
+
+async fn create_shows_the_secret_once_in_every_profile(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let rest = app.rest();
+    let mut secrets = Vec::new();
+    for base in PROFILES {
+        let url = public_url("orders");
+        let created = create(
+            &rest,
+            base,
+            json!({"url": url, "enabled_events": ["customer.*", "payment.created"]}),
+        )
+        .await;
+        let id = created["id"].as_str().unwrap();
+        assert!(id.starts_with("we_"), "{created}");
+        let secret = created["secret"]
+            .as_str()
+            .expect("the create shows the secret");
+        assert!(
+            secret.starts_with("whsec_") && secret.len() > 20,
+            "{secret}"
+        );
+        secrets.push(secret.to_owned());
+        assert_eq!(
+            settled(&created),
+            json!({
+                "object": "webhook_endpoint",
+                "url": url,
+                "enabled_events": ["customer.*", "payment.created"],
+                "description": null,
+                "status": "enabled",
+                "live": false,
+            }),
+            "{base}"
+        );
+        assert!(in_profile_time(base, &created["created_at"]), "{created}");
+        assert_eq!(created["updated_at"], created["created_at"], "{base}");
+
+        // Every later read, in any profile, shows all of it but the secret.
+        let read = rest.ok(&format!("{base}/webhook_endpoints/{id}")).await;
+        assert_eq!(read, without_secret(&created), "{base}");
+        for other in PROFILES {
+            let read = rest.ok(&format!("{other}/webhook_endpoints/{id}")).await;
+            assert!(read.get("secret").is_none(), "{other}: {read}");
+            assert_eq!(settled(&read), settled(&created), "{other}");
+        }
+        let list = rest.ok(&format!("{base}/webhook_endpoints")).await;
+        let items = list.get("data").or(list.get("items")).unwrap();
+        assert!(
+            items
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e.get("secret").is_none()),
+            "{list}"
+        );
+
+        // Forms as the Stripe SDKs send them, lists either way.
+        for (n, events) in [
+            "enabled_events[]=customer.created&enabled_events[]=subscription.*",
+            "enabled_events[0]=customer.created&enabled_events[1]=subscription.*",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let form = format!(
+                "url=https%3A%2F%2F93.184.215.14%2Fhooks%2Fform{n}&{events}&description=From+a+form"
+            );
+            let created = rest
+                .post_raw(&format!("{base}/webhook_endpoints"), &form, FORM)
+                .await;
+            assert_eq!(created.status, 200, "{base} {form}: {}", created.body);
+            assert_eq!(
+                settled(&created.body),
+                json!({
+                    "object": "webhook_endpoint",
+                    "url": public_url(&format!("form{n}")),
+                    "enabled_events": ["customer.created", "subscription.*"],
+                    "description": "From a form",
+                    "status": "enabled",
+                    "live": false,
+                }),
+                "{base} {form}"
+            );
+            let secret = created.body["secret"].as_str().unwrap();
+            assert!(secret.starts_with("whsec_"), "{secret}");
+            secrets.push(secret.to_owned());
+        }
+    }
+    let mut distinct = secrets.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        secrets.len(),
+        "every endpoint its own secret"
+    );
+
+    // A live key makes live endpoints.
+    let live = app.rest_with(&app.key_for("acme", Mode::Live).await);
+    let created = create(
+        &live,
+        "/v1",
+        json!({"url": public_url("live"), "enabled_events": ["*"]}),
+    )
+    .await;
+    assert_eq!(created["live"], true);
+}
+
+async fn endpoint_lists_page_in_each_profiles_envelope(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let rest = app.rest();
+    let mut all = Vec::new();
+    for i in 0..12 {
+        let body = json!({"url": public_url(&i.to_string()), "enabled_events": ["*"]});
+        let base = PROFILES[i % 3];
+        all.push(
+            create(&rest, base, body).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    all.reverse();
+
+    walk(&rest, "/v1/webhook_endpoints", 5, &all).await;
+    walk(&rest, "/epoch/v1/webhook_endpoints", 4, &all).await;
+    let first = rest.ok("/v1/webhook_endpoints?limit=2").await;
+    assert_eq!(first["object"], "list");
+    assert_eq!(first["url"], "/v1/webhook_endpoints");
+    assert_eq!(first["has_more"], true);
+    assert_eq!(ids(&first, "data"), all[..2].to_vec());
+    // Defaults: 10 in paygate, 50 in epoch.
+    assert_eq!(
+        ids(&rest.ok("/v1/webhook_endpoints").await, "data"),
+        all[..10].to_vec()
+    );
+    let epoch = rest.ok("/epoch/v1/webhook_endpoints").await;
+    assert_eq!(ids(&epoch, "data"), all);
+    let mut keys: Vec<&String> = epoch.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["data", "has_more", "object"]);
+    assert!(is_millis(&epoch["data"][0]["created_at"]), "{epoch}");
+
+    let mut seen = Vec::new();
+    for (offset, size) in [(0, 5), (5, 5), (10, 2), (15, 0)] {
+        let page = rest
+            .ok(&format!(
+                "/4geeks/v1/webhook_endpoints?limit=5&offset={offset}"
+            ))
+            .await;
+        assert_eq!(page["total_items"], 12, "offset {offset}");
+        assert_eq!(
+            (&page["limit"], &page["offset"]),
+            (&json!(5), &json!(offset))
+        );
+        assert_eq!(
+            page["items"].as_array().unwrap().len(),
+            size,
+            "offset {offset}"
+        );
+        seen.extend(ids(&page, "items"));
+    }
+    assert_eq!(seen, all, "every endpoint once, newest first");
+
+    // Paging is the profile's: no offset where cursors page, no cursors where offsets do.
+    for (path, loc) in [
+        ("/v1/webhook_endpoints?offset=1", json!(["query", "offset"])),
+        (
+            "/4geeks/v1/webhook_endpoints?starting_after=we_0",
+            json!(["query", "starting_after"]),
+        ),
+        ("/v1/webhook_endpoints?limit=101", json!(["query", "limit"])),
+        (
+            "/epoch/v1/webhook_endpoints?limit=0",
+            json!(["query", "limit"]),
+        ),
+    ] {
+        let bad = rest.get(path).await;
+        assert_eq!(bad.status, 422, "{path}: {}", bad.body);
+        assert_eq!(bad.body["detail"][0]["loc"], loc, "{path}");
+    }
+}
+
+async fn updates_change_each_field_and_the_status(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let rest = app.rest();
+    for base in PROFILES {
+        let created = create(
+            &rest,
+            base,
+            json!({"url": public_url("a"), "enabled_events": ["customer.created"], "description": "First"}),
+        )
+        .await;
+        let at = format!(
+            "{base}/webhook_endpoints/{}",
+            created["id"].as_str().unwrap()
+        );
+        let mut expected = without_secret(&created);
+
+        let steps = [
+            json!({"url": public_url("b")}),
+            json!({"enabled_events": ["payment.*", "subscription.canceled"]}),
+            json!({"description": "Second"}),
+            json!({"description": null}),
+            json!({"status": "disabled"}),
+            json!({"status": "enabled", "description": "Third", "url": public_url("c")}),
+            json!({}),
+        ];
+        for change in steps {
+            let updated = rest.patch(&at, change.clone()).await;
+            assert_eq!(updated.status, 200, "{base} {change}: {}", updated.body);
+            for (field, value) in change.as_object().unwrap() {
+                expected[field] = value.clone();
+            }
+            assert_eq!(
+                settled(&updated.body),
+                settled(&expected),
+                "{base} {change}"
+            );
+            assert!(updated.body.get("secret").is_none(), "{}", updated.body);
+            assert_eq!(updated.body["created_at"], created["created_at"]);
+            assert!(in_profile_time(base, &updated.body["updated_at"]));
+            assert_eq!(rest.ok(&at).await, updated.body, "{base} {change}");
+        }
+
+        // POST on the id, as Stripe-style clients update, and forms: an
+        // empty value clears the description.
+        let disabled = rest
+            .post_raw(&at, "status=disabled&description=", FORM)
+            .await;
+        assert_eq!(disabled.status, 200, "{base}: {}", disabled.body);
+        assert_eq!(disabled.body["status"], "disabled");
+        assert_eq!(disabled.body["description"], Value::Null);
+        let events = rest
+            .raw(
+                Method::POST,
+                &at,
+                "enabled_events[]=*&description=Fourth",
+                FORM,
+            )
+            .await;
+        assert_eq!(events.status, 200, "{base}: {}", events.body);
+        assert_eq!(events.body["enabled_events"], json!(["*"]));
+        assert_eq!(events.body["description"], "Fourth");
+        assert_eq!(events.body["status"], "disabled");
+        assert_eq!(events.body["url"], public_url("c"));
+        let json_post = rest.post(&at, json!({"status": "enabled"})).await;
+        assert_eq!(json_post.status, 200, "{base}: {}", json_post.body);
+        assert_eq!(json_post.body["status"], "enabled");
+    }
+}
+
+async fn deleted_endpoints_are_gone_and_other_tenants_see_none(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let rest = app.rest();
+    let other_account = app.rest_with(&app.key_for("globex", Mode::Test).await);
+    let live_same_account = app.rest_with(&app.key_for("acme", Mode::Live).await);
+    for base in PROFILES {
+        let created = create(
+            &rest,
+            base,
+            json!({"url": public_url("mine"), "enabled_events": ["*"]}),
+        )
+        .await;
+        let id = created["id"].as_str().unwrap();
+        let at = format!("{base}/webhook_endpoints/{id}");
+
+        for stranger in [&other_account, &live_same_account] {
+            for reply in [
+                stranger.get(&at).await,
+                stranger.patch(&at, json!({"status": "disabled"})).await,
+                stranger
+                    .post(&at, json!({"url": public_url("theirs")}))
+                    .await,
+                stranger.delete(&at).await,
+                stranger.get(&format!("{at}/deliveries")).await,
+            ] {
+                assert_eq!(reply.status, 404, "{base}: {}", reply.body);
+                assert_eq!(reply.body["error"]["type"], "not_found", "{}", reply.body);
+            }
+            let list = stranger.ok(&format!("{base}/webhook_endpoints")).await;
+            let items = list.get("data").or(list.get("items")).unwrap();
+            assert_eq!(items, &json!([]), "{base}: {list}");
+        }
+        assert_eq!(rest.ok(&at).await, without_secret(&created), "untouched");
+
+        let deleted = rest.delete(&at).await;
+        assert_eq!(deleted.status, 200, "{base}: {}", deleted.body);
+        if base == "/epoch/v1" {
+            // The epoch profile answers a delete with the object as it was.
+            assert_eq!(deleted.body, without_secret(&created));
+        } else {
+            assert_eq!(
+                deleted.body,
+                json!({"id": id, "object": "webhook_endpoint", "deleted": true})
+            );
+        }
+        for reply in [
+            rest.get(&at).await,
+            rest.delete(&at).await,
+            rest.patch(&at, json!({"description": "back?"})).await,
+            rest.get(&format!("{at}/deliveries")).await,
+        ] {
+            assert_eq!(reply.status, 404, "{base}: {}", reply.body);
+            assert_eq!(reply.body["error"]["type"], "not_found", "{}", reply.body);
+        }
+        let list = rest.ok(&format!("{base}/webhook_endpoints")).await;
+        let items = list.get("data").or(list.get("items")).unwrap();
+        assert_eq!(items, &json!([]), "{base}: {list}");
+    }
+    let never = rest
+        .get("/v1/webhook_endpoints/we_000000000000000000000000")
+        .await;
+    assert_eq!(never.status, 404, "{}", never.body);
+}
+
+/// The `loc` of every problem of a 422.
+fn locs(reply: &crate::helpers::Reply) -> Vec<Value> {
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    reply.body["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["loc"].clone())
+        .collect()
+}
+
+async fn bad_endpoints_are_422s_on_the_exact_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let rest = app.rest();
+    let fine = public_url("fine");
+    for base in PROFILES {
+        let collection = format!("{base}/webhook_endpoints");
+        // The gateway's own checks of the body's shape, all at once.
+        let shapes = rest
+            .post(
+                &collection,
+                json!({"enabled_events": "customer.created", "description": 5, "colour": "red"}),
+            )
+            .await;
+        assert_eq!(
+            shapes.body,
+            json!({"detail": [
+                {"loc": ["body", "url"], "msg": "field required", "type": "value_error.missing"},
+                {"loc": ["body", "enabled_events"], "msg": "value is not a valid list", "type": "type_error.list"},
+                {"loc": ["body", "description"], "msg": "str type expected", "type": "type_error.str"},
+                {"loc": ["body", "colour"], "msg": "extra fields not permitted", "type": "value_error.extra"},
+            ]}),
+            "{base}"
+        );
+        let typed = rest
+            .post(
+                &collection,
+                json!({"url": 5, "enabled_events": ["customer.created", 7]}),
+            )
+            .await;
+        assert_eq!(
+            locs(&typed),
+            [json!(["body", "url"]), json!(["body", "enabled_events", 1])],
+            "{base}"
+        );
+        let form = rest
+            .post_raw(&collection, "enabled_events[]=*&description=x", FORM)
+            .await;
+        assert_eq!(locs(&form), [json!(["body", "url"])], "{base}");
+
+        // The service's rules, each on its field.
+        for (body, loc) in [
+            (
+                json!({"url": "ftp://x", "enabled_events": ["*"]}),
+                json!(["body", "url"]),
+            ),
+            (
+                json!({"url": "http://127.0.0.1:9/", "enabled_events": ["*"]}),
+                json!(["body", "url"]),
+            ),
+            (
+                json!({"url": "https://10.1.2.3/hook", "enabled_events": ["*"]}),
+                json!(["body", "url"]),
+            ),
+            (
+                json!({"url": fine, "enabled_events": []}),
+                json!(["body", "enabled_events"]),
+            ),
+        ] {
+            let refused = rest.post(&collection, body.clone()).await;
+            assert_eq!(locs(&refused), [loc], "{base} {body}");
+        }
+        let unknown_type = rest
+            .post(
+                &collection,
+                json!({"url": fine, "enabled_events": ["customer.created", "customer.exploded"]}),
+            )
+            .await;
+        let problems = locs(&unknown_type);
+        assert_eq!(problems.len(), 1, "{}", unknown_type.body);
+        assert_eq!(problems[0][0], "body");
+        assert_eq!(problems[0][1], "enabled_events", "{}", unknown_type.body);
+
+        // Updates: the same rules, and a status that is no status.
+        let at = format!(
+            "{collection}/{}",
+            create(&rest, base, json!({"url": fine, "enabled_events": ["*"]})).await["id"]
+                .as_str()
+                .unwrap()
+        );
+        for (body, loc) in [
+            (json!({"status": "paused"}), json!(["body", "status"])),
+            (json!({"status": null}), json!(["body", "status"])),
+            (json!({"url": null}), json!(["body", "url"])),
+            (
+                json!({"url": "http://127.0.0.1:9/"}),
+                json!(["body", "url"]),
+            ),
+            (json!({"url": "ftp://x"}), json!(["body", "url"])),
+            (
+                json!({"enabled_events": []}),
+                json!(["body", "enabled_events"]),
+            ),
+            (
+                json!({"enabled_events": "*"}),
+                json!(["body", "enabled_events"]),
+            ),
+            (json!({"secret": "whsec_mine"}), json!(["body", "secret"])),
+        ] {
+            let refused = rest.patch(&at, body.clone()).await;
+            assert_eq!(locs(&refused), [loc], "{base} {body}");
+        }
+        let paused = rest.patch(&at, json!({"status": "paused"})).await;
+        assert_eq!(
+            paused.body["detail"][0],
+            json!({"loc": ["body", "status"], "msg": "value is not a valid enumeration member; permitted: 'enabled', 'disabled'", "type": "type_error.enum"})
+        );
+        let form_status = rest.post_raw(&at, "status=paused", FORM).await;
+        assert_eq!(locs(&form_status), [json!(["body", "status"])]);
+        // Nothing refused changed anything.
+        let unchanged = rest.ok(&at).await;
+        assert_eq!(
+            (
+                &unchanged["url"],
+                &unchanged["status"],
+                &unchanged["enabled_events"]
+            ),
+            (&json!(fine), &json!("enabled"), &json!(["*"]))
+        );
+    }
+    assert_eq!(
+        items_of(&rest.ok("/epoch/v1/webhook_endpoints").await).len(),
+        3,
+        "only the three accepted endpoints exist"
+    );
+}
+
+/// The items of a list answer, whatever the profile's envelope.
+fn items_of(list: &Value) -> &Vec<Value> {
+    list.get("data")
+        .or_else(|| list.get("items"))
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+}
+
+async fn a_new_endpoint_has_no_deliveries(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let rest = app.rest();
+    for base in PROFILES {
+        let created = create(
+            &rest,
+            base,
+            json!({"url": public_url("quiet"), "enabled_events": ["*"]}),
+        )
+        .await;
+        let id = created["id"].as_str().unwrap();
+        let path = format!("{base}/webhook_endpoints/{id}/deliveries");
+        let expected = match base {
+            "/v1" => json!({"object": "list", "url": path, "has_more": false, "data": []}),
+            "/4geeks/v1" => json!({"items": [], "total_items": 0, "limit": 10, "offset": 0}),
+            _ => json!({"object": "list", "data": [], "has_more": false}),
+        };
+        assert_eq!(rest.ok(&path).await, expected, "{base}");
+        let for_one_event = rest
+            .ok(&format!("{path}?event=evt_000000000000000000000000"))
+            .await;
+        assert_eq!(for_one_event, expected, "{base}");
+        let unknown = rest.get(&format!("{path}?colour=red")).await;
+        assert_eq!(locs(&unknown), [json!(["query", "colour"])]);
+    }
+}
