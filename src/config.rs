@@ -160,6 +160,26 @@ pub struct ServeArgs {
     /// (FAILED_PRECONDITION / 410).
     #[arg(long, env = "EVENT_RETENTION", default_value = "30d", value_parser = parse_duration)]
     pub event_retention: Duration,
+
+    /// Allow webhook URLs that resolve to loopback, private, link-local or
+    /// unspecified addresses (refused by default, when created and when sent).
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+
+    /// The delay before a failed webhook delivery's first retry; each later
+    /// retry waits about twice as long as the one before (at most 6 h).
+    #[arg(long, env = "WEBHOOK_RETRY_BASE", default_value = "30s", value_parser = parse_duration)]
+    pub webhook_retry_base: Duration,
+
+    /// How long after its event a failing webhook delivery is retried before
+    /// it is given up.
+    #[arg(long, env = "WEBHOOK_MAX_AGE", default_value = "3d", value_parser = parse_duration)]
+    pub webhook_max_age: Duration,
+
+    /// Seals webhook endpoint secrets at rest (any long random string; keep it
+    /// as safe as the database). Without it, secrets are stored as issued.
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
 }
 
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -182,6 +202,7 @@ pub struct Settings {
     pub max_concurrent_requests: u32,
     pub request_timeout: Duration,
     pub event_retention: Duration,
+    pub webhooks: crate::webhooks::Settings,
 }
 
 impl Settings {
@@ -197,6 +218,7 @@ impl Settings {
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             event_retention: DEFAULT_EVENT_RETENTION,
+            webhooks: crate::webhooks::Settings::default(),
         }
     }
 
@@ -208,6 +230,17 @@ impl Settings {
             max_concurrent_requests: serve.max_concurrent_requests,
             request_timeout: serve.request_timeout,
             event_retention: serve.event_retention,
+            webhooks: crate::webhooks::Settings {
+                allow_private: serve.webhook_allow_private,
+                retry_base: serve.webhook_retry_base,
+                max_age: serve.webhook_max_age,
+                key: serve
+                    .secret_key
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(crate::webhooks::SealingKey::from_text),
+            },
             grpc_addr: serve.grpc_addr,
             http_addr: serve.http_addr,
             cors_allowed_origins: serve

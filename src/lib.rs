@@ -23,3 +23,4 @@ pub mod startup;
 pub mod subscriptions;
 pub mod telemetry;
 pub mod validation;
+pub mod webhooks;

@@ -104,6 +104,8 @@ paged!(
     pb::ListCustomerSubscriptionsRequest,
     pb::ListPaymentsRequest,
     pb::ListSubscriptionsRequest,
+    pb::ListWebhookEndpointsRequest,
+    pb::ListWebhookDeliveriesRequest,
 );
 
 /// Validates the paging fields of a list request.

@@ -37,8 +37,10 @@ use crate::proto::customers::v1::customer_service_server::CustomerServiceServer;
 use crate::proto::customers::v1::event_service_server::EventServiceServer;
 use crate::proto::customers::v1::payment_service_server::PaymentServiceServer;
 use crate::proto::customers::v1::subscription_service_server::SubscriptionServiceServer;
+use crate::proto::customers::v1::webhook_endpoint_service_server::WebhookEndpointServiceServer;
 use crate::request_id::{self, MakeId};
 use crate::subscriptions::SubscriptionApi;
+use crate::webhooks::WebhookApi;
 
 pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -133,6 +135,10 @@ impl Application {
             self.settings.event_retention,
             hub.stopping(),
         );
+        let webhook_settings = Arc::new(self.settings.webhooks.clone());
+        crate::webhooks::worker::start(self.db.clone(), Arc::clone(&webhook_settings), &hub);
+        let webhooks =
+            WebhookEndpointServiceServer::new(WebhookApi::new(self.db.clone(), webhook_settings));
         let events = EventServiceServer::new(EventApi::new(
             self.db.clone(),
             hub,
@@ -150,7 +156,8 @@ impl Application {
             .add_service(customers)
             .add_service(payments)
             .add_service(subscriptions)
-            .add_service(events);
+            .add_service(events)
+            .add_service(webhooks);
         let (grpc_addr, http_addr) = (self.grpc_addr(), self.http_addr());
         let Self {
             db,
@@ -256,12 +263,13 @@ impl Application {
 const DRAIN_MARGIN: Duration = Duration::from_secs(10);
 
 /// The services gRPC health reports on; "" is the server as a whole.
-const HEALTH_SERVICES: [&str; 5] = [
+const HEALTH_SERVICES: [&str; 6] = [
     "",
     <CustomerServiceServer<CustomerApi> as NamedService>::NAME,
     <PaymentServiceServer<PaymentApi> as NamedService>::NAME,
     <SubscriptionServiceServer<SubscriptionApi> as NamedService>::NAME,
     <EventServiceServer<EventApi> as NamedService>::NAME,
+    <WebhookEndpointServiceServer<WebhookApi> as NamedService>::NAME,
 ];
 
 async fn report(health: &HealthReporter, status: ServingStatus) {

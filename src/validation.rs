@@ -27,6 +27,10 @@ pub fn shown(value: &str) -> String {
 pub struct Violations(Vec<Violation>);
 
 impl Violations {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn add(
         &mut self,
         field: impl Into<String>,

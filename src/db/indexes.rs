@@ -64,3 +64,13 @@ pub const SUBSCRIPTIONS_BY_STATUS: KeysetIndex = KeysetIndex {
     table: "subscriptions",
     equal: &["status"],
 };
+pub const WEBHOOK_ENDPOINTS: KeysetIndex = KeysetIndex {
+    name: "webhook_endpoints_tenant_created_idx",
+    table: "webhook_endpoints",
+    equal: &[],
+};
+pub const WEBHOOK_ATTEMPTS: KeysetIndex = KeysetIndex {
+    name: "webhook_attempts_tenant_endpoint_created_idx",
+    table: "webhook_attempts",
+    equal: &["endpoint_id"],
+};

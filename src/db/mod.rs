@@ -20,7 +20,7 @@ pub use exclusive::exclusively;
 pub use migrations::Migrator;
 pub use owned::{Owned, find_owned};
 pub use presence::Presence;
-pub use writer::{BoxFuture, Isolation, Tx, Writer};
+pub use writer::{BoxFuture, Isolation, Tx, Writer, begin as begin_write};
 
 /// The pool size when none is asked for: SQLite serves reads from a few
 /// connections beside its one writer; servers take more.

@@ -351,7 +351,8 @@ impl Writer {
     }
 }
 
-async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+/// A transaction that writes: on SQLite it takes the write lock at once.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     db.begin_with_options(TransactionOptions {
         // Take SQLite's write lock first, so no read lock waits to be upgraded.
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),

@@ -54,6 +54,8 @@ struct Inner {
     streams: Mutex<HashMap<Key, Arc<Stream>>>,
     /// True once the server stops: watchers end.
     stopping: watch::Sender<bool>,
+    /// Moves on whenever a commit of any stream becomes known.
+    commits: watch::Sender<u64>,
 }
 
 /// The hub; cheap to clone.
@@ -70,6 +72,7 @@ impl Hub {
                 db: db.clone(),
                 streams: Mutex::new(HashMap::new()),
                 stopping: watch::channel(false).0,
+                commits: watch::channel(0).0,
             }),
         };
         let poll = match db.get_database_backend() {
@@ -92,6 +95,12 @@ impl Hub {
     /// True once [`stop`](Self::stop) was called.
     pub fn stopping(&self) -> watch::Receiver<bool> {
         self.inner.stopping.subscribe()
+    }
+
+    /// Changes whenever a commit of any stream becomes known to this process
+    /// (its own, or announced by another server on PostgreSQL).
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.inner.commits.subscribe()
     }
 
     /// Tells the watchers of these streams that their heads moved.
@@ -133,6 +142,9 @@ impl Hub {
 
 impl Inner {
     fn committed(&self, heads: &[Head]) {
+        if !heads.is_empty() {
+            self.commits.send_modify(|n| *n = n.wrapping_add(1));
+        }
         let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
         for head in heads {
             if let Some(stream) = streams.get(&(head.account_id.clone(), head.live)) {
@@ -279,7 +291,7 @@ async fn listener(
 }
 
 /// Completes once the server stops.
-async fn stopped(stopping: &mut watch::Receiver<bool>) {
+pub async fn stopped(stopping: &mut watch::Receiver<bool>) {
     loop {
         if *stopping.borrow_and_update() {
             return;

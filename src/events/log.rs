@@ -207,6 +207,27 @@ pub async fn after<C: ConnectionTrait>(
         .collect()
 }
 
+/// Up to `limit` events of the stream after number `seq`, oldest first, as
+/// `(id, number, type)` without their bodies.
+pub async fn index_after<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    seq: i64,
+    limit: u64,
+) -> Result<Vec<(String, i64, String)>> {
+    Ok(of(tenant)
+        .filter(event::Column::Seq.gt(seq))
+        .order_by_asc(event::Column::Seq)
+        .limit(limit)
+        .select_only()
+        .column(event::Column::Id)
+        .column(event::Column::Seq)
+        .column(event::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// The stream number of event `id` of the tenant, if it is still kept.
 pub async fn seq_of<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Option<i64>> {
     Ok(of(tenant)

@@ -159,6 +159,29 @@ impl Types {
         Self(types)
     }
 
+    /// The types of comma-separated patterns checked when they were stored;
+    /// a pattern no longer known names nothing.
+    pub fn stored(patterns: &str) -> Self {
+        let patterns: Vec<String> = patterns.split(',').map(str::to_owned).collect();
+        let mut ignored = Violations::default();
+        let types = Self::parse(&mut ignored, "", &patterns);
+        if ignored.is_empty() {
+            types
+        } else {
+            // Only the known patterns.
+            Self(
+                patterns
+                    .iter()
+                    .flat_map(|p| {
+                        let mut v = Violations::default();
+                        let one = Self::parse(&mut v, "", std::slice::from_ref(p));
+                        if v.is_empty() { one.0 } else { BTreeSet::new() }
+                    })
+                    .collect(),
+            )
+        }
+    }
+
     pub fn all(&self) -> bool {
         self.0.len() == TYPES.len()
     }

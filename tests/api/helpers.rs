@@ -108,14 +108,29 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, cors_allowed_origins: Vec<String>) -> TestApp {
+    spawn_app_configured(backend, |settings| {
+        settings.cors_allowed_origins = cors_allowed_origins
+    })
+    .await
+}
+
+/// A server on a fresh database of `backend`, with `configure` applied to its
+/// settings.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let database_url = fresh_database(backend).await;
+    spawn_app_on(database_url, configure).await
+}
+
+/// A server on an existing database (another server's, for replicas).
+pub async fn spawn_app_on(database_url: String, configure: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _logs = customerd::telemetry::init();
     }
-    let database_url = fresh_database(backend).await;
-    let settings = Settings {
-        cors_allowed_origins,
-        ..Settings::local(database_url.clone())
-    };
+    let mut settings = Settings::local(database_url.clone());
+    configure(&mut settings);
     let app = Application::build(settings).await.expect("server starts");
     let grpc_addr = app.grpc_addr();
     let http_addr = app.http_addr();

@@ -10,3 +10,6 @@ pub mod event_stream;
 pub mod idempotency_key;
 pub mod payment;
 pub mod subscription;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

@@ -12,6 +12,7 @@ mod m20261123_000005_key_lifecycle;
 mod m20261123_000006_customer_counts;
 mod m20261123_000007_customer_text_search;
 mod m20261123_000008_events;
+mod m20261124_000009_webhooks;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_customer_counts::Migration),
             Box::new(m20261123_000007_customer_text_search::Migration),
             Box::new(m20261123_000008_events::Migration),
+            Box::new(m20261124_000009_webhooks::Migration),
         ]
     }
 }
