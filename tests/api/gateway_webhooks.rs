@@ -456,10 +456,12 @@ async fn bad_endpoints_are_422s_on_the_exact_field(backend: Backend) {
                 json!({"url": fine, "enabled_events": ["customer.created", "customer.exploded"]}),
             )
             .await;
-        let problems = locs(&unknown_type);
-        assert_eq!(problems.len(), 1, "{}", unknown_type.body);
-        assert_eq!(problems[0][0], "body");
-        assert_eq!(problems[0][1], "enabled_events", "{}", unknown_type.body);
+        assert_eq!(
+            locs(&unknown_type),
+            [json!(["body", "enabled_events"])],
+            "{}",
+            unknown_type.body
+        );
 
         // Updates: the same rules, and a status that is no status.
         let at = format!(
