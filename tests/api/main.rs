@@ -49,4 +49,6 @@ mod scale_out;
 mod search;
 mod server;
 mod validate_only;
+mod webhook_delivery;
+mod webhook_receivers;
 mod webhooks;
