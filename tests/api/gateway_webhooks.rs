@@ -2,6 +2,9 @@
 //! in the profile's envelope, updates field by field, deletes, other tenants
 //! kept out, every error on the exact field, and an endpoint's deliveries.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use customerd::auth::Mode;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -9,6 +12,8 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::gateway_lists::walk;
 use crate::helpers::{Backend, Rest, ids, is_iso_second, is_millis, spawn_app};
+use crate::receiver::Receiver;
+use crate::webhooks::{signed_by, spawn};
 
 const PROFILES: [&str; 3] = ["/v1", "/4geeks/v1", "/epoch/v1"];
 
@@ -21,6 +26,7 @@ backend_tests!(
     deleted_endpoints_are_gone_and_other_tenants_see_none,
     bad_endpoints_are_422s_on_the_exact_field,
     a_new_endpoint_has_no_deliveries,
+    events_go_out_in_the_creating_profiles_format_and_attempts_are_listed,
 );
 
 /// A receiver at a public address, written as an IP so that no name lookup
@@ -550,4 +556,127 @@ async fn a_new_endpoint_has_no_deliveries(backend: Backend) {
         let unknown = rest.get(&format!("{path}?colour=red")).await;
         assert_eq!(locs(&unknown), [json!(["query", "colour"])]);
     }
+}
+
+/// Lists `path` until `done` holds of its items, or panics after 10 s.
+async fn listed_until(rest: &Rest, path: &str, done: impl Fn(&[Value]) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let list = rest.ok(path).await;
+        if done(items_of(&list)) {
+            return list;
+        }
+        assert!(Instant::now() < deadline, "{path}: {list}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn events_go_out_in_the_creating_profiles_format_and_attempts_are_listed(backend: Backend) {
+    // Receivers on 127.0.0.1 need the server to allow private addresses.
+    let app = spawn(backend, Duration::from_millis(200)).await;
+    let rest = app.rest();
+    let flaky = Receiver::with(Arc::new(|_, before| {
+        (if before == 0 { 500 } else { 200 }, Duration::ZERO)
+    }))
+    .await;
+    let steady = Receiver::ok().await;
+    let epoch = create(
+        &rest,
+        "/epoch/v1",
+        json!({"url": flaky.url(), "enabled_events": ["customer.created"]}),
+    )
+    .await;
+    let fourgeeks = create(
+        &rest,
+        "/4geeks/v1",
+        json!({"url": steady.url(), "enabled_events": ["customer.*"]}),
+    )
+    .await;
+    let customer = rest
+        .create("/v1/customers", json!({"email": "ada@example.com"}))
+        .await;
+
+    // Each endpoint gets the event as its own profile's REST API shows it.
+    let sent = steady
+        .wait_for(Duration::from_secs(10), "4geeks delivery", |r| {
+            !r.is_empty()
+        })
+        .await;
+    assert!(signed_by(&sent[0], fourgeeks["secret"].as_str().unwrap()));
+    let body = sent[0].json();
+    assert_eq!(body["data"]["object"]["id"], json!(customer));
+    assert!(is_iso_second(&body["created_at"]), "{body}");
+    let event = sent[0].event.clone();
+    assert_eq!(body, rest.ok(&format!("/4geeks/v1/events/{event}")).await);
+    let sent = flaky
+        .wait_for(Duration::from_secs(10), "epoch retry", |r| r.len() >= 2)
+        .await;
+    assert!(signed_by(&sent[1], epoch["secret"].as_str().unwrap()));
+    let body = sent[1].json();
+    assert!(is_millis(&body["created_at"]), "{body}");
+    assert_eq!(body, rest.ok(&format!("/epoch/v1/events/{event}")).await);
+
+    // The failed attempt and the retry that delivered, newest first, in every profile.
+    let id = epoch["id"].as_str().unwrap();
+    for base in PROFILES {
+        let path = format!("{base}/webhook_endpoints/{id}/deliveries");
+        let list = listed_until(&rest, &path, |items| {
+            items.len() == 2 && items[0]["delivered"] == true
+        })
+        .await;
+        let attempts = items_of(&list);
+        let (retry, failed) = (&attempts[0], &attempts[1]);
+        for (attempt, n) in [(retry, 2), (failed, 1)] {
+            assert!(
+                attempt["id"].as_str().unwrap().starts_with("wha_"),
+                "{attempt}"
+            );
+            assert_eq!(attempt["object"], "webhook_delivery");
+            assert_eq!(attempt["webhook_endpoint"], json!(id));
+            assert_eq!(attempt["event"], json!(event));
+            assert_eq!(attempt["event_type"], "customer.created");
+            assert_eq!(attempt["attempt"], n);
+            assert!(in_profile_time(base, &attempt["created_at"]), "{attempt}");
+            assert!(attempt["duration_ms"].as_i64().unwrap() >= 0);
+        }
+        assert_eq!(
+            (
+                &retry["status_code"],
+                &retry["error"],
+                &retry["delivered"],
+                &retry["next_retry_at"]
+            ),
+            (&json!(200), &Value::Null, &json!(true), &Value::Null),
+            "{base}: {retry}"
+        );
+        assert_eq!(failed["status_code"], 500, "{base}: {failed}");
+        assert_eq!(failed["delivered"], false);
+        assert!(failed["error"].is_string(), "{base}: {failed}");
+        if !failed["next_retry_at"].is_null() {
+            assert!(in_profile_time(base, &failed["next_retry_at"]), "{failed}");
+        }
+        match base {
+            "/v1" => assert_eq!(list["url"], json!(path)),
+            "/4geeks/v1" => assert_eq!(list["total_items"], 2),
+            _ => assert_eq!(list["has_more"], false),
+        }
+        let one = rest.ok(&format!("{path}?event={event}")).await;
+        assert_eq!(items_of(&one), attempts, "{base}");
+        let other = rest
+            .ok(&format!("{path}?event=evt_000000000000000000000000"))
+            .await;
+        assert!(items_of(&other).is_empty(), "{base}: {other}");
+    }
+    let first = rest
+        .ok(&format!("/v1/webhook_endpoints/{id}/deliveries?limit=1"))
+        .await;
+    assert_eq!(first["has_more"], true);
+    let rest_of = rest
+        .ok(&format!(
+            "/v1/webhook_endpoints/{id}/deliveries?starting_after={}",
+            first["data"][0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(rest_of["data"].as_array().unwrap().len(), 1);
+    assert_eq!(rest_of["data"][0]["attempt"], 1);
 }
