@@ -116,6 +116,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// A secret given on the command line; never shown by `Debug`.
+#[derive(Clone)]
+pub struct SecretText(String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(..)")
+    }
+}
+
+fn parse_secret(text: &str) -> Result<SecretText, String> {
+    Ok(SecretText(text.to_owned()))
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address for gRPC and grpc-web.
@@ -178,8 +192,8 @@ pub struct ServeArgs {
 
     /// Seals webhook endpoint secrets at rest (any long random string; keep it
     /// as safe as the database). Without it, secrets are stored as issued.
-    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
-    pub secret_key: Option<String>,
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true, value_parser = parse_secret)]
+    pub secret_key: Option<SecretText>,
 }
 
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -236,8 +250,8 @@ impl Settings {
                 max_age: serve.webhook_max_age,
                 key: serve
                     .secret_key
-                    .as_deref()
-                    .map(str::trim)
+                    .as_ref()
+                    .map(|k| k.0.trim())
                     .filter(|k| !k.is_empty())
                     .map(crate::webhooks::SealingKey::from_text),
             },

@@ -136,9 +136,13 @@ impl Application {
             hub.stopping(),
         );
         let webhook_settings = Arc::new(self.settings.webhooks.clone());
-        crate::webhooks::worker::start(self.db.clone(), Arc::clone(&webhook_settings), &hub);
-        let webhooks =
-            WebhookEndpointServiceServer::new(WebhookApi::new(self.db.clone(), webhook_settings));
+        let endpoints_changed =
+            crate::webhooks::worker::start(self.db.clone(), Arc::clone(&webhook_settings), &hub);
+        let webhooks = WebhookEndpointServiceServer::new(WebhookApi::new(
+            self.db.clone(),
+            webhook_settings,
+            endpoints_changed,
+        ));
         let events = EventServiceServer::new(EventApi::new(
             self.db.clone(),
             hub,

@@ -13,7 +13,7 @@ use crate::objects::TimeStyle;
 use crate::profiles::epoch::Epoch;
 use crate::profiles::four_geeks::FourGeeks;
 use crate::profiles::paygate::Paygate;
-use crate::profiles::{PagingStyle, Profile, deletes_answer_object};
+use crate::profiles::{PagingStyle, Profile};
 use crate::{filters, payments, subscriptions, webhooks};
 use customerd_wire::fields::CUSTOMER_TEXTS;
 use customerd_wire::limits::{
@@ -51,7 +51,7 @@ impl ProfileDoc {
             paging: P::PAGING,
             envelope,
             customer_filters,
-            deletes_answer_object: deletes_answer_object::<P>(),
+            deletes_answer_object: P::DELETE_ANSWERS_OBJECT,
         }
     }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
 use super::{Settings, address, input, store};
@@ -17,11 +18,17 @@ use crate::proto::{count, timestamp};
 pub struct WebhookApi {
     db: DatabaseConnection,
     settings: Arc<Settings>,
+    /// Tells this server's delivery worker that endpoints changed.
+    changed: Arc<Notify>,
 }
 
 impl WebhookApi {
-    pub fn new(db: DatabaseConnection, settings: Arc<Settings>) -> Self {
-        Self { db, settings }
+    pub fn new(db: DatabaseConnection, settings: Arc<Settings>, changed: Arc<Notify>) -> Self {
+        Self {
+            db,
+            settings,
+            changed,
+        }
     }
 
     /// A parsed URL must also resolve, and (unless allowed) only to public
@@ -89,6 +96,7 @@ impl WebhookEndpointService for WebhookApi {
         let (row, secret) =
             store::create(&self.db, &tenant, self.settings.key.as_ref(), new).await?;
         tracing::info!(endpoint = %row.id, "webhook endpoint created");
+        self.changed.notify_one();
         Ok(Response::new(pb::CreateWebhookEndpointResponse {
             webhook_endpoint: Some(endpoint_to_proto(row, Some(secret))),
         }))
@@ -135,6 +143,7 @@ impl WebhookEndpointService for WebhookApi {
             self.reachable(url).await?;
         }
         let row = store::update(&self.db, &tenant, &id, changes).await?;
+        self.changed.notify_one();
         Ok(Response::new(pb::UpdateWebhookEndpointResponse {
             webhook_endpoint: Some(endpoint_to_proto(row, None)),
         }))
@@ -148,8 +157,9 @@ impl WebhookEndpointService for WebhookApi {
         let row = store::delete(&self.db, &tenant, &request.get_ref().id).await?;
         tracing::info!(endpoint = %row.id, "webhook endpoint deleted");
         Ok(Response::new(pb::DeleteWebhookEndpointResponse {
-            id: row.id,
+            id: row.id.clone(),
             deleted: true,
+            webhook_endpoint: Some(endpoint_to_proto(row, None)),
         }))
     }
 

@@ -59,10 +59,18 @@ struct Worker {
     slots: Arc<Semaphore>,
     /// An attempt finished: its endpoint may have room again.
     finished: Notify,
+    /// An endpoint of this server was created or changed.
+    endpoints_changed: Arc<Notify>,
 }
 
+/// The shortest gap between two rounds woken by commits: a burst of commits
+/// is one round.
+const COMMIT_GAP: Duration = Duration::from_millis(2);
+
 /// Starts the dispatcher and the delivery worker; they stop when `hub` stops.
-pub fn start(db: DatabaseConnection, settings: Arc<Settings>, hub: &Hub) {
+/// Returns what tells them an endpoint was created or changed.
+pub fn start(db: DatabaseConnection, settings: Arc<Settings>, hub: &Hub) -> Arc<Notify> {
+    let endpoints_changed = Arc::new(Notify::new());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -78,7 +86,7 @@ pub fn start(db: DatabaseConnection, settings: Arc<Settings>, hub: &Hub) {
         Ok(client) => client,
         Err(err) => {
             tracing::error!(error = %err, "cannot build the webhook client; webhooks are not delivered");
-            return;
+            return endpoints_changed;
         }
     };
     let worker = Arc::new(Worker {
@@ -88,8 +96,10 @@ pub fn start(db: DatabaseConnection, settings: Arc<Settings>, hub: &Hub) {
         busy: Mutex::new(HashMap::new()),
         slots: Arc::new(Semaphore::new(OVERALL)),
         finished: Notify::new(),
+        endpoints_changed: Arc::clone(&endpoints_changed),
     });
     tokio::spawn(worker.run(hub.commits(), hub.stopping()));
+    endpoints_changed
 }
 
 /// Where an attempt ended.
@@ -125,12 +135,18 @@ impl Worker {
             if *stopping.borrow() {
                 return;
             }
-            self.schedule().await;
-            let (claimed, next_due) = match self.claim_and_start().await {
-                Ok(found) => found,
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot claim webhook deliveries");
-                    (0, None)
+            // Without an enabled endpoint nothing can be claimed: most
+            // servers have none, and commits would wake this loop often.
+            let active = self.schedule().await;
+            let (claimed, next_due) = if !active {
+                (0, None)
+            } else {
+                match self.claim_and_start().await {
+                    Ok(found) => found,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot claim webhook deliveries");
+                        (0, None)
+                    }
                 }
             };
             if counted.elapsed() >= BACKLOG_EVERY {
@@ -151,9 +167,15 @@ impl Worker {
             if wait.is_zero() {
                 continue;
             }
+            // Commits matter only while some endpoint listens; an endpoint
+            // created on another server is found by the poll. A commit made
+            // during the round is still unseen, and wakes the next at once.
             tokio::select! {
-                _ = commits.changed() => {}
+                Ok(()) = commits.changed(), if active => {
+                    tokio::time::sleep(COMMIT_GAP).await;
+                }
                 () = self.finished.notified() => {}
+                () = self.endpoints_changed.notified() => {}
                 () = tokio::time::sleep(wait) => {}
                 () = stopped(&mut stopping) => return,
             }
@@ -161,30 +183,33 @@ impl Worker {
     }
 
     /// Schedules every event the enabled endpoints have not yet been given.
-    async fn schedule(&self) {
+    /// Returns whether there is an enabled endpoint (or it could not tell).
+    async fn schedule(&self) -> bool {
         loop {
             match self.behind().await {
-                Ok(false) => return,
-                Ok(true) => {}
+                Ok(None) => return false,
+                Ok(Some(false)) => return true,
+                Ok(Some(true)) => {}
                 Err(err) => {
                     tracing::warn!(error = %err, "cannot check webhook cursors");
-                    return;
+                    return true;
                 }
             }
             match dispatch::round(&self.db).await {
                 Ok((_, true)) => continue,
-                Ok(_) => return,
+                Ok(_) => return true,
                 Err(err) => {
                     tracing::warn!(error = %err, "cannot schedule webhook deliveries");
-                    return;
+                    return true;
                 }
             }
         }
     }
 
-    /// Whether an enabled endpoint's cursor is behind its stream, read
-    /// without a write transaction (most wakes have nothing to do).
-    async fn behind(&self) -> Result<bool> {
+    /// Whether an enabled endpoint's cursor is behind its stream (`None`:
+    /// there is no enabled endpoint), read without a write transaction (most
+    /// wakes have nothing to do).
+    async fn behind(&self) -> Result<Option<bool>> {
         let cursors: Vec<(String, bool, i64)> = webhook_endpoint::Entity::find()
             .filter(webhook_endpoint::Column::Status.eq(EndpointStatus::Enabled))
             .select_only()
@@ -195,18 +220,18 @@ impl Worker {
             .all(&self.db)
             .await?;
         if cursors.is_empty() {
-            return Ok(false);
+            return Ok(None);
         }
         let mut streams: Vec<(String, bool)> =
             cursors.iter().map(|(a, l, _)| (a.clone(), *l)).collect();
         streams.sort();
         streams.dedup();
         let heads = log::heads(&self.db, &streams).await?;
-        Ok(cursors.iter().any(|(account, live, cursor)| {
+        Ok(Some(cursors.iter().any(|(account, live, cursor)| {
             heads
                 .iter()
                 .any(|h| h.account_id == *account && h.live == *live && h.seq > *cursor)
-        }))
+        })))
     }
 
     fn room(&self, endpoint: &str) -> usize {

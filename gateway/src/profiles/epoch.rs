@@ -30,6 +30,7 @@ impl Profile for Epoch {
     const TAG: &'static str = "epoch";
     const SUMMARY: &'static str = "Epoch dialect: times in milliseconds, cursor lists (`filters` on customers), delete returns the customer.";
     const TIMES: TimeStyle = TimeStyle::Millis;
+    const DELETE_ANSWERS_OBJECT: bool = true;
 
     const PAGING: PagingStyle = PagingStyle::Cursor {
         max: 1000,

@@ -230,6 +230,9 @@ pub trait Profile: Send + Sync + 'static {
     const TIMES: TimeStyle;
     /// Whether `POST /customers` requires `email`.
     const CREATE_REQUIRES_EMAIL: bool = false;
+    /// Whether a delete answers with the object as it was, rather than
+    /// `{id, object, deleted: true}` (see [`Profile::deleted`]).
+    const DELETE_ANSWERS_OBJECT: bool = false;
 
     /// How every list of the profile pages.
     const PAGING: PagingStyle;
@@ -258,13 +261,6 @@ pub trait Profile: Send + Sync + 'static {
 
     /// Binds the customer list's own filters, after the paging.
     fn customer_filters(_query: &mut Query, _request: &mut pb::ListCustomersRequest) {}
-}
-
-/// Whether profile `P` answers every delete with the object as it was
-/// rather than `{id, object, deleted: true}`: the epoch profile does, as its
-/// [`Profile::deleted`] shows for customers (a test holds the two together).
-pub fn deletes_answer_object<P: Profile>() -> bool {
-    P::TAG == epoch::Epoch::TAG
 }
 
 /// One page (objects, more beyond, total) written by profile `P` as the list at `url`.

@@ -9,7 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Id, ListReply, Object, Profile, Upstream, deletes_answer_object, listing, object};
+use super::{Id, ListReply, Object, Profile, Upstream, listing, object};
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::customers::Deleted;
@@ -121,34 +121,24 @@ pub async fn delete<P: Profile>(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Response, ApiError> {
-    let mut client = upstream.webhooks();
-    // The service answers a delete with the id alone.
-    let before = if deletes_answer_object::<P>() {
-        let request = caller.request(pb::GetWebhookEndpointRequest { id: id.clone() });
-        let reply = client
-            .get_webhook_endpoint(request)
-            .await
-            .map_err(from_body)?;
-        Some(object(reply.into_inner().webhook_endpoint)?)
-    } else {
-        None
-    };
     let request = caller.request(pb::DeleteWebhookEndpointRequest { id: id.clone() });
-    client
+    let reply = upstream
+        .webhooks()
         .delete_webhook_endpoint(request)
         .await
-        .map_err(from_body)?;
-    Ok(match before {
-        Some(endpoint) => P::object(&endpoint),
-        None => json_response(
-            StatusCode::OK,
-            &Deleted {
-                id: &id,
-                object: "webhook_endpoint",
-                deleted: true,
-            },
-        ),
-    })
+        .map_err(from_body)?
+        .into_inner();
+    if P::DELETE_ANSWERS_OBJECT {
+        return Ok(P::object(&object(reply.webhook_endpoint)?));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &Deleted {
+            id: &id,
+            object: "webhook_endpoint",
+            deleted: true,
+        },
+    ))
 }
 
 /// The deliveries list's answer: the service names the endpoint
@@ -216,18 +206,18 @@ mod tests {
     #[tokio::test]
     async fn endpoints_are_deleted_as_each_profile_deletes_customers() {
         assert_eq!(
-            deletes_answer_object::<Paygate>(),
+            Paygate::DELETE_ANSWERS_OBJECT,
             customer_delete_is_the_object::<Paygate>().await
         );
         assert_eq!(
-            deletes_answer_object::<FourGeeks>(),
+            FourGeeks::DELETE_ANSWERS_OBJECT,
             customer_delete_is_the_object::<FourGeeks>().await
         );
         assert_eq!(
-            deletes_answer_object::<Epoch>(),
+            Epoch::DELETE_ANSWERS_OBJECT,
             customer_delete_is_the_object::<Epoch>().await
         );
-        assert!(deletes_answer_object::<Epoch>());
+        assert!(Epoch::DELETE_ANSWERS_OBJECT);
     }
 
     #[test]
