@@ -40,6 +40,9 @@ const BROADCAST: usize = 1024;
 pub const WATCH_BUFFER: usize = 256;
 /// How long a watcher waits for its client to make room before it is ended.
 pub const SLOW_READER_GRACE: Duration = Duration::from_secs(5);
+/// How long a watch stays silent before it sends a reply without an event,
+/// so that proxies that end idle streams (HAProxy's `timeout server`) keep it.
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
 type Key = (String, bool);
 
@@ -131,6 +134,7 @@ impl Hub {
         Watch {
             events,
             ended: Some(ended),
+            heartbeat: Box::pin(tokio::time::sleep(HEARTBEAT)),
         }
     }
 
@@ -400,11 +404,13 @@ impl Watcher {
     }
 }
 
-/// What a watcher's client receives: its events, then the status it was
-/// ended with, if any.
+/// What a watcher's client receives: its events (and, after [`HEARTBEAT`]
+/// without one, a reply without an event), then the status it was ended
+/// with, if any.
 pub struct Watch {
     events: mpsc::Receiver<pb::Event>,
     ended: Option<oneshot::Receiver<Status>>,
+    heartbeat: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl tonic::codegen::tokio_stream::Stream for Watch {
@@ -413,9 +419,18 @@ impl tonic::codegen::tokio_stream::Stream for Watch {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         match self.events.poll_recv(cx) {
             Poll::Ready(Some(event)) => {
+                let next = tokio::time::Instant::now() + HEARTBEAT;
+                self.heartbeat.as_mut().reset(next);
                 Poll::Ready(Some(Ok(pb::WatchEventsResponse { event: Some(event) })))
             }
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                if self.heartbeat.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                let next = tokio::time::Instant::now() + HEARTBEAT;
+                self.heartbeat.as_mut().reset(next);
+                Poll::Ready(Some(Ok(pb::WatchEventsResponse { event: None })))
+            }
             Poll::Ready(None) => {
                 let Some(ended) = self.ended.as_mut() else {
                     return Poll::Ready(None);

@@ -48,6 +48,7 @@ mod overload;
 mod scale_out;
 mod search;
 mod server;
+mod stream_liveness;
 mod validate_only;
 mod webhook_delivery;
 mod webhook_receivers;

@@ -237,7 +237,8 @@ impl Stream for SseEvents {
             return Poll::Ready(None);
         }
         let style = self.style;
-        // A reply without its event (which the service never sends) is skipped.
+        // A reply without an event (the service's heartbeat) is skipped: the
+        // stream sends its own comment lines.
         let event = loop {
             match Pin::new(&mut self.watch).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
