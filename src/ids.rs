@@ -30,6 +30,13 @@ pub fn time_ordered(prefix: &str) -> String {
     out
 }
 
+/// The smallest id [`time_ordered`] could make with `prefix` at `micros`:
+/// every id made earlier sorts below it, every id made then or later does not.
+pub fn time_ordered_floor(prefix: &str, micros: i64) -> String {
+    let millis = u64::try_from(micros.max(0) / 1000).unwrap_or(0) & 0xffff_ffff_ffff;
+    format!("{prefix}{millis:012x}")
+}
+
 /// Whether `id` has the shape of a time-ordered id with `prefix`: the prefix
 /// and 24 lowercase hex characters.
 pub fn is_time_ordered(id: &str, prefix: &str) -> bool {
@@ -102,6 +109,14 @@ mod tests {
         assert_eq!(a.len(), 4 + 24);
         assert!(a[4..].bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_floor_of_a_time_sorts_between_earlier_and_later_ids() {
+        let id = time_ordered("evt_");
+        let at = created_micros(&id, "evt_").unwrap();
+        assert!(id.as_str() >= time_ordered_floor("evt_", at).as_str());
+        assert!(id < time_ordered_floor("evt_", at + 1000));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod m20261123_000006_customer_counts;
 mod m20261123_000007_customer_text_search;
 mod m20261123_000008_events;
 mod m20261124_000009_webhooks;
+mod m20261124_000010_events_time_index;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_customer_text_search::Migration),
             Box::new(m20261123_000008_events::Migration),
             Box::new(m20261124_000009_webhooks::Migration),
+            Box::new(m20261124_000010_events_time_index::Migration),
         ]
     }
 }
