@@ -37,6 +37,9 @@ use tokio::net::TcpStream;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
+#[path = "loadtest/webhooks.rs"]
+mod webhooks;
+
 const ECHO_ROLE: &str = "LOADTEST_ECHO_SERVER";
 const GRPC_CONCURRENCY: usize = 32;
 const CREATE_CONCURRENCY: usize = 64;
@@ -967,6 +970,7 @@ struct BackendResult {
     contains: Outcome,
     shedding: Shedding,
     events: Option<EventFigures>,
+    webhooks: Option<webhooks::WebhookFigures>,
 }
 
 /// Creates against a server limited to [`SHED_LIMIT`] concurrent calls.
@@ -1222,6 +1226,7 @@ async fn run_backend(
     let (admitted, shed) = (phase(admitted), phase(shed));
     drop(limited);
     let events = event_phase(database, placement, &key, label == "PostgreSQL").await?;
+    let webhooks = webhooks::phase(database, placement, &key).await?;
     let echo_rate = outcomes
         .iter()
         .find(|o| echo.is_some() && o.name.starts_with("tonic echo"))
@@ -1241,6 +1246,7 @@ async fn run_backend(
             told: (admitted, shed),
         },
         events,
+        webhooks,
     })
 }
 
@@ -1373,6 +1379,14 @@ async fn run(placement: Placement) -> Result<(), Failure> {
                     across.0 <= 100.0,
                 );
             }
+        }
+        if let Some(w) = &r.webhooks {
+            println!(
+                "webhooks ({label}): commit to receiver p50 {:.2} / p99 {:.2} ms ({} deliveries, \
+                 one server, paced creates); {} backlogged events delivered at {:.0}/s to a \
+                 receiver answering at once",
+                w.latency.0, w.latency.1, w.latency.2, w.delivered, w.per_second
+            );
         }
         for (how, (admitted, shed)) in [("retried at once", storm), ("Retry-After kept", told)] {
             if shed.per_second > 0.0 {

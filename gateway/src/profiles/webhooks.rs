@@ -217,7 +217,6 @@ mod tests {
             Epoch::DELETE_ANSWERS_OBJECT,
             customer_delete_is_the_object::<Epoch>().await
         );
-        assert!(Epoch::DELETE_ANSWERS_OBJECT);
     }
 
     #[test]
