@@ -52,4 +52,5 @@ mod stream_liveness;
 mod validate_only;
 mod webhook_delivery;
 mod webhook_receivers;
+mod webhook_safety;
 mod webhooks;
