@@ -136,12 +136,12 @@ impl Application {
             hub.stopping(),
         );
         let webhook_settings = Arc::new(self.settings.webhooks.clone());
-        let endpoints_changed =
+        let deliveries =
             crate::webhooks::worker::start(self.db.clone(), Arc::clone(&webhook_settings), &hub);
         let webhooks = WebhookEndpointServiceServer::new(WebhookApi::new(
             self.db.clone(),
             webhook_settings,
-            endpoints_changed,
+            Arc::clone(&deliveries.endpoints_changed),
         ));
         let events = EventServiceServer::new(EventApi::new(
             self.db.clone(),
@@ -256,6 +256,11 @@ impl Application {
                 );
             }
         }
+        // Webhook attempts under way end within their timeout; recorded,
+        // they are not sent again after a restart.
+        deliveries
+            .settled(crate::webhooks::worker::ATTEMPT_TIMEOUT + Duration::from_secs(1))
+            .await;
         db.close().await?;
         Ok(())
     }

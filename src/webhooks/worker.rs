@@ -67,10 +67,33 @@ struct Worker {
 /// is one round.
 const COMMIT_GAP: Duration = Duration::from_millis(2);
 
-/// Starts the dispatcher and the delivery worker; they stop when `hub` stops.
-/// Returns what tells them an endpoint was created or changed.
-pub fn start(db: DatabaseConnection, settings: Arc<Settings>, hub: &Hub) -> Arc<Notify> {
+/// The running worker, as the server sees it.
+#[derive(Clone)]
+pub struct Deliveries {
+    /// Tells the worker an endpoint of this server was created or changed.
+    pub endpoints_changed: Arc<Notify>,
+    slots: Arc<Semaphore>,
+}
+
+impl Deliveries {
+    /// Waits, at most `limit`, for the attempts under way to end and be
+    /// recorded (the worker claims nothing new once the hub stops), so a
+    /// restart does not send them again when their claims lapse.
+    pub async fn settled(&self, limit: Duration) {
+        let all = u32::try_from(OVERALL).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(limit, self.slots.acquire_many(all)).await;
+    }
+}
+
+/// Starts the dispatcher and the delivery worker; they stop claiming when
+/// `hub` stops.
+pub fn start(db: DatabaseConnection, settings: Arc<Settings>, hub: &Hub) -> Deliveries {
     let endpoints_changed = Arc::new(Notify::new());
+    let slots = Arc::new(Semaphore::new(OVERALL));
+    let handle = Deliveries {
+        endpoints_changed: Arc::clone(&endpoints_changed),
+        slots: Arc::clone(&slots),
+    };
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -86,7 +109,7 @@ pub fn start(db: DatabaseConnection, settings: Arc<Settings>, hub: &Hub) -> Arc<
         Ok(client) => client,
         Err(err) => {
             tracing::error!(error = %err, "cannot build the webhook client; webhooks are not delivered");
-            return endpoints_changed;
+            return handle;
         }
     };
     let worker = Arc::new(Worker {
@@ -94,12 +117,12 @@ pub fn start(db: DatabaseConnection, settings: Arc<Settings>, hub: &Hub) -> Arc<
         settings,
         client,
         busy: Mutex::new(HashMap::new()),
-        slots: Arc::new(Semaphore::new(OVERALL)),
+        slots,
         finished: Notify::new(),
         endpoints_changed: Arc::clone(&endpoints_changed),
     });
     tokio::spawn(worker.run(hub.commits(), hub.stopping()));
-    endpoints_changed
+    handle
 }
 
 /// Where an attempt ended.

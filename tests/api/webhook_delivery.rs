@@ -206,3 +206,72 @@ async fn a_delivery_killed_mid_flight_is_attempted_again(backend: Backend) {
 }
 
 backend_tests!(a_delivery_killed_mid_flight_is_attempted_again);
+
+/// SIGTERM while an attempt is under way: the server waits for its answer
+/// and records it before exiting, so nothing is sent again after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_server_records_the_attempts_under_way() {
+    let url = fresh_database(Backend::Sqlite).await;
+    let key = run_ok(&url, &["keys", "create"]).trim().to_owned();
+    let receiver = Receiver::with(Arc::new(|_, _| (200, Duration::from_secs(2)))).await;
+    let flags = ["--webhook-allow-private"];
+    let server = ServerProcess::start(&url, &flags).await;
+    let channel = Channel::from_shared(server.grpc_url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let endpoint = WebhookEndpointServiceClient::new(channel.clone())
+        .create_webhook_endpoint(authed(
+            &key,
+            pb::CreateWebhookEndpointRequest {
+                url: receiver.url(),
+                enabled_events: vec!["*".into()],
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .webhook_endpoint
+        .unwrap();
+    CustomerServiceClient::new(channel)
+        .create_customer(authed(&key, pb::CreateCustomerRequest::default()))
+        .await
+        .unwrap();
+    receiver
+        .wait_for(Duration::from_secs(10), "the attempt", |r| !r.is_empty())
+        .await;
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let mut server = server;
+    let exit = tokio::task::spawn_blocking(move || server.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(exit.code(), Some(0));
+    let restarted = ServerProcess::start(&url, &flags).await;
+    let channel = Channel::from_shared(restarted.grpc_url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let attempts = WebhookEndpointServiceClient::new(channel)
+        .list_webhook_deliveries(authed(
+            &key,
+            pb::ListWebhookDeliveriesRequest {
+                webhook_endpoint: endpoint.id,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .deliveries;
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(attempts[0].attempt, 1);
+    assert!(attempts[0].delivered);
+    assert_eq!(receiver.received().len(), 1);
+}

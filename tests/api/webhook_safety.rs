@@ -83,7 +83,11 @@ async fn an_endless_answer_is_read_only_in_part(backend: Backend) {
     let attempt = first_attempt(&app, &endpoint.id).await;
     assert_eq!(attempt.status_code, Some(200));
     assert!(attempt.delivered, "{attempt:?}");
-    assert!(attempt.duration_ms < 5000, "read for {} ms", attempt.duration_ms);
+    assert!(
+        attempt.duration_ms < 5000,
+        "read for {} ms",
+        attempt.duration_ms
+    );
 }
 
 crate::backend_tests!(
@@ -147,5 +151,8 @@ async fn secrets_stay_out_of_the_logs() {
         .bytes()
         .map(|b| format!("{b:02x}"))
         .collect();
-    assert!(!written.contains(&as_bytes), "the secret's bytes are in the logs");
+    assert!(
+        !written.contains(&as_bytes),
+        "the secret's bytes are in the logs"
+    );
 }
