@@ -418,6 +418,12 @@ impl Worker {
         endpoint: &webhook_endpoint::Model,
         delivery: &webhook_delivery::Model,
     ) -> Answer {
+        // Left pending while its endpoint was disabled, past the age retries
+        // stop at: given up unsent.
+        let age = ids::now_micros() - delivery.created_at;
+        if age > self.settings.max_age.as_micros() as i64 {
+            return Answer::Abandoned("older than --webhook-max-age".into());
+        }
         let tenant = Tenant {
             account_id: endpoint.account_id.clone(),
             live: endpoint.live,

@@ -444,6 +444,64 @@ async fn secrets_are_sealed_at_rest_with_a_secret_key(backend: Backend) {
     assert!(signed_by(&got[0], &endpoint.secret));
 }
 
+async fn what_waited_past_the_max_age_while_disabled_is_not_sent(backend: Backend) {
+    let app = spawn_app_configured(backend, |s: &mut Settings| {
+        s.webhooks.allow_private = true;
+        s.webhooks.retry_base = Duration::from_secs(1);
+        s.webhooks.max_age = Duration::from_millis(1500);
+    })
+    .await;
+    let receiver = Receiver::with(Arc::new(|_, _| (500, Duration::ZERO))).await;
+    let endpoint = create_endpoint(&app, &receiver.url(), &["*"]).await;
+    create_customer(&app, "Parked").await;
+    receiver
+        .wait_for(Duration::from_secs(10), "the first attempt", |r| {
+            !r.is_empty()
+        })
+        .await;
+    let set_status = |status: pb::WebhookEndpointStatus| pb::UpdateWebhookEndpointRequest {
+        id: endpoint.id.clone(),
+        status: status as i32,
+        ..Default::default()
+    };
+    let mut webhooks = client(&app).await;
+    webhooks
+        .update_webhook_endpoint(authed(
+            &app.key,
+            set_status(pb::WebhookEndpointStatus::Disabled),
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    webhooks
+        .update_webhook_endpoint(authed(
+            &app.key,
+            set_status(pb::WebhookEndpointStatus::Enabled),
+        ))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let attempts = loop {
+        let attempts = deliveries(&app, &endpoint.id).await;
+        if attempts.len() >= 2 {
+            break attempts;
+        }
+        assert!(std::time::Instant::now() < deadline, "{attempts:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(receiver.received().len(), 1, "sent after its max age");
+    let last = attempts.last().unwrap();
+    assert_eq!(last.status_code, None);
+    assert!(
+        last.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("max-age"),
+        "{last:?}"
+    );
+    assert!(last.next_retry_at.is_none());
+}
+
 backend_tests!(
     delivers_signed_events_in_the_profiles_format,
     a_failing_receiver_gets_the_event_again_with_growing_gaps,
@@ -452,4 +510,5 @@ backend_tests!(
     private_addresses_are_refused_when_created_and_when_sent,
     a_slow_endpoint_does_not_hold_up_the_others,
     secrets_are_sealed_at_rest_with_a_secret_key,
+    what_waited_past_the_max_age_while_disabled_is_not_sent,
 );
