@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter,
 };
 
 use super::secret::{self, SealingKey};
@@ -10,7 +10,7 @@ use super::{Changes, NewEndpoint};
 use crate::auth::Tenant;
 use crate::db::entities::webhook_endpoint::{self, EndpointStatus};
 use crate::db::entities::{webhook_attempt, webhook_delivery};
-use crate::db::{Owned, find_owned, indexes};
+use crate::db::{Owned, begin_write, find_owned, indexes};
 use crate::error::Result;
 use crate::events::log;
 use crate::ids;
@@ -101,7 +101,7 @@ pub async fn update(
     id: &str,
     changes: Changes,
 ) -> Result<webhook_endpoint::Model> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let row = find_owned::<webhook_endpoint::Entity, _>(&txn, tenant, id).await?;
     let mut active = row.clone().into_active_model();
     let mut changed = false;
@@ -143,7 +143,7 @@ pub async fn delete(
     tenant: &Tenant,
     id: &str,
 ) -> Result<webhook_endpoint::Model> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let row = find_owned::<webhook_endpoint::Entity, _>(&txn, tenant, id).await?;
     webhook_delivery::Entity::delete_many()
         .filter(webhook_delivery::Column::EndpointId.eq(id))
