@@ -5,7 +5,7 @@ use std::time::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use sha2::{Digest, Sha256};
 
@@ -75,7 +75,7 @@ pub async fn create_key(
     account_name: &str,
     mode: Mode,
 ) -> Result<IssuedKey> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let key = create_key_in(&txn, account_name, mode).await?;
     txn.commit().await?;
     Ok(key)
@@ -279,7 +279,7 @@ pub async fn revoke_key(db: &DatabaseConnection, key: &str) -> Result<KeyInfo> {
 /// Issues a new key for the account and mode of `key`, which stays valid for
 /// `grace` more (never longer than it already would). A revoked key cannot be rolled.
 pub async fn roll_key(db: &DatabaseConnection, key: &str, grace: Duration) -> Result<IssuedKey> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let (old, account) = find_key(&txn, key).await?;
     if old.revoked_at.is_some() {
         return Err(Error::FailedPrecondition(format!(
