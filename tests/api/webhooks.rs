@@ -229,7 +229,10 @@ async fn a_delivery_is_given_up_after_the_max_age(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let sent = receiver.received().len();
-    assert_eq!(attempts.len(), sent);
+    // A retry that comes due past the max age is given up unsent (recorded
+    // without a status); every other attempt reached the receiver.
+    let answered = attempts.iter().filter(|a| a.status_code.is_some()).count();
+    assert_eq!(answered, sent, "{attempts:?}");
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(receiver.received().len(), sent, "retried after giving up");
     let metrics = crate::helpers::http_client()
