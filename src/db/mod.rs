@@ -22,6 +22,25 @@ pub use owned::{Owned, find_owned};
 pub use presence::Presence;
 pub use writer::{BoxFuture, Isolation, Tx, Writer, begin as begin_write};
 
+/// Rows per insert statement, well within every backend's limit on bound values.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Inserts `rows` with as few statements as the backends allow, moving each
+/// row into its statement.
+pub async fn insert_all<A, C>(db: &C, rows: Vec<A>) -> Result<(), DbErr>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+    C: sea_orm::ConnectionTrait,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        <A::Entity as sea_orm::EntityTrait>::insert_many(rows.by_ref().take(ROWS_PER_INSERT))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The pool size when none is asked for: SQLite serves reads from a few
 /// connections beside its one writer; servers take more.
 pub fn default_max_connections(url: &str) -> u32 {

@@ -41,8 +41,6 @@ use crate::events::{Change, Hub, Object, Origin};
 const MAX_GROUP: usize = 256;
 /// How many writes may wait for a group before callers wait to queue.
 const QUEUE: usize = 8192;
-/// Rows per insert statement, well within every backend's limit on bound values.
-const ROWS_PER_INSERT: usize = 500;
 
 /// How a write is kept apart from the others of its group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,16 +75,8 @@ impl Deferred {
     /// commit, so they are taken as late as possible). Returns the streams'
     /// new heads.
     async fn insert(self, txn: &DatabaseTransaction) -> Result<Vec<Head>, DbErr> {
-        for chunk in self.customers.chunks(ROWS_PER_INSERT) {
-            customer::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
-        }
-        for chunk in self.metadata.chunks(ROWS_PER_INSERT) {
-            customer_metadata::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
-        }
+        super::insert_all(txn, self.customers).await?;
+        super::insert_all(txn, self.metadata).await?;
         event_log::append(txn, self.events).await
     }
 }

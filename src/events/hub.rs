@@ -59,6 +59,8 @@ struct Inner {
     stopping: watch::Sender<bool>,
     /// Moves on whenever a commit of any stream becomes known.
     commits: watch::Sender<u64>,
+    /// On PostgreSQL: this server's new heads, for the other servers.
+    announcements: Option<mpsc::UnboundedSender<Head>>,
 }
 
 /// The hub; cheap to clone.
@@ -70,12 +72,15 @@ pub struct Hub {
 impl Hub {
     /// A hub for `db`, with its poller and (on PostgreSQL) its listener running.
     pub fn start(db: DatabaseConnection) -> Self {
+        let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+        let (announcements, announced) = mpsc::unbounded_channel();
         let hub = Self {
             inner: Arc::new(Inner {
                 db: db.clone(),
                 streams: Mutex::new(HashMap::new()),
                 stopping: watch::channel(false).0,
                 commits: watch::channel(0).0,
+                announcements: postgres.then_some(announcements),
             }),
         };
         let poll = match db.get_database_backend() {
@@ -83,7 +88,8 @@ impl Hub {
             _ => Duration::from_millis(200),
         };
         tokio::spawn(poller(Arc::downgrade(&hub.inner), poll));
-        if db.get_database_backend() == DatabaseBackend::Postgres {
+        if postgres {
+            tokio::spawn(announcer(Arc::downgrade(&hub.inner), announced));
             tokio::spawn(listener(Arc::downgrade(&hub.inner), db, hub.stopping()));
         }
         hub
@@ -106,9 +112,16 @@ impl Hub {
         self.inner.commits.subscribe()
     }
 
-    /// Tells the watchers of these streams that their heads moved.
+    /// Tells the watchers of these streams that their heads moved, after
+    /// this server committed; on PostgreSQL the other servers are told too.
     pub fn committed(&self, heads: &[Head]) {
         self.inner.committed(heads);
+        if let Some(announcements) = &self.inner.announcements {
+            for head in heads {
+                // Fails only once the announcer is gone with the hub.
+                let _ = announcements.send(head.clone());
+            }
+        }
     }
 
     /// Starts a watcher of `tenant`'s stream after number `position`: what
@@ -250,6 +263,36 @@ async fn poller(hub: std::sync::Weak<Inner>, every: Duration) {
         match log::heads(&hub.db, &watched).await {
             Ok(heads) => hub.committed(&heads),
             Err(err) => tracing::debug!(error = %err, "cannot poll event heads"),
+        }
+    }
+}
+
+/// Announces this server's commits to the others on PostgreSQL, each
+/// stream's newest head once however many commits moved it meanwhile. A head
+/// lost here (a failed statement, a server killed after a commit) reaches
+/// the other servers' watchers by their poll.
+async fn announcer(hub: std::sync::Weak<Inner>, mut heads: mpsc::UnboundedReceiver<Head>) {
+    while let Some(first) = heads.recv().await {
+        let mut newest: HashMap<Key, i64> = HashMap::new();
+        let mut keep = |head: Head| {
+            let seq = newest.entry((head.account_id, head.live)).or_insert(head.seq);
+            *seq = (*seq).max(head.seq);
+        };
+        keep(first);
+        while let Ok(head) = heads.try_recv() {
+            keep(head);
+        }
+        let Some(hub) = hub.upgrade() else { return };
+        let newest: Vec<Head> = newest
+            .into_iter()
+            .map(|((account_id, live), seq)| Head {
+                account_id,
+                live,
+                seq,
+            })
+            .collect();
+        if let Err(err) = log::announce(&hub.db, &newest).await {
+            tracing::debug!(error = %err, "cannot announce event heads");
         }
     }
 }

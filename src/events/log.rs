@@ -14,8 +14,6 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::proto::customers::v1 as pb;
 
-/// Rows per insert statement.
-const ROWS_PER_INSERT: usize = 500;
 /// The PostgreSQL channel commits are announced on, as `account:live:seq`.
 pub const CHANNEL: &str = "customerd_events";
 
@@ -98,8 +96,8 @@ async fn advance<C: ConnectionTrait>(
 /// Writes `changes` as events, in order, at the end of their transaction:
 /// each stream's counter is moved on once (streams in one order, so
 /// concurrent transactions cannot deadlock on them) and its events take the
-/// numbers it freed. On PostgreSQL each stream's new head is announced to
-/// the other servers when the transaction commits. Returns the heads.
+/// numbers it freed. Returns the streams' new heads, to be announced once
+/// the transaction has committed (see [`announce`]).
 pub async fn append<C: ConnectionTrait>(db: &C, changes: Vec<Change>) -> Result<Vec<Head>, DbErr> {
     if changes.is_empty() {
         return Ok(Vec::new());
@@ -138,22 +136,29 @@ pub async fn append<C: ConnectionTrait>(db: &C, changes: Vec<Change>) -> Result<
             seq: last,
         });
     }
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        event::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        for head in &heads {
-            db.execute_raw(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), head.announcement().into()],
-            ))
-            .await?;
-        }
-    }
+    crate::db::insert_all(db, rows).await?;
     Ok(heads)
+}
+
+/// Tells the other servers on PostgreSQL where these streams stand, after
+/// their commits: a `NOTIFY` inside the writing transaction would hold
+/// PostgreSQL's database-wide notification lock through the commit, so that
+/// every server's writes of every stream would commit one at a time.
+pub async fn announce<C: ConnectionTrait>(db: &C, heads: &[Head]) -> Result<(), DbErr> {
+    for chunk in heads.chunks(100) {
+        let calls: Vec<String> = (0..chunk.len())
+            .map(|i| format!("pg_notify($1, ${})", i + 2))
+            .collect();
+        let mut values: Vec<Value> = vec![CHANNEL.into()];
+        values.extend(chunk.iter().map(|head| head.announcement().into()));
+        db.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            format!("SELECT {}", calls.join(", ")),
+            values,
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 fn decode(row: event::Model) -> Result<pb::Event> {

@@ -24,6 +24,7 @@ mod customer_validation;
 mod customers;
 mod deadline;
 mod event_order;
+mod event_watch;
 mod events;
 mod expand;
 mod filters;
