@@ -26,8 +26,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use sea_orm::{
-    DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 

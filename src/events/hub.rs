@@ -275,7 +275,9 @@ async fn announcer(hub: std::sync::Weak<Inner>, mut heads: mpsc::UnboundedReceiv
     while let Some(first) = heads.recv().await {
         let mut newest: HashMap<Key, i64> = HashMap::new();
         let mut keep = |head: Head| {
-            let seq = newest.entry((head.account_id, head.live)).or_insert(head.seq);
+            let seq = newest
+                .entry((head.account_id, head.live))
+                .or_insert(head.seq);
             *seq = (*seq).max(head.seq);
         };
         keep(first);
