@@ -369,7 +369,13 @@ impl Outcome {
 /// Drives `call` against `addr` from `concurrency` connections for the
 /// configured time, one call in flight per connection. No call may be shed.
 async fn drive(name: &str, addr: SocketAddr, call: Call, concurrency: usize) -> Outcome {
-    let (outcome, shed) = drive_shedding(name, addr, call, concurrency, Retry::AtOnce).await;
+    drive_each(name, addr, vec![call], concurrency).await
+}
+
+/// As [`drive`], worker `i` making call `i % calls.len()` (for example the
+/// same request as different accounts).
+async fn drive_each(name: &str, addr: SocketAddr, calls: Vec<Call>, concurrency: usize) -> Outcome {
+    let (outcome, shed) = drive_calls(name, addr, calls, concurrency, Retry::AtOnce).await;
     assert!(
         shed.per_second == 0.0,
         "{name}: {:.0} calls/s were shed (RESOURCE_EXHAUSTED)",
@@ -393,6 +399,17 @@ async fn drive_shedding(
     name: &str,
     addr: SocketAddr,
     call: Call,
+    concurrency: usize,
+    retry: Retry,
+) -> (Outcome, Outcome) {
+    drive_calls(name, addr, vec![call], concurrency, retry).await
+}
+
+/// As [`drive_shedding`], worker `i` making call `i % calls.len()`.
+async fn drive_calls(
+    name: &str,
+    addr: SocketAddr,
+    calls: Vec<Call>,
     concurrency: usize,
     retry: Retry,
 ) -> (Outcome, Outcome) {
@@ -420,10 +437,10 @@ async fn drive_shedding(
     );
     let start = Instant::now() + warmup;
     let end = start + window;
-    let call = Arc::new(call);
+    let calls: Vec<Arc<Call>> = calls.into_iter().map(Arc::new).collect();
     let mut workers = Vec::with_capacity(concurrency);
     for worker in 0..concurrency {
-        let call = Arc::clone(&call);
+        let call = Arc::clone(&calls[worker % calls.len()]);
         workers.push(tokio::spawn(async move {
             match &*call {
                 Call::Grpc { .. } => grpc_worker(addr, &call, worker, start, end, retry).await,
@@ -861,9 +878,14 @@ struct Prepared {
     key: String,
     /// A key of the "bulk" tenant.
     bulk_key: String,
+    /// Keys of accounts that start empty, one per account.
+    accounts: Vec<String>,
     /// Ids spread over the bulk tenant's customers.
     bulk_ids: Vec<String>,
 }
+
+/// How many accounts the spread-out creates write to (each its own event stream).
+const ACCOUNTS: usize = 8;
 
 /// How many distinct customers the spread-out reads ask for.
 const SPREAD: usize = 100_000;
@@ -875,6 +897,14 @@ async fn prepare(url: &str, rows: usize) -> Result<Prepared, Failure> {
     customerd::db::migrate(&db).await?;
     let bench = auth::create_key(&db, "bench", Mode::Test).await?;
     let bulk = auth::create_key(&db, "bulk", Mode::Test).await?;
+    let mut accounts = Vec::with_capacity(ACCOUNTS);
+    for n in 0..ACCOUNTS {
+        accounts.push(
+            auth::create_key(&db, &format!("account {n}"), Mode::Test)
+                .await?
+                .secret,
+        );
+    }
     let account = account::Entity::find()
         .filter(account::Column::Name.eq("bulk"))
         .one(&db)
@@ -913,6 +943,7 @@ async fn prepare(url: &str, rows: usize) -> Result<Prepared, Failure> {
     Ok(Prepared {
         key: bench.secret,
         bulk_key: bulk.secret,
+        accounts,
         bulk_ids,
     })
 }
@@ -1011,6 +1042,7 @@ async fn run_backend(
     let Prepared {
         key,
         bulk_key,
+        accounts,
         bulk_ids,
     } = prepare(&database.url, rows).await?;
     let server = Server::start(placement.server_command(customerd(&database.url)))?;
@@ -1150,6 +1182,24 @@ async fn run_backend(
             &format!("{label}: REST POST /v1/customers"),
             http,
             rest_create,
+            c,
+        )
+        .await,
+    );
+    let spread_creates = accounts
+        .iter()
+        .map(|key| Call::Grpc {
+            path: "/customers.v1.CustomerService/CreateCustomer",
+            headers: vec![bearer(key)],
+            frames: grpc_frames(&create_message()),
+            code: tonic::Code::Ok,
+        })
+        .collect();
+    phase(
+        drive_each(
+            &format!("{label}: gRPC CreateCustomer, {ACCOUNTS} accounts"),
+            grpc,
+            spread_creates,
             c,
         )
         .await,
