@@ -1,6 +1,8 @@
 //! The event log in the database: appending a transaction's events, and
 //! reading a stream by position, by id, or newest first.
 
+use std::collections::HashMap;
+
 use prost::Message;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -47,50 +49,79 @@ impl Head {
     }
 }
 
-/// Moves a stream's counter on by `count` and returns its new last number.
-/// The counter row stays locked until the transaction ends, so the streams'
-/// transactions commit in the order of their numbers: a reader that has seen
-/// number n has seen every number below it.
+/// Moves each stream's counter on by its count and returns the streams' new
+/// last numbers, in the order given, with one statement however many streams
+/// a transaction writes (two on MySQL/MariaDB, which return nothing from an
+/// insert). The counter rows stay locked until the transaction ends, so a
+/// stream's transactions commit in the order of their numbers: a reader that
+/// has seen number n has seen every number below it. `streams` comes sorted,
+/// so concurrent transactions lock shared counters in one order and cannot
+/// deadlock on them.
 async fn advance<C: ConnectionTrait>(
     db: &C,
-    account_id: &str,
-    live: bool,
-    count: i64,
-) -> Result<i64, DbErr> {
+    streams: &[(&str, bool, i64)],
+) -> Result<Vec<i64>, DbErr> {
     let backend = db.get_database_backend();
-    let values = || -> Vec<Value> { vec![account_id.into(), live.into(), count.into()] };
-    let last = match backend {
-        DatabaseBackend::MySql => {
-            db.execute_raw(Statement::from_sql_and_values(
-                backend,
-                "INSERT INTO event_streams (account_id, live, seq) VALUES (?, ?, ?) \
-                 ON DUPLICATE KEY UPDATE seq = seq + VALUES(seq)",
-                values(),
-            ))
-            .await?;
-            db.query_one_raw(Statement::from_sql_and_values(
-                backend,
-                "SELECT seq FROM event_streams WHERE account_id = ? AND live = ?",
-                [account_id.into(), live.into()],
-            ))
-            .await?
+    let mut values: Vec<Value> = Vec::with_capacity(streams.len() * 3);
+    let mut rows = Vec::with_capacity(streams.len());
+    for (n, (account_id, live, count)) in streams.iter().enumerate() {
+        values.extend([(*account_id).into(), (*live).into(), (*count).into()]);
+        rows.push(if backend == DatabaseBackend::Postgres {
+            format!("(${}, ${}, ${})", 3 * n + 1, 3 * n + 2, 3 * n + 3)
+        } else {
+            "(?, ?, ?)".to_owned()
+        });
+    }
+    let insert = format!(
+        "INSERT INTO event_streams (account_id, live, seq) VALUES {}",
+        rows.join(", ")
+    );
+    let found = if backend == DatabaseBackend::MySql {
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!("{insert} ON DUPLICATE KEY UPDATE seq = seq + VALUES(seq)"),
+            values,
+        ))
+        .await?;
+        let mut keys: Vec<Value> = Vec::with_capacity(streams.len() * 2);
+        for (account_id, live, _) in streams {
+            keys.extend([(*account_id).into(), (*live).into()]);
         }
-        _ => {
-            let sql = if backend == DatabaseBackend::Postgres {
-                "INSERT INTO event_streams (account_id, live, seq) VALUES ($1, $2, $3) \
-                 ON CONFLICT (account_id, live) DO UPDATE SET seq = event_streams.seq + excluded.seq \
-                 RETURNING seq"
-            } else {
-                "INSERT INTO event_streams (account_id, live, seq) VALUES (?, ?, ?) \
-                 ON CONFLICT (account_id, live) DO UPDATE SET seq = event_streams.seq + excluded.seq \
-                 RETURNING seq"
-            };
-            db.query_one_raw(Statement::from_sql_and_values(backend, sql, values()))
-                .await?
-        }
+        let pairs = vec!["(?, ?)"; streams.len()].join(", ");
+        db.query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT account_id, live, seq FROM event_streams WHERE (account_id, live) IN ({pairs})"
+            ),
+            keys,
+        ))
+        .await?
+    } else {
+        db.query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "{insert} ON CONFLICT (account_id, live) DO UPDATE \
+                 SET seq = event_streams.seq + excluded.seq RETURNING account_id, live, seq"
+            ),
+            values,
+        ))
+        .await?
     };
-    last.ok_or_else(|| DbErr::Custom("the event stream counter returned no row".into()))?
-        .try_get("", "seq")
+    let mut last: HashMap<(String, bool), i64> = HashMap::with_capacity(found.len());
+    for row in found {
+        last.insert(
+            (row.try_get("", "account_id")?, row.try_get("", "live")?),
+            row.try_get("", "seq")?,
+        );
+    }
+    streams
+        .iter()
+        .map(|(account_id, live, _)| {
+            last.get(&((*account_id).to_owned(), *live))
+                .copied()
+                .ok_or_else(|| DbErr::Custom("an event stream counter returned no row".into()))
+        })
+        .collect()
 }
 
 /// Writes `changes` as events, in order, at the end of their transaction:
@@ -109,11 +140,15 @@ pub async fn append<C: ConnectionTrait>(db: &C, changes: Vec<Change>) -> Result<
             .or_default()
             .push(change);
     }
+    let streams: Vec<(&str, bool, i64)> = by_stream
+        .iter()
+        .map(|((account_id, live), changes)| (account_id.as_str(), *live, changes.len() as i64))
+        .collect();
+    let lasts = advance(db, &streams).await?;
     let now = ids::now_micros();
     let mut heads = Vec::with_capacity(by_stream.len());
     let mut rows = Vec::new();
-    for ((account_id, live), changes) in by_stream {
-        let last = advance(db, &account_id, live, changes.len() as i64).await?;
+    for (((account_id, live), changes), last) in by_stream.into_iter().zip(lasts) {
         let first = last - changes.len() as i64 + 1;
         for (offset, change) in changes.into_iter().enumerate() {
             let id = ids::event_id();
