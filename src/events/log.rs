@@ -154,7 +154,7 @@ pub async fn append<C: ConnectionTrait>(db: &C, changes: Vec<Change>) -> Result<
             let id = ids::event_id();
             let seq = first + offset as i64;
             let kind = change.kind;
-            let body = change.into_event(id.clone(), seq, now).encode_to_vec();
+            let body = body(change.into_event(id.clone(), seq, now));
             rows.push(event::ActiveModel::from(event::Model {
                 id,
                 account_id: account_id.clone(),
@@ -196,13 +196,32 @@ pub async fn announce<C: ConnectionTrait>(db: &C, heads: &[Head]) -> Result<(), 
     Ok(())
 }
 
+/// The body stored for `event`: the event without what the row's columns
+/// hold (id, type, mode, time and number), which [`decode`] puts back.
+fn body(mut event: pb::Event) -> Vec<u8> {
+    event.id.clear();
+    event.r#type.clear();
+    event.live = false;
+    event.created_at = None;
+    event.sequence = 0;
+    event.encode_to_vec()
+}
+
+/// The event a row holds (bodies written before [`body`] left the columns'
+/// fields out hold the same values).
 fn decode(row: event::Model) -> Result<pb::Event> {
-    pb::Event::decode(row.body.as_slice()).map_err(|e| {
+    let mut event = pb::Event::decode(row.body.as_slice()).map_err(|e| {
         Error::Internal(DbErr::Custom(format!(
             "event {} is unreadable: {e}",
             row.id
         )))
-    })
+    })?;
+    event.created_at = Some(crate::proto::timestamp(row.created_at));
+    event.id = row.id;
+    event.r#type = row.kind;
+    event.live = row.live;
+    event.sequence = row.seq;
+    Ok(event)
 }
 
 fn of(tenant: &Tenant) -> sea_orm::Select<event::Entity> {
