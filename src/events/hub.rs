@@ -44,6 +44,10 @@ pub const SLOW_READER_GRACE: Duration = Duration::from_secs(5);
 /// so that proxies that end idle streams (HAProxy's `timeout server`) keep it.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
+/// How often a server announces its commits to the others on PostgreSQL at
+/// most; a commit after a quiet spell is announced at once.
+const ANNOUNCE_EVERY: Duration = Duration::from_millis(5);
+
 type Key = (String, bool);
 
 struct Stream {
@@ -267,10 +271,12 @@ async fn poller(hub: std::sync::Weak<Inner>, every: Duration) {
     }
 }
 
-/// Announces this server's commits to the others on PostgreSQL, each
-/// stream's newest head once however many commits moved it meanwhile. A head
-/// lost here (a failed statement, a server killed after a commit) reaches
-/// the other servers' watchers by their poll.
+/// Announces this server's commits to the others on PostgreSQL: at most one
+/// statement per [`ANNOUNCE_EVERY`], each stream's newest head once however
+/// many commits moved it meanwhile (every notification wakes every listening
+/// server, so one per commit would cost more than the commits). A head lost
+/// here (a failed statement, a server killed after a commit) reaches the
+/// other servers' watchers by their poll.
 async fn announcer(hub: std::sync::Weak<Inner>, mut heads: mpsc::UnboundedReceiver<Head>) {
     while let Some(first) = heads.recv().await {
         let mut newest: HashMap<Key, i64> = HashMap::new();
@@ -296,6 +302,8 @@ async fn announcer(hub: std::sync::Weak<Inner>, mut heads: mpsc::UnboundedReceiv
         if let Err(err) = log::announce(&hub.db, &newest).await {
             tracing::debug!(error = %err, "cannot announce event heads");
         }
+        drop(hub);
+        tokio::time::sleep(ANNOUNCE_EVERY).await;
     }
 }
 
