@@ -95,40 +95,87 @@ pub(crate) fn customer_of(event: &pb::Event) -> &pb::Customer {
     }
 }
 
-async fn every_change_is_one_event_with_its_payload(backend: Backend) {
+/// The event log's common checks: ids, mode, time, and one gap-free order.
+fn assert_stream(log: &[pb::Event], types: &[&str]) {
+    let logged: Vec<&str> = log.iter().map(|e| e.r#type.as_str()).collect();
+    assert_eq!(logged, types);
+    let sequences: Vec<i64> = log.iter().map(|e| e.sequence).collect();
+    assert_eq!(
+        sequences,
+        (1..=types.len() as i64).collect::<Vec<_>>(),
+        "one gap-free order"
+    );
+    for event in log {
+        assert!(
+            event.id.starts_with("evt_") && event.id.len() == 28,
+            "{}",
+            event.id
+        );
+        assert!(!event.live);
+        assert!(event.created_at.is_some());
+    }
+}
+
+pub(crate) async fn create_customer(app: &TestApp, name: &str) -> pb::Customer {
+    app.customers()
+        .await
+        .create_customer(authed(
+            &app.key,
+            pb::CreateCustomerRequest {
+                name: Some(name.into()),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap()
+}
+
+async fn create_payment(app: &TestApp, customer: &str) -> pb::Payment {
+    let request = pb::CreatePaymentRequest {
+        customer: Some(customer.into()),
+        amount: 1200,
+        currency: "USD".into(),
+        ..Default::default()
+    };
+    let mut payments = app.payments().await;
+    let reply = payments.create_payment(authed(&app.key, request)).await;
+    reply.unwrap().into_inner().payment.unwrap()
+}
+
+async fn subscribe(app: &TestApp, customer: &str) -> pb::Subscription {
+    let request = pb::CreateSubscriptionRequest {
+        customer: customer.into(),
+        plan: "pro".into(),
+        status: pb::SubscriptionStatus::Active as i32,
+        ..Default::default()
+    };
+    let mut subscriptions = app.subscriptions().await;
+    let reply = subscriptions
+        .create_subscription(authed(&app.key, request))
+        .await;
+    reply.unwrap().into_inner().subscription.unwrap()
+}
+
+async fn customer_changes_are_events_with_their_requests(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = &app.key;
     let mut customers = app.customers().await;
-    let mut payments = app.payments().await;
-    let mut subscriptions = app.subscriptions().await;
-
     let create = pb::CreateCustomerRequest {
         email: Some("ada@example.com".into()),
         name: Some("Ada".into()),
         metadata: BTreeMap::from([("plan".into(), "pro".into())]),
         ..Default::default()
     };
-    let created = customers
-        .create_customer(with_origin(
-            key,
-            create.clone(),
-            "req-create",
-            Some("idem-1"),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let origin = with_origin(key, create.clone(), "req-create", Some("idem-1"));
+    let created = customers.create_customer(origin).await.unwrap();
+    let created = created.into_inner().customer.unwrap();
     // The same key again: the first answer, and no second event.
-    let replayed = customers
-        .create_customer(with_origin(key, create, "req-replay", Some("idem-1")))
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
-    assert_eq!(replayed.id, created.id);
+    let replay = with_origin(key, create, "req-replay", Some("idem-1"));
+    let replayed = customers.create_customer(replay).await.unwrap();
+    assert_eq!(replayed.into_inner().customer.unwrap().id, created.id);
     let update = |name: &str| pb::UpdateCustomerRequest {
         id: created.id.clone(),
         customer: Some(pb::CustomerUpdate {
@@ -138,200 +185,130 @@ async fn every_change_is_one_event_with_its_payload(backend: Backend) {
         }),
         ..Default::default()
     };
-    let updated = customers
-        .update_customer(with_origin(key, update("Ada Lovelace"), "req-update", None))
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let origin = with_origin(key, update("Ada Lovelace"), "req-update", None);
+    let updated = customers.update_customer(origin).await.unwrap();
+    let updated = updated.into_inner().customer.unwrap();
     // Changing nothing is no event.
-    customers
-        .update_customer(authed(key, update("Ada Lovelace")))
-        .await
-        .unwrap();
-    let payment = payments
-        .create_payment(authed(
-            key,
-            pb::CreatePaymentRequest {
-                customer: Some(created.id.clone()),
-                amount: 1200,
-                currency: "USD".into(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .payment
-        .unwrap();
-    let subscribe = || {
-        authed(
-            key,
-            pb::CreateSubscriptionRequest {
-                customer: created.id.clone(),
-                plan: "pro".into(),
-                status: pb::SubscriptionStatus::Active as i32,
-                ..Default::default()
-            },
-        )
-    };
-    let first = subscriptions
-        .create_subscription(subscribe())
-        .await
-        .unwrap()
-        .into_inner()
-        .subscription
-        .unwrap();
-    subscriptions
-        .cancel_subscription(authed(
-            key,
-            pb::CancelSubscriptionRequest {
-                id: first.id.clone(),
-            },
-        ))
-        .await
-        .unwrap();
-    let second = subscriptions
-        .create_subscription(subscribe())
-        .await
-        .unwrap()
-        .into_inner()
-        .subscription
-        .unwrap();
-    // As it was when deleted (the no-op update moved only its updated_at).
-    let last = customers
-        .get_customer(authed(
-            key,
-            pb::GetCustomerRequest {
-                id: created.id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
-    customers
-        .delete_customer(with_origin(
-            key,
-            pb::DeleteCustomerRequest {
-                id: created.id.clone(),
-            },
-            "req-delete",
-            None,
-        ))
-        .await
-        .unwrap();
+    let unchanged = authed(key, update("Ada Lovelace"));
+    customers.update_customer(unchanged).await.unwrap();
 
     let log = all_events(&app, key).await;
-    let types: Vec<&str> = log.iter().map(|e| e.r#type.as_str()).collect();
-    assert_eq!(
-        types,
-        [
-            "customer.created",
-            "customer.updated",
-            "payment.created",
-            "subscription.created",
-            "subscription.canceled",
-            "subscription.created",
-            "subscription.canceled",
-            "payment.updated",
-            "customer.deleted",
-        ]
-    );
-    let sequences: Vec<i64> = log.iter().map(|e| e.sequence).collect();
-    assert_eq!(sequences, (1..=9).collect::<Vec<_>>(), "one gap-free order");
-    for event in &log {
-        assert!(
-            event.id.starts_with("evt_") && event.id.len() == 28,
-            "{}",
-            event.id
-        );
-        assert!(!event.live);
-        assert!(event.created_at.is_some());
-    }
-
+    assert_stream(&log, &["customer.created", "customer.updated"]);
     // customer.created: the customer as answered, and the request behind it.
     assert_eq!(customer_of(&log[0]), &created);
     let request = log[0].request.clone().unwrap();
     assert_eq!(request.id.as_deref(), Some("req-create"));
     assert_eq!(request.idempotency_key.as_deref(), Some("idem-1"));
     assert!(log[0].previous.is_none() && log[0].changed_fields.is_none());
-
     // customer.updated: after, and the earlier values of what changed.
     assert_eq!(customer_of(&log[1]), &updated);
     let Some(pb::event::Previous::PreviousCustomer(before)) = &log[1].previous else {
         panic!("no previous customer: {:?}", log[1]);
     };
-    assert_eq!(
-        log[1].changed_fields.as_ref().unwrap().paths,
-        ["name", "metadata"]
-    );
+    let changed = &log[1].changed_fields.as_ref().unwrap().paths;
+    assert_eq!(changed, &["name", "metadata"]);
     assert_eq!(before.name.as_deref(), Some("Ada"));
     assert_eq!(before.metadata.get("plan").map(String::as_str), Some("pro"));
-    assert_eq!(
-        log[1].request.as_ref().unwrap().id.as_deref(),
-        Some("req-update")
-    );
-    assert_eq!(log[1].request.as_ref().unwrap().idempotency_key, None);
-
-    assert_eq!(
-        log[2].object,
-        Some(pb::event::Object::Payment(payment.clone()))
-    );
-    assert_eq!(
-        log[3].object,
-        Some(pb::event::Object::Subscription(first.clone()))
-    );
-    let Some(pb::event::Object::Subscription(canceled)) = &log[4].object else {
-        panic!("{:?}", log[4]);
-    };
-    assert_eq!(canceled.id, first.id);
-    assert_eq!(canceled.status, pb::SubscriptionStatus::Canceled as i32);
-    assert!(canceled.canceled_at.is_some());
-
-    // The deletion: the second subscription canceled, the payment detached
-    // (its customer is the previous attribute), then the customer as it was.
-    let Some(pb::event::Object::Subscription(cascaded)) = &log[6].object else {
-        panic!("{:?}", log[6]);
-    };
-    assert_eq!(cascaded.id, second.id);
-    assert_eq!(cascaded.status, pb::SubscriptionStatus::Canceled as i32);
-    let Some(pb::event::Object::Payment(detached)) = &log[7].object else {
-        panic!("{:?}", log[7]);
-    };
-    assert_eq!(detached.id, payment.id);
-    assert_eq!(detached.customer, None);
-    assert_eq!(log[7].changed_fields.as_ref().unwrap().paths, ["customer"]);
-    let Some(pb::event::Previous::PreviousPayment(attached)) = &log[7].previous else {
-        panic!("{:?}", log[7]);
-    };
-    assert_eq!(attached.customer.as_deref(), Some(created.id.as_str()));
-    assert_eq!(customer_of(&log[8]), &last);
-    for cascaded in &log[6..] {
-        assert_eq!(
-            cascaded.request.as_ref().unwrap().id.as_deref(),
-            Some("req-delete")
-        );
-    }
+    let request = log[1].request.as_ref().unwrap();
+    assert_eq!(request.id.as_deref(), Some("req-update"));
+    assert_eq!(request.idempotency_key, None);
 
     // GetEvent answers each as listed.
     let mut client = events(&app).await;
     for event in &log {
-        let got = client
-            .get_event(authed(
-                key,
-                pb::GetEventRequest {
-                    id: event.id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .event
-            .unwrap();
-        assert_eq!(&got, event);
+        let id = event.id.clone();
+        let got = client.get_event(authed(key, pb::GetEventRequest { id }));
+        assert_eq!(&got.await.unwrap().into_inner().event.unwrap(), event);
+    }
+}
+
+async fn payments_and_subscriptions_are_events(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let customer = create_customer(&app, "Ada").await;
+    let payment = create_payment(&app, &customer.id).await;
+    let subscription = subscribe(&app, &customer.id).await;
+    let cancel = pb::CancelSubscriptionRequest {
+        id: subscription.id.clone(),
+    };
+    let mut subscriptions = app.subscriptions().await;
+    subscriptions
+        .cancel_subscription(authed(&app.key, cancel))
+        .await
+        .unwrap();
+
+    let log = all_events(&app, &app.key).await;
+    assert_stream(
+        &log,
+        &[
+            "customer.created",
+            "payment.created",
+            "subscription.created",
+            "subscription.canceled",
+        ],
+    );
+    assert_eq!(log[1].object, Some(pb::event::Object::Payment(payment)));
+    let created = Some(pb::event::Object::Subscription(subscription.clone()));
+    assert_eq!(log[2].object, created);
+    let Some(pb::event::Object::Subscription(canceled)) = &log[3].object else {
+        panic!("{:?}", log[3]);
+    };
+    assert_eq!(canceled.id, subscription.id);
+    assert_eq!(canceled.status, pb::SubscriptionStatus::Canceled as i32);
+    assert!(canceled.canceled_at.is_some());
+}
+
+async fn a_deletion_is_the_events_of_its_cascade(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = &app.key;
+    let customer = create_customer(&app, "Ada").await;
+    let payment = create_payment(&app, &customer.id).await;
+    let subscription = subscribe(&app, &customer.id).await;
+    let mut customers = app.customers().await;
+    // As it is when deleted.
+    let get = pb::GetCustomerRequest {
+        id: customer.id.clone(),
+    };
+    let got = customers.get_customer(authed(key, get)).await.unwrap();
+    let last = got.into_inner().customer.unwrap();
+    let delete = pb::DeleteCustomerRequest {
+        id: customer.id.clone(),
+    };
+    let origin = with_origin(key, delete, "req-delete", None);
+    customers.delete_customer(origin).await.unwrap();
+
+    let log = all_events(&app, key).await;
+    assert_stream(
+        &log,
+        &[
+            "customer.created",
+            "payment.created",
+            "subscription.created",
+            "subscription.canceled",
+            "payment.updated",
+            "customer.deleted",
+        ],
+    );
+    // The subscription canceled, the payment detached (its customer is the
+    // previous attribute), then the customer as it was.
+    let Some(pb::event::Object::Subscription(cascaded)) = &log[3].object else {
+        panic!("{:?}", log[3]);
+    };
+    assert_eq!(cascaded.id, subscription.id);
+    assert_eq!(cascaded.status, pb::SubscriptionStatus::Canceled as i32);
+    let Some(pb::event::Object::Payment(detached)) = &log[4].object else {
+        panic!("{:?}", log[4]);
+    };
+    assert_eq!(detached.id, payment.id);
+    assert_eq!(detached.customer, None);
+    assert_eq!(log[4].changed_fields.as_ref().unwrap().paths, ["customer"]);
+    let Some(pb::event::Previous::PreviousPayment(attached)) = &log[4].previous else {
+        panic!("{:?}", log[4]);
+    };
+    assert_eq!(attached.customer.as_deref(), Some(customer.id.as_str()));
+    assert_eq!(customer_of(&log[5]), &last);
+    for cascaded in &log[3..] {
+        let request = cascaded.request.as_ref().unwrap();
+        assert_eq!(request.id.as_deref(), Some("req-delete"));
     }
 }
 
@@ -553,7 +530,9 @@ async fn streams_written_together_stay_gap_free(backend: Backend) {
 
 backend_tests!(
     streams_written_together_stay_gap_free,
-    every_change_is_one_event_with_its_payload,
+    customer_changes_are_events_with_their_requests,
+    payments_and_subscriptions_are_events,
+    a_deletion_is_the_events_of_its_cascade,
     streams_are_kept_apart_by_account_and_mode,
     lists_filter_and_page_both_ways,
 );
