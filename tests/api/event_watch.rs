@@ -9,8 +9,9 @@ use customerd::proto::customers::v1::event_service_client::EventServiceClient;
 use tokio_stream::StreamExt;
 
 use crate::backend_tests;
-use crate::events::{all_events, create_customer, customer_of, events, next, watch};
+use crate::events::{all_events, customer_of, events, next, watch};
 use crate::helpers::{Backend, authed, spawn_app};
+use crate::webhooks::create_customer;
 
 async fn a_watch_resumes_then_follows_live_without_gap_or_repeat(backend: Backend) {
     let app = spawn_app(backend).await;

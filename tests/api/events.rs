@@ -6,13 +6,16 @@ use std::time::Duration;
 
 use customerd::auth::Mode;
 use customerd::proto::customers::v1 as pb;
+use customerd::proto::customers::v1::SubscriptionStatus::Active;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
 use customerd::proto::customers::v1::event_service_client::EventServiceClient;
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 
 use crate::backend_tests;
+use crate::billing::{pay, subscribe};
 use crate::helpers::{Backend, TestApp, authed, spawn_app};
+use crate::webhooks::create_customer;
 
 pub(crate) async fn events(app: &TestApp) -> EventServiceClient<Channel> {
     EventServiceClient::new(app.channel().await)
@@ -116,49 +119,6 @@ fn assert_stream(log: &[pb::Event], types: &[&str]) {
     }
 }
 
-pub(crate) async fn create_customer(app: &TestApp, name: &str) -> pb::Customer {
-    app.customers()
-        .await
-        .create_customer(authed(
-            &app.key,
-            pb::CreateCustomerRequest {
-                name: Some(name.into()),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap()
-}
-
-async fn create_payment(app: &TestApp, customer: &str) -> pb::Payment {
-    let request = pb::CreatePaymentRequest {
-        customer: Some(customer.into()),
-        amount: 1200,
-        currency: "USD".into(),
-        ..Default::default()
-    };
-    let mut payments = app.payments().await;
-    let reply = payments.create_payment(authed(&app.key, request)).await;
-    reply.unwrap().into_inner().payment.unwrap()
-}
-
-async fn subscribe(app: &TestApp, customer: &str) -> pb::Subscription {
-    let request = pb::CreateSubscriptionRequest {
-        customer: customer.into(),
-        plan: "pro".into(),
-        status: pb::SubscriptionStatus::Active as i32,
-        ..Default::default()
-    };
-    let mut subscriptions = app.subscriptions().await;
-    let reply = subscriptions
-        .create_subscription(authed(&app.key, request))
-        .await;
-    reply.unwrap().into_inner().subscription.unwrap()
-}
-
 async fn customer_changes_are_events_with_their_requests(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = &app.key;
@@ -225,8 +185,8 @@ async fn customer_changes_are_events_with_their_requests(backend: Backend) {
 async fn payments_and_subscriptions_are_events(backend: Backend) {
     let app = spawn_app(backend).await;
     let customer = create_customer(&app, "Ada").await;
-    let payment = create_payment(&app, &customer.id).await;
-    let subscription = subscribe(&app, &customer.id).await;
+    let payment = pay(&app, &app.key, Some(&customer.id), 1200).await;
+    let subscription = subscribe(&app, &app.key, &customer.id, "pro", Active).await;
     let cancel = pb::CancelSubscriptionRequest {
         id: subscription.id.clone(),
     };
@@ -261,8 +221,8 @@ async fn a_deletion_is_the_events_of_its_cascade(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = &app.key;
     let customer = create_customer(&app, "Ada").await;
-    let payment = create_payment(&app, &customer.id).await;
-    let subscription = subscribe(&app, &customer.id).await;
+    let payment = pay(&app, &app.key, Some(&customer.id), 1200).await;
+    let subscription = subscribe(&app, &app.key, &customer.id, "pro", Active).await;
     let mut customers = app.customers().await;
     // As it is when deleted.
     let get = pb::GetCustomerRequest {
