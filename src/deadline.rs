@@ -59,6 +59,9 @@ pub fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
     })
 }
 
+/// How much earlier than a caller's `grpc-timeout` this layer answers.
+const AHEAD_OF_TONIC: Duration = Duration::from_millis(5);
+
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Deadline<S>
@@ -77,10 +80,17 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let deadline = grpc_timeout(req.headers()).map_or(self.max, |d| d.min(self.max));
+        // tonic's server enforces a caller's `grpc-timeout` too, outside this
+        // layer and with a timer started just before this one, answering
+        // CANCELLED; a caller's own deadline is therefore kept a few
+        // milliseconds early, so that it is always this layer that answers.
+        let (deadline, timer) = match grpc_timeout(req.headers()) {
+            Some(asked) if asked < self.max => (asked, asked.saturating_sub(AHEAD_OF_TONIC)),
+            _ => (self.max, self.max),
+        };
         let future = self.inner.call(req);
         Box::pin(async move {
-            match tokio::time::timeout(deadline, future).await {
+            match tokio::time::timeout(timer, future).await {
                 Ok(response) => response,
                 Err(_) => Ok(Status::deadline_exceeded(format!(
                     "the call did not finish within its deadline of {deadline:?}"
