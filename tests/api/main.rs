@@ -35,6 +35,7 @@ mod gateway_errors;
 mod gateway_events;
 mod gateway_forms;
 mod gateway_lists;
+mod gateway_query_errors;
 mod gateway_seeds;
 mod gateway_standalone;
 mod gateway_upstream;
