@@ -52,69 +52,32 @@ async fn metrics_count_calls_by_transport_method_and_code() {
             .starts_with("text/plain")
     );
     let text = reply.text().await.unwrap();
+    let (grpc, http) = (r#"transport="grpc""#, r#"transport="http""#);
     let get = r#"method="customers.v1.CustomerService/GetCustomer""#;
-    assert_eq!(
-        sample(
-            &text,
-            "customerd_requests_total",
-            &[r#"transport="grpc""#, get, r#"code="NotFound""#]
-        ),
-        Some(2.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "customerd_requests_total",
-            &[
-                r#"transport="http""#,
-                r#"method="GET /v1/customers""#,
-                r#"code="200""#
-            ]
-        ),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(
-            &text,
-            "customerd_requests_total",
-            &[
-                r#"transport="http""#,
-                r#"method="GET /v1/customers/{id}""#,
-                r#"code="404""#
-            ]
-        ),
-        Some(1.0),
-        "{text}"
-    );
-    // The REST calls' own gRPC calls inside the process are not counted again.
-    assert_eq!(
-        sample(
-            &text,
-            "customerd_requests_total",
-            &[r#"transport="grpc""#, r#"ListCustomers"#]
-        ),
-        None,
-        "{text}"
-    );
-    assert_eq!(
-        sample(
-            &text,
+    let list = r#"method="GET /v1/customers""#;
+    let get_one = r#"method="GET /v1/customers/{id}""#;
+    let calls = "customerd_requests_total";
+    let expected: [(&str, &[&str], Option<f64>); 6] = [
+        (calls, &[grpc, get, r#"code="NotFound""#], Some(2.0)),
+        (calls, &[http, list, r#"code="200""#], Some(1.0)),
+        (calls, &[http, get_one, r#"code="404""#], Some(1.0)),
+        // The REST calls' own gRPC calls inside the process are not counted again.
+        (calls, &[grpc, "ListCustomers"], None),
+        (
             "customerd_request_duration_seconds_count",
-            &[r#"transport="grpc""#, get]
+            &[grpc, get],
+            Some(2.0),
         ),
-        Some(2.0),
-        "{text}"
-    );
-    assert!(
-        sample(
-            &text,
+        (
             "customerd_request_duration_seconds_bucket",
-            &[get, r#"le="5""#]
-        ) == Some(2.0),
-        "{text}"
-    );
+            &[get, r#"le="5""#],
+            Some(2.0),
+        ),
+    ];
+    for (name, labels, value) in expected {
+        let found = sample(&text, name, labels);
+        assert_eq!(found, value, "{name} {labels:?}: {text}");
+    }
     for state in ["idle", "in_use"] {
         assert!(
             sample(
