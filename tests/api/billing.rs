@@ -80,6 +80,37 @@ pub async fn subscribe(
         .unwrap()
 }
 
+/// The subscription `id` as the app's key reads it.
+pub async fn get_subscription(app: &TestApp, id: &str) -> pb::Subscription {
+    app.subscriptions()
+        .await
+        .get_subscription(authed(
+            &app.key,
+            pb::GetSubscriptionRequest {
+                expand: Vec::new(),
+                id: id.to_owned(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .subscription
+        .unwrap()
+}
+
+/// Cancels the subscription `id` with the app's key.
+pub async fn cancel(app: &TestApp, id: &str) -> Result<pb::Subscription, tonic::Status> {
+    let reply = app
+        .subscriptions()
+        .await
+        .cancel_subscription(authed(
+            &app.key,
+            pb::CancelSubscriptionRequest { id: id.to_owned() },
+        ))
+        .await?;
+    Ok(reply.into_inner().subscription.unwrap())
+}
+
 async fn payments_are_created_read_and_listed(backend: Backend) {
     let app = spawn_app(backend).await;
     let customer = new_customer(&app, &app.key).await;
@@ -169,50 +200,23 @@ async fn subscriptions_are_created_listed_and_canceled_once(backend: Backend) {
     .await;
     assert_eq!(trial.status, pb::SubscriptionStatus::Trialing as i32);
 
-    let mut client = app.subscriptions().await;
-    let canceled = client
-        .cancel_subscription(authed(
-            &app.key,
-            pb::CancelSubscriptionRequest { id: s.id.clone() },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .subscription
-        .unwrap();
+    let canceled = cancel(&app, &s.id).await.unwrap();
     assert_eq!(canceled.status, pb::SubscriptionStatus::Canceled as i32);
     assert!(canceled.canceled_at.is_some());
 
-    let again = client
-        .cancel_subscription(authed(
-            &app.key,
-            pb::CancelSubscriptionRequest { id: s.id.clone() },
-        ))
-        .await
-        .unwrap_err();
+    let again = cancel(&app, &s.id).await.unwrap_err();
     assert_eq!(again.code(), Code::FailedPrecondition);
     assert_eq!(
         again.message(),
         format!("subscription '{}' is already canceled", s.id)
     );
-    let fetched = client
-        .get_subscription(authed(
-            &app.key,
-            pb::GetSubscriptionRequest {
-                expand: Vec::new(),
-                id: s.id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .subscription
-        .unwrap();
+    let fetched = get_subscription(&app, &s.id).await;
     assert_eq!(
         fetched.canceled_at, canceled.canceled_at,
         "canceled_at unchanged"
     );
 
+    let mut client = app.subscriptions().await;
     let active_only = client
         .list_subscriptions(authed(
             &app.key,
@@ -233,16 +237,8 @@ async fn subscriptions_are_created_listed_and_canceled_once(backend: Backend) {
         .into_inner();
     assert_eq!(everything.subscriptions, vec![trial, fetched]);
 
-    let missing = client
-        .cancel_subscription(authed(
-            &app.key,
-            pb::CancelSubscriptionRequest {
-                id: "sub_000000000000000000000000".into(),
-            },
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(missing.code(), Code::NotFound);
+    let missing = cancel(&app, "sub_000000000000000000000000").await;
+    assert_eq!(missing.unwrap_err().code(), Code::NotFound);
 }
 
 async fn customer_listings_hold_only_that_customers_objects_and_paginate(backend: Backend) {

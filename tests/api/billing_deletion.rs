@@ -7,7 +7,7 @@ use sea_orm::ConnectionTrait;
 use tonic::Code;
 
 use crate::backend_tests;
-use crate::billing::{new_customer, pay, subscribe};
+use crate::billing::{cancel, get_subscription, new_customer, pay, subscribe};
 use crate::helpers::{Backend, TestApp, authed, spawn_app};
 
 /// A customer with two active subscriptions, one past due, one already
@@ -37,18 +37,7 @@ async fn attach(app: &TestApp) -> Attached {
         pb::SubscriptionStatus::Active,
     )
     .await;
-    let canceled = app
-        .subscriptions()
-        .await
-        .cancel_subscription(authed(
-            &app.key,
-            pb::CancelSubscriptionRequest { id: old.id },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .subscription
-        .unwrap();
+    let canceled = cancel(app, &old.id).await.expect("canceled");
     let mut payments = Vec::new();
     for amount in [100, 200, 300] {
         payments.push(pay(app, &app.key, Some(&customer), amount).await);
@@ -97,23 +86,6 @@ async fn delete_attached(app: &TestApp) -> Deleted {
         bystander_sub,
         bystander_payment,
     }
-}
-
-async fn get_subscription(app: &TestApp, id: &str) -> pb::Subscription {
-    app.subscriptions()
-        .await
-        .get_subscription(authed(
-            &app.key,
-            pb::GetSubscriptionRequest {
-                expand: Vec::new(),
-                id: id.to_owned(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .subscription
-        .unwrap()
 }
 
 async fn get_payment(app: &TestApp, id: &str) -> pb::Payment {
