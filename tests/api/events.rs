@@ -23,7 +23,16 @@ pub(crate) async fn events(app: &TestApp) -> EventServiceClient<Channel> {
 
 /// Every event of the key's stream, oldest first, paging through the list.
 pub(crate) async fn all_events(app: &TestApp, key: &str) -> Vec<pb::Event> {
-    let mut client = events(app).await;
+    every_event(events(app).await, key, 3).await
+}
+
+/// Every event of the key's stream, oldest first, paging through the list
+/// `page_size` events at a time.
+pub(crate) async fn every_event(
+    mut client: EventServiceClient<Channel>,
+    key: &str,
+    page_size: i32,
+) -> Vec<pb::Event> {
     let mut all = Vec::new();
     let mut starting_after = String::new();
     loop {
@@ -31,7 +40,7 @@ pub(crate) async fn all_events(app: &TestApp, key: &str) -> Vec<pb::Event> {
             .list_events(authed(
                 key,
                 pb::ListEventsRequest {
-                    limit: 3,
+                    limit: page_size,
                     starting_after: starting_after.clone(),
                     ..Default::default()
                 },

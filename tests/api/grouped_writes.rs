@@ -14,6 +14,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use crate::backend_tests;
+use crate::events::{customer_of, every_event};
 use crate::helpers::{Backend, authed, fresh_database, spawn_app};
 use crate::process::{ServerProcess, run_ok};
 
@@ -190,10 +191,10 @@ async fn failing_writes_leave_the_rest_of_their_group_committed(backend: Backend
     assert_eq!(kept.metadata, BTreeMap::from([("n".into(), "0".into())]));
 }
 
-async fn acknowledged_creates_survive_a_kill_whole(backend: Backend) {
-    let url = fresh_database(backend).await;
-    let key = run_ok(&url, &["keys", "create"]).trim().to_owned();
-    let mut server = ServerProcess::start(&url, &[]).await;
+/// Creates customers with 32 writers at once until 300 or more are
+/// acknowledged, then kills the server mid-stream; returns what was
+/// acknowledged, as id -> number.
+async fn create_until_killed(mut server: ServerProcess, key: &str) -> BTreeMap<String, usize> {
     let channel = Channel::from_shared(server.grpc_url())
         .unwrap()
         .connect()
@@ -203,7 +204,7 @@ async fn acknowledged_creates_survive_a_kill_whole(backend: Backend) {
     let started = Instant::now();
     let writers: Vec<_> = (0..32)
         .map(|w| {
-            let (mut client, key) = (CustomerServiceClient::new(channel.clone()), key.clone());
+            let (mut client, key) = (CustomerServiceClient::new(channel.clone()), key.to_owned());
             let acknowledged = Arc::clone(&acknowledged);
             tokio::spawn(async move {
                 for n in 0.. {
@@ -231,7 +232,14 @@ async fn acknowledged_creates_survive_a_kill_whole(backend: Backend) {
     for writer in writers {
         writer.await.unwrap();
     }
-    drop(server);
+    acknowledged.lock().await.clone()
+}
+
+async fn acknowledged_creates_survive_a_kill_whole(backend: Backend) {
+    let url = fresh_database(backend).await;
+    let key = run_ok(&url, &["keys", "create"]).trim().to_owned();
+    let server = ServerProcess::start(&url, &[]).await;
+    let acknowledged = create_until_killed(server, &key).await;
 
     let restarted = ServerProcess::start(&url, &[]).await;
     let mut client = CustomerServiceClient::connect(restarted.grpc_url())
@@ -240,7 +248,7 @@ async fn acknowledged_creates_survive_a_kill_whole(backend: Backend) {
     let (listed, total) = everyone(&mut client, &key).await;
     assert_eq!(total, listed.len() as i64, "the total counts what is there");
     let stored: BTreeMap<_, _> = listed.iter().map(|c| (c.id.clone(), c)).collect();
-    for (id, i) in acknowledged.lock().await.iter() {
+    for (id, i) in &acknowledged {
         let customer = stored.get(id).expect("every acknowledged create is there");
         assert_eq!(
             customer.metadata.get("n"),
@@ -257,47 +265,23 @@ async fn acknowledged_creates_survive_a_kill_whole(backend: Backend) {
     }
     // Neither a customer without its event nor an event without its
     // customer, and the stream has no gap.
-    let mut events = EventServiceClient::connect(restarted.grpc_url())
+    let events = EventServiceClient::connect(restarted.grpc_url())
         .await
         .unwrap();
+    let log = every_event(events, &key, 1000).await;
     let mut created = BTreeMap::new();
-    let mut sequences = Vec::new();
-    let mut starting_after = String::new();
-    loop {
-        let request = pb::ListEventsRequest {
-            limit: 1000,
-            starting_after: starting_after.clone(),
-            ..Default::default()
-        };
-        let page = events
-            .list_events(authed(&key, request))
-            .await
-            .unwrap()
-            .into_inner();
-        for event in &page.events {
-            assert_eq!(event.r#type, "customer.created");
-            let Some(pb::event::Object::Customer(customer)) = &event.object else {
-                panic!("{event:?}");
-            };
-            assert!(
-                created
-                    .insert(customer.id.clone(), customer.clone())
-                    .is_none()
-            );
-            sequences.push(event.sequence);
-        }
-        starting_after = page.events.last().map(|e| e.id.clone()).unwrap_or_default();
-        if !page.has_more {
-            break;
-        }
+    for event in &log {
+        assert_eq!(event.r#type, "customer.created");
+        let customer = customer_of(event);
+        assert!(created.insert(customer.id.clone(), customer).is_none());
     }
-    sequences.reverse();
+    let sequences: Vec<i64> = log.iter().map(|e| e.sequence).collect();
     assert_eq!(sequences, (1..=listed.len() as i64).collect::<Vec<_>>());
     assert_eq!(created.len(), listed.len(), "one event per stored customer");
     for customer in &listed {
         assert_eq!(
             created.get(&customer.id),
-            Some(customer),
+            Some(&customer),
             "its event holds it"
         );
     }
