@@ -343,21 +343,26 @@ async fn streams_are_kept_apart_by_account_and_mode(backend: Backend) {
     assert_eq!(status.code(), tonic::Code::NotFound);
 }
 
+/// One page of the app's key's events.
+async fn list(
+    app: &TestApp,
+    request: pb::ListEventsRequest,
+) -> Result<pb::ListEventsResponse, tonic::Status> {
+    let reply = events(app)
+        .await
+        .list_events(authed(&app.key, request))
+        .await?;
+    Ok(reply.into_inner())
+}
+
 async fn lists_filter_and_page_both_ways(backend: Backend) {
     let app = spawn_app(backend).await;
-    let mut customers = app.customers().await;
     let mut ids = Vec::new();
-    for _ in 0..3 {
-        let created = customers
-            .create_customer(authed(&app.key, pb::CreateCustomerRequest::default()))
-            .await
-            .unwrap()
-            .into_inner()
-            .customer
-            .unwrap();
-        ids.push(created.id);
+    for n in 0..3 {
+        ids.push(create_customer(&app, &format!("customer {n}")).await.id);
     }
-    customers
+    app.customers()
+        .await
         .delete_customer(authed(
             &app.key,
             pb::DeleteCustomerRequest { id: ids[0].clone() },
@@ -366,48 +371,50 @@ async fn lists_filter_and_page_both_ways(backend: Backend) {
         .unwrap();
     let log = all_events(&app, &app.key).await;
     assert_eq!(log.len(), 4);
-    let client = events(&app).await;
-    let list = |request: pb::ListEventsRequest| {
-        let mut client = client.clone();
-        let key = app.key.clone();
-        async move { client.list_events(authed(&key, request)).await }
-    };
-    let deleted = list(pb::ListEventsRequest {
-        types: vec!["customer.deleted".into()],
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-    .into_inner();
-    assert_eq!(deleted.events.len(), 1);
-    assert_eq!(deleted.events[0].id, log[3].id);
-    let created = list(pb::ListEventsRequest {
-        types: vec!["customer.*".into()],
-        limit: 2,
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-    .into_inner();
-    assert_eq!(
-        created.events.iter().map(|e| &e.id).collect::<Vec<_>>(),
-        [&log[3].id, &log[2].id]
-    );
-    assert!(created.has_more);
-    // Newer than the first: the page just above it, newest first.
-    let newer = list(pb::ListEventsRequest {
-        ending_before: log[0].id.clone(),
-        limit: 2,
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-    .into_inner();
-    assert_eq!(
-        newer.events.iter().map(|e| &e.id).collect::<Vec<_>>(),
-        [&log[2].id, &log[1].id]
-    );
-    assert!(newer.has_more);
+    // (request, the ids of its page, whether it has more where that is checked)
+    let pages = [
+        (
+            pb::ListEventsRequest {
+                types: vec!["customer.deleted".into()],
+                ..Default::default()
+            },
+            vec![&log[3].id],
+            None,
+        ),
+        (
+            pb::ListEventsRequest {
+                types: vec!["customer.*".into()],
+                limit: 2,
+                ..Default::default()
+            },
+            vec![&log[3].id, &log[2].id],
+            Some(true),
+        ),
+        // Newer than the first: the page just above it, newest first.
+        (
+            pb::ListEventsRequest {
+                ending_before: log[0].id.clone(),
+                limit: 2,
+                ..Default::default()
+            },
+            vec![&log[2].id, &log[1].id],
+            Some(true),
+        ),
+    ];
+    for (request, expected, has_more) in pages {
+        let page = list(&app, request.clone()).await.unwrap();
+        let listed: Vec<&String> = page.events.iter().map(|e| &e.id).collect();
+        assert_eq!(listed, expected, "{request:?}");
+        if let Some(has_more) = has_more {
+            assert_eq!(page.has_more, has_more, "{request:?}");
+        }
+    }
+    assert_bad_lists_are_refused(&app).await;
+}
+
+/// Lists of an unknown type or too many events, and cursors that are no
+/// event id or no event of the stream, are refused.
+async fn assert_bad_lists_are_refused(app: &TestApp) {
     for (request, field) in [
         (
             pb::ListEventsRequest {
@@ -424,14 +431,17 @@ async fn lists_filter_and_page_both_ways(backend: Backend) {
             "limit",
         ),
     ] {
-        let status = list(request).await.unwrap_err();
+        let status = list(app, request).await.unwrap_err();
         assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
         assert!(status.message().contains(field), "{status:?}");
     }
-    let status = list(pb::ListEventsRequest {
-        starting_after: "evt_nope".into(),
-        ..Default::default()
-    })
+    let status = list(
+        app,
+        pb::ListEventsRequest {
+            starting_after: "evt_nope".into(),
+            ..Default::default()
+        },
+    )
     .await
     .unwrap_err();
     assert_eq!(
@@ -443,10 +453,13 @@ async fn lists_filter_and_page_both_ways(backend: Backend) {
         "evt_{:012x}000000000000",
         customerd::ids::now_micros() / 1000
     );
-    let status = list(pb::ListEventsRequest {
-        starting_after: recent,
-        ..Default::default()
-    })
+    let status = list(
+        app,
+        pb::ListEventsRequest {
+            starting_after: recent,
+            ..Default::default()
+        },
+    )
     .await
     .unwrap_err();
     assert_eq!(status.code(), tonic::Code::NotFound);
