@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
 use customerd::proto::customers::v1::event_service_client::EventServiceClient;
+use tokio::task::JoinHandle;
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 
@@ -179,6 +180,95 @@ async fn pager(grpc: String, key: String, wanted: Arc<AtomicU64>) -> Vec<(i64, S
     }
 }
 
+/// The readers for each server: a watcher that stays, a watcher that hops to
+/// the next server every 53 events, and a pager; returned once every
+/// watcher is watching.
+async fn start_readers(
+    urls: &[String],
+    key: &str,
+    wanted: &Arc<AtomicU64>,
+) -> Vec<JoinHandle<Vec<(i64, String)>>> {
+    let (watching, mut watchers_ready) = tokio::sync::mpsc::channel(64);
+    let mut readers = Vec::new();
+    for (i, url) in urls.iter().enumerate() {
+        let rotated: Vec<String> = urls
+            .iter()
+            .cycle()
+            .skip(i)
+            .take(urls.len())
+            .cloned()
+            .collect();
+        for hop in [None, Some(53)] {
+            readers.push(tokio::spawn(watcher(
+                rotated.clone(),
+                key.to_owned(),
+                hop,
+                wanted.clone(),
+                watching.clone(),
+            )));
+        }
+        readers.push(tokio::spawn(pager(
+            url.clone(),
+            key.to_owned(),
+            wanted.clone(),
+        )));
+    }
+    for _ in 0..2 * urls.len() {
+        watchers_ready.recv().await.expect("a watcher started");
+    }
+    readers
+}
+
+/// Runs [`WRITERS_PER_SERVER`] writers on each server for [`WRITING`];
+/// returns how many writes were acknowledged.
+async fn write_for_a_while(urls: &[String], key: &str) -> u64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(AtomicU64::new(0));
+    let mut writers = Vec::new();
+    for grpc in urls {
+        for _ in 0..WRITERS_PER_SERVER {
+            writers.push(tokio::spawn(writer(
+                grpc.clone(),
+                key.to_owned(),
+                stop.clone(),
+                acked.clone(),
+            )));
+        }
+    }
+    tokio::time::sleep(WRITING).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.expect("a writer finished");
+    }
+    acked.load(Ordering::Relaxed)
+}
+
+/// How many customers and events the database at `url` holds.
+async fn stored_counts(url: &str) -> (u64, u64) {
+    use customerd::db::entities::{customer, event};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let db = customerd::db::connect(url, None).await.unwrap();
+    let customers = customer::Entity::find().count(&db).await.unwrap();
+    let events = event::Entity::find().count(&db).await.unwrap();
+    db.close().await.ok();
+    (customers, events)
+}
+
+/// The sequence number of the newest event, as `grpc` lists it.
+async fn newest_sequence(grpc: &str, key: &str) -> i64 {
+    let request = pb::ListEventsRequest {
+        limit: 1,
+        ..Default::default()
+    };
+    EventServiceClient::new(channel(grpc.to_owned()).await)
+        .list_events(authed(key, request))
+        .await
+        .unwrap()
+        .into_inner()
+        .events[0]
+        .sequence
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs TEST_POSTGRES_URL"]
 async fn readers_on_two_servers_see_one_order_without_gap_or_repeat() {
@@ -190,71 +280,11 @@ async fn readers_on_two_servers_see_one_order_without_gap_or_repeat() {
         .expect("a first key");
     let urls: Vec<String> = servers.iter().map(|s| s.grpc_url()).collect();
     let wanted = Arc::new(AtomicU64::new(0));
-    let (watching, mut watchers_ready) = tokio::sync::mpsc::channel(64);
-    let mut readers = Vec::new();
-    for (i, _) in urls.iter().enumerate() {
-        let rotated: Vec<String> = urls
-            .iter()
-            .cycle()
-            .skip(i)
-            .take(urls.len())
-            .cloned()
-            .collect();
-        readers.push(tokio::spawn(watcher(
-            rotated.clone(),
-            key.clone(),
-            None,
-            wanted.clone(),
-            watching.clone(),
-        )));
-        readers.push(tokio::spawn(watcher(
-            rotated,
-            key.clone(),
-            Some(53),
-            wanted.clone(),
-            watching.clone(),
-        )));
-        readers.push(tokio::spawn(pager(
-            urls[i].clone(),
-            key.clone(),
-            wanted.clone(),
-        )));
-    }
     // Every watcher is watching before the first write.
-    for _ in 0..2 * urls.len() {
-        watchers_ready.recv().await.expect("a watcher started");
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let acked = Arc::new(AtomicU64::new(0));
-    let mut writers = Vec::new();
-    for grpc in &urls {
-        for _ in 0..WRITERS_PER_SERVER {
-            writers.push(tokio::spawn(writer(
-                grpc.clone(),
-                key.clone(),
-                stop.clone(),
-                acked.clone(),
-            )));
-        }
-    }
-    tokio::time::sleep(WRITING).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.await.expect("a writer finished");
-    }
-    let total = acked.load(Ordering::Relaxed);
+    let readers = start_readers(&urls, &key, &wanted).await;
+    let total = write_for_a_while(&urls, &key).await;
     // What the database holds: each customer was created and renamed once.
-    let db = customerd::db::connect(&url, None).await.unwrap();
-    use sea_orm::{EntityTrait, PaginatorTrait};
-    let customers = customerd::db::entities::customer::Entity::find()
-        .count(&db)
-        .await
-        .unwrap();
-    let stored = customerd::db::entities::event::Entity::find()
-        .count(&db)
-        .await
-        .unwrap();
-    db.close().await.ok();
+    let (customers, stored) = stored_counts(&url).await;
     assert_eq!(
         stored, total,
         "events stored for {total} acknowledged writes ({customers} customers)"
@@ -265,19 +295,7 @@ async fn readers_on_two_servers_see_one_order_without_gap_or_repeat() {
         orders.push(r.await.expect("a reader finished"));
     }
     // Nothing more than the writes: each acknowledged write is one event.
-    let head = EventServiceClient::new(channel(urls[0].clone()).await)
-        .list_events(authed(
-            &key,
-            pb::ListEventsRequest {
-                limit: 1,
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .events[0]
-        .sequence;
+    let head = newest_sequence(&urls[0], &key).await;
     assert_eq!(head as u64, total, "one event per acknowledged write");
     let expected: Vec<i64> = (1..=total as i64).collect();
     for (i, order) in orders.iter().enumerate() {
