@@ -104,57 +104,8 @@ async fn create_shows_the_secret_once_in_every_profile(backend: Backend) {
         );
         assert!(in_profile_time(base, &created["created_at"]), "{created}");
         assert_eq!(created["updated_at"], created["created_at"], "{base}");
-
-        // Every later read, in any profile, shows all of it but the secret.
-        let read = rest.ok(&format!("{base}/webhook_endpoints/{id}")).await;
-        assert_eq!(read, without_secret(&created), "{base}");
-        for other in PROFILES {
-            let read = rest.ok(&format!("{other}/webhook_endpoints/{id}")).await;
-            assert!(read.get("secret").is_none(), "{other}: {read}");
-            assert_eq!(settled(&read), settled(&created), "{other}");
-        }
-        let list = rest.ok(&format!("{base}/webhook_endpoints")).await;
-        let items = list.get("data").or(list.get("items")).unwrap();
-        assert!(
-            items
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|e| e.get("secret").is_none()),
-            "{list}"
-        );
-
-        // Forms as the Stripe SDKs send them, lists either way.
-        for (n, events) in [
-            "enabled_events[]=customer.created&enabled_events[]=subscription.*",
-            "enabled_events[0]=customer.created&enabled_events[1]=subscription.*",
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let form = format!(
-                "url=https%3A%2F%2F93.184.215.14%2Fhooks%2Fform{n}&{events}&description=From+a+form"
-            );
-            let created = rest
-                .post_raw(&format!("{base}/webhook_endpoints"), &form, FORM)
-                .await;
-            assert_eq!(created.status, 200, "{base} {form}: {}", created.body);
-            assert_eq!(
-                settled(&created.body),
-                json!({
-                    "object": "webhook_endpoint",
-                    "url": public_url(&format!("form{n}")),
-                    "enabled_events": ["customer.created", "subscription.*"],
-                    "description": "From a form",
-                    "status": "enabled",
-                    "live": false,
-                }),
-                "{base} {form}"
-            );
-            let secret = created.body["secret"].as_str().unwrap();
-            assert!(secret.starts_with("whsec_"), "{secret}");
-            secrets.push(secret.to_owned());
-        }
+        assert_later_reads_hide_the_secret(&rest, base, &created).await;
+        secrets.extend(create_from_forms(&rest, base).await);
     }
     let mut distinct = secrets.clone();
     distinct.sort();
@@ -174,6 +125,61 @@ async fn create_shows_the_secret_once_in_every_profile(backend: Backend) {
     )
     .await;
     assert_eq!(created["live"], true);
+}
+
+/// Every later read of the endpoint `created` at `base`, in any profile,
+/// shows all of it but the secret; so does the list.
+async fn assert_later_reads_hide_the_secret(rest: &Rest, base: &str, created: &Value) {
+    let id = created["id"].as_str().unwrap();
+    let read = rest.ok(&format!("{base}/webhook_endpoints/{id}")).await;
+    assert_eq!(read, without_secret(created), "{base}");
+    for other in PROFILES {
+        let read = rest.ok(&format!("{other}/webhook_endpoints/{id}")).await;
+        assert!(read.get("secret").is_none(), "{other}: {read}");
+        assert_eq!(settled(&read), settled(created), "{other}");
+    }
+    let list = rest.ok(&format!("{base}/webhook_endpoints")).await;
+    assert!(
+        items_of(&list).iter().all(|e| e.get("secret").is_none()),
+        "{list}"
+    );
+}
+
+/// Creates endpoints at `base` with forms as the Stripe SDKs send them,
+/// lists either way; returns the secrets they show.
+async fn create_from_forms(rest: &Rest, base: &str) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for (n, events) in [
+        "enabled_events[]=customer.created&enabled_events[]=subscription.*",
+        "enabled_events[0]=customer.created&enabled_events[1]=subscription.*",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let form = format!(
+            "url=https%3A%2F%2F93.184.215.14%2Fhooks%2Fform{n}&{events}&description=From+a+form"
+        );
+        let created = rest
+            .post_raw(&format!("{base}/webhook_endpoints"), &form, FORM)
+            .await;
+        assert_eq!(created.status, 200, "{base} {form}: {}", created.body);
+        assert_eq!(
+            settled(&created.body),
+            json!({
+                "object": "webhook_endpoint",
+                "url": public_url(&format!("form{n}")),
+                "enabled_events": ["customer.created", "subscription.*"],
+                "description": "From a form",
+                "status": "enabled",
+                "live": false,
+            }),
+            "{base} {form}"
+        );
+        let secret = created.body["secret"].as_str().unwrap();
+        assert!(secret.starts_with("whsec_"), "{secret}");
+        secrets.push(secret.to_owned());
+    }
+    secrets
 }
 
 async fn endpoint_lists_page_in_each_profiles_envelope(backend: Backend) {
@@ -401,125 +407,125 @@ async fn bad_endpoints_are_422s_on_the_exact_field(backend: Backend) {
     let fine = public_url("fine");
     for base in PROFILES {
         let collection = format!("{base}/webhook_endpoints");
-        // The gateway's own checks of the body's shape, all at once.
-        let shapes = rest
-            .post(
-                &collection,
-                json!({"enabled_events": "customer.created", "description": 5, "colour": "red"}),
-            )
-            .await;
-        assert_eq!(
-            shapes.body,
-            json!({"detail": [
-                {"loc": ["body", "url"], "msg": "field required", "type": "value_error.missing"},
-                {"loc": ["body", "enabled_events"], "msg": "value is not a valid list", "type": "type_error.list"},
-                {"loc": ["body", "description"], "msg": "str type expected", "type": "type_error.str"},
-                {"loc": ["body", "colour"], "msg": "extra fields not permitted", "type": "value_error.extra"},
-            ]}),
-            "{base}"
-        );
-        let typed = rest
-            .post(
-                &collection,
-                json!({"url": 5, "enabled_events": ["customer.created", 7]}),
-            )
-            .await;
-        assert_eq!(
-            locs(&typed),
-            [json!(["body", "url"]), json!(["body", "enabled_events", 1])],
-            "{base}"
-        );
-        let form = rest
-            .post_raw(&collection, "enabled_events[]=*&description=x", FORM)
-            .await;
-        assert_eq!(locs(&form), [json!(["body", "url"])], "{base}");
-
-        // The service's rules, each on its field.
-        for (body, loc) in [
-            (
-                json!({"url": "ftp://x", "enabled_events": ["*"]}),
-                json!(["body", "url"]),
-            ),
-            (
-                json!({"url": "http://127.0.0.1:9/", "enabled_events": ["*"]}),
-                json!(["body", "url"]),
-            ),
-            (
-                json!({"url": "https://10.1.2.3/hook", "enabled_events": ["*"]}),
-                json!(["body", "url"]),
-            ),
-            (
-                json!({"url": fine, "enabled_events": []}),
-                json!(["body", "enabled_events"]),
-            ),
-        ] {
-            let refused = rest.post(&collection, body.clone()).await;
-            assert_eq!(locs(&refused), [loc], "{base} {body}");
-        }
-        let unknown_type = rest
-            .post(
-                &collection,
-                json!({"url": fine, "enabled_events": ["customer.created", "customer.exploded"]}),
-            )
-            .await;
-        assert_eq!(
-            locs(&unknown_type),
-            [json!(["body", "enabled_events"])],
-            "{}",
-            unknown_type.body
-        );
-
-        // Updates: the same rules, and a status that is no status.
+        assert_bad_creates_are_refused(&rest, &collection, &fine).await;
         let at = format!(
             "{collection}/{}",
             create(&rest, base, json!({"url": fine, "enabled_events": ["*"]})).await["id"]
                 .as_str()
                 .unwrap()
         );
-        for (body, loc) in [
-            (json!({"status": "paused"}), json!(["body", "status"])),
-            (json!({"status": null}), json!(["body", "status"])),
-            (json!({"url": null}), json!(["body", "url"])),
-            (
-                json!({"url": "http://127.0.0.1:9/"}),
-                json!(["body", "url"]),
-            ),
-            (json!({"url": "ftp://x"}), json!(["body", "url"])),
-            (
-                json!({"enabled_events": []}),
-                json!(["body", "enabled_events"]),
-            ),
-            (
-                json!({"enabled_events": "*"}),
-                json!(["body", "enabled_events"]),
-            ),
-            (json!({"secret": "whsec_mine"}), json!(["body", "secret"])),
-        ] {
-            let refused = rest.patch(&at, body.clone()).await;
-            assert_eq!(locs(&refused), [loc], "{base} {body}");
-        }
-        let paused = rest.patch(&at, json!({"status": "paused"})).await;
-        assert_eq!(
-            paused.body["detail"][0],
-            json!({"loc": ["body", "status"], "msg": "value is not a valid enumeration member; permitted: 'enabled', 'disabled'", "type": "type_error.enum"})
-        );
-        let form_status = rest.post_raw(&at, "status=paused", FORM).await;
-        assert_eq!(locs(&form_status), [json!(["body", "status"])]);
-        // Nothing refused changed anything.
-        let unchanged = rest.ok(&at).await;
-        assert_eq!(
-            (
-                &unchanged["url"],
-                &unchanged["status"],
-                &unchanged["enabled_events"]
-            ),
-            (&json!(fine), &json!("enabled"), &json!(["*"]))
-        );
+        assert_bad_updates_are_refused(&rest, &at, &fine).await;
     }
     assert_eq!(
         items_of(&rest.ok("/epoch/v1/webhook_endpoints").await).len(),
         3,
         "only the three accepted endpoints exist"
+    );
+}
+
+/// Creates at `collection` that break the gateway's checks of the body's
+/// shape or the service's rules are refused, each on its field.
+async fn assert_bad_creates_are_refused(rest: &Rest, collection: &str, fine: &str) {
+    // The gateway's own checks of the body's shape, all at once.
+    let shapes = rest
+        .post(
+            collection,
+            json!({"enabled_events": "customer.created", "description": 5, "colour": "red"}),
+        )
+        .await;
+    assert_eq!(
+        shapes.body,
+        json!({"detail": [
+            {"loc": ["body", "url"], "msg": "field required", "type": "value_error.missing"},
+            {"loc": ["body", "enabled_events"], "msg": "value is not a valid list", "type": "type_error.list"},
+            {"loc": ["body", "description"], "msg": "str type expected", "type": "type_error.str"},
+            {"loc": ["body", "colour"], "msg": "extra fields not permitted", "type": "value_error.extra"},
+        ]}),
+        "{collection}"
+    );
+    let typed = rest
+        .post(
+            collection,
+            json!({"url": 5, "enabled_events": ["customer.created", 7]}),
+        )
+        .await;
+    assert_eq!(
+        locs(&typed),
+        [json!(["body", "url"]), json!(["body", "enabled_events", 1])],
+        "{collection}"
+    );
+    let form = rest
+        .post_raw(collection, "enabled_events[]=*&description=x", FORM)
+        .await;
+    assert_eq!(locs(&form), [json!(["body", "url"])], "{collection}");
+
+    // The service's rules, each on its field.
+    for (body, field) in [
+        (json!({"url": "ftp://x", "enabled_events": ["*"]}), "url"),
+        (
+            json!({"url": "http://127.0.0.1:9/", "enabled_events": ["*"]}),
+            "url",
+        ),
+        (
+            json!({"url": "https://10.1.2.3/hook", "enabled_events": ["*"]}),
+            "url",
+        ),
+        (json!({"url": fine, "enabled_events": []}), "enabled_events"),
+    ] {
+        let refused = rest.post(collection, body.clone()).await;
+        assert_eq!(
+            locs(&refused),
+            [json!(["body", field])],
+            "{collection} {body}"
+        );
+    }
+    let unknown_type = rest
+        .post(
+            collection,
+            json!({"url": fine, "enabled_events": ["customer.created", "customer.exploded"]}),
+        )
+        .await;
+    assert_eq!(
+        locs(&unknown_type),
+        [json!(["body", "enabled_events"])],
+        "{}",
+        unknown_type.body
+    );
+}
+
+/// Updates of the endpoint `at` (at `fine`, for every event) that break the
+/// create's rules, or set a status that is no status, are refused on their
+/// field and change nothing.
+async fn assert_bad_updates_are_refused(rest: &Rest, at: &str, fine: &str) {
+    for (body, field) in [
+        (json!({"status": "paused"}), "status"),
+        (json!({"status": null}), "status"),
+        (json!({"url": null}), "url"),
+        (json!({"url": "http://127.0.0.1:9/"}), "url"),
+        (json!({"url": "ftp://x"}), "url"),
+        (json!({"enabled_events": []}), "enabled_events"),
+        (json!({"enabled_events": "*"}), "enabled_events"),
+        (json!({"secret": "whsec_mine"}), "secret"),
+    ] {
+        let refused = rest.patch(at, body.clone()).await;
+        assert_eq!(locs(&refused), [json!(["body", field])], "{at} {body}");
+    }
+    let paused = rest.patch(at, json!({"status": "paused"})).await;
+    assert_eq!(
+        paused.body["detail"][0],
+        json!({"loc": ["body", "status"], "msg": "value is not a valid enumeration member; permitted: 'enabled', 'disabled'", "type": "type_error.enum"})
+    );
+    let form_status = rest.post_raw(at, "status=paused", FORM).await;
+    assert_eq!(locs(&form_status), [json!(["body", "status"])]);
+    // Nothing refused changed anything.
+    let unchanged = rest.ok(at).await;
+    assert_eq!(
+        (
+            &unchanged["url"],
+            &unchanged["status"],
+            &unchanged["enabled_events"]
+        ),
+        (&json!(fine), &json!("enabled"), &json!(["*"]))
     );
 }
 
@@ -571,6 +577,58 @@ async fn listed_until(rest: &Rest, path: &str, done: impl Fn(&[Value]) -> bool) 
     }
 }
 
+/// The deliveries of the endpoint `id` at `base`: the retry that delivered
+/// `event`, then the failed first attempt, in the profile's format.
+async fn assert_attempts_listed(rest: &Rest, base: &str, id: &str, event: &str) {
+    let path = format!("{base}/webhook_endpoints/{id}/deliveries");
+    let list = listed_until(rest, &path, |items| {
+        items.len() == 2 && items[0]["delivered"] == true
+    })
+    .await;
+    let attempts = items_of(&list);
+    let (retry, failed) = (&attempts[0], &attempts[1]);
+    for (attempt, n) in [(retry, 2), (failed, 1)] {
+        assert!(
+            attempt["id"].as_str().unwrap().starts_with("wha_"),
+            "{attempt}"
+        );
+        assert_eq!(attempt["object"], "webhook_delivery");
+        assert_eq!(attempt["webhook_endpoint"], json!(id));
+        assert_eq!(attempt["event"], json!(event));
+        assert_eq!(attempt["event_type"], "customer.created");
+        assert_eq!(attempt["attempt"], n);
+        assert!(in_profile_time(base, &attempt["created_at"]), "{attempt}");
+        assert!(attempt["duration_ms"].as_i64().unwrap() >= 0);
+    }
+    assert_eq!(
+        (
+            &retry["status_code"],
+            &retry["error"],
+            &retry["delivered"],
+            &retry["next_retry_at"]
+        ),
+        (&json!(200), &Value::Null, &json!(true), &Value::Null),
+        "{base}: {retry}"
+    );
+    assert_eq!(failed["status_code"], 500, "{base}: {failed}");
+    assert_eq!(failed["delivered"], false);
+    assert!(failed["error"].is_string(), "{base}: {failed}");
+    if !failed["next_retry_at"].is_null() {
+        assert!(in_profile_time(base, &failed["next_retry_at"]), "{failed}");
+    }
+    match base {
+        "/v1" => assert_eq!(list["url"], json!(path)),
+        "/4geeks/v1" => assert_eq!(list["total_items"], 2),
+        _ => assert_eq!(list["has_more"], false),
+    }
+    let one = rest.ok(&format!("{path}?event={event}")).await;
+    assert_eq!(items_of(&one), attempts, "{base}");
+    let other = rest
+        .ok(&format!("{path}?event=evt_000000000000000000000000"))
+        .await;
+    assert!(items_of(&other).is_empty(), "{base}: {other}");
+}
+
 async fn events_go_out_in_the_creating_profiles_format_and_attempts_are_listed(backend: Backend) {
     // Receivers on 127.0.0.1 need the server to allow private addresses.
     let app = spawn(backend, Duration::from_millis(200)).await;
@@ -619,53 +677,7 @@ async fn events_go_out_in_the_creating_profiles_format_and_attempts_are_listed(b
     // The failed attempt and the retry that delivered, newest first, in every profile.
     let id = epoch["id"].as_str().unwrap();
     for base in PROFILES {
-        let path = format!("{base}/webhook_endpoints/{id}/deliveries");
-        let list = listed_until(&rest, &path, |items| {
-            items.len() == 2 && items[0]["delivered"] == true
-        })
-        .await;
-        let attempts = items_of(&list);
-        let (retry, failed) = (&attempts[0], &attempts[1]);
-        for (attempt, n) in [(retry, 2), (failed, 1)] {
-            assert!(
-                attempt["id"].as_str().unwrap().starts_with("wha_"),
-                "{attempt}"
-            );
-            assert_eq!(attempt["object"], "webhook_delivery");
-            assert_eq!(attempt["webhook_endpoint"], json!(id));
-            assert_eq!(attempt["event"], json!(event));
-            assert_eq!(attempt["event_type"], "customer.created");
-            assert_eq!(attempt["attempt"], n);
-            assert!(in_profile_time(base, &attempt["created_at"]), "{attempt}");
-            assert!(attempt["duration_ms"].as_i64().unwrap() >= 0);
-        }
-        assert_eq!(
-            (
-                &retry["status_code"],
-                &retry["error"],
-                &retry["delivered"],
-                &retry["next_retry_at"]
-            ),
-            (&json!(200), &Value::Null, &json!(true), &Value::Null),
-            "{base}: {retry}"
-        );
-        assert_eq!(failed["status_code"], 500, "{base}: {failed}");
-        assert_eq!(failed["delivered"], false);
-        assert!(failed["error"].is_string(), "{base}: {failed}");
-        if !failed["next_retry_at"].is_null() {
-            assert!(in_profile_time(base, &failed["next_retry_at"]), "{failed}");
-        }
-        match base {
-            "/v1" => assert_eq!(list["url"], json!(path)),
-            "/4geeks/v1" => assert_eq!(list["total_items"], 2),
-            _ => assert_eq!(list["has_more"], false),
-        }
-        let one = rest.ok(&format!("{path}?event={event}")).await;
-        assert_eq!(items_of(&one), attempts, "{base}");
-        let other = rest
-            .ok(&format!("{path}?event=evt_000000000000000000000000"))
-            .await;
-        assert!(items_of(&other).is_empty(), "{base}: {other}");
+        assert_attempts_listed(&rest, base, id, &event).await;
     }
     let first = rest
         .ok(&format!("/v1/webhook_endpoints/{id}/deliveries?limit=1"))
