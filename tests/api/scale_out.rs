@@ -24,6 +24,7 @@ use customerd::proto::customers::v1::customer_service_client::CustomerServiceCli
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 use crate::helpers::{Backend, fresh_database, http_client};
@@ -239,10 +240,29 @@ async fn rest_until_done(
 struct Proxy {
     rest: String,
     grpc: Channel,
+    /// The gRPC port's base URL, for grpc-web over HTTP/1.1.
+    grpc_url: String,
     key: String,
 }
 
 impl Proxy {
+    /// Starts HAProxy in front of `replicas`, to be called with `key`.
+    async fn start(dir: &Path, replicas: &[ServerProcess], key: &str) -> (HaProxy, Self) {
+        let addresses: Vec<(SocketAddr, SocketAddr)> =
+            replicas.iter().map(|r| (r.grpc, r.http)).collect();
+        let (haproxy, grpc_port, rest_port) = start_haproxy(dir, &addresses).await;
+        let grpc_url = format!("http://127.0.0.1:{grpc_port}");
+        let proxy = Self {
+            rest: format!("http://127.0.0.1:{rest_port}"),
+            grpc: tonic::transport::Endpoint::from_shared(grpc_url.clone())
+                .unwrap()
+                .connect_lazy(),
+            grpc_url,
+            key: key.to_owned(),
+        };
+        (haproxy, proxy)
+    }
+
     fn post(
         &self,
         path: &str,
@@ -444,99 +464,71 @@ async fn customer_calls(http: SocketAddr) -> f64 {
         .sum()
 }
 
-#[tokio::test]
-#[ignore = "needs TEST_POSTGRES_URL and haproxy; run by .ci/run"]
-async fn replicas_behind_haproxy_lose_no_write_when_one_is_killed() {
-    let url = fresh_database(Backend::Postgres).await;
-    let mut replicas = start_together(&url, REPLICAS).await;
-    let keys: Vec<String> = replicas
-        .iter()
-        .filter_map(|r| r.first_key.clone())
-        .collect();
-    assert_eq!(keys.len(), 1, "one replica printed the first key");
-    let addresses: Vec<(SocketAddr, SocketAddr)> =
-        replicas.iter().map(|r| (r.grpc, r.http)).collect();
-    let dir = std::env::temp_dir().join(format!("customerd_t_haproxy_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (_haproxy, grpc_port, rest_port) = start_haproxy(&dir, &addresses).await;
-    let proxy = Arc::new(Proxy {
-        rest: format!("http://127.0.0.1:{rest_port}"),
-        grpc: tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{grpc_port}"))
-            .unwrap()
-            .connect_lazy(),
-        key: keys[0].clone(),
-    });
-    let seen = Arc::new(Seen::default());
+/// The customers every updater writes to, created through HAProxy.
+async fn create_shared(proxy: &Proxy, seen: &Seen) -> Arc<Vec<String>> {
     let mut shared = Vec::new();
     for i in 0..SHARED {
         let body = json!({"email": format!("shared-{i}@scale.test")});
-        let created = rest_until_done(&seen, "shared", || proxy.post("/v1/customers", &body, None))
+        let created = rest_until_done(seen, "shared", || proxy.post("/v1/customers", &body, None))
             .await
             .expect("a shared customer is created");
         shared.push(created["id"].as_str().unwrap().to_owned());
     }
-    let shared = Arc::new(shared);
-    grpc_web_through(&format!("http://127.0.0.1:{grpc_port}"), &keys[0]).await;
+    Arc::new(shared)
+}
 
-    let stop = Arc::new(AtomicBool::new(false));
+/// Every client of the load, running until `stop`.
+fn start_clients(
+    proxy: &Arc<Proxy>,
+    seen: &Arc<Seen>,
+    shared: &Arc<Vec<String>>,
+    stop: &Arc<AtomicBool>,
+) -> Vec<JoinHandle<()>> {
     let mut clients = Vec::new();
     for w in 0..REST_CREATORS {
-        clients.push(tokio::spawn(rest_creator(
-            proxy.clone(),
-            seen.clone(),
-            w,
-            stop.clone(),
-        )));
+        let creating = rest_creator(proxy.clone(), seen.clone(), w, stop.clone());
+        clients.push(tokio::spawn(creating));
     }
     for w in 0..GRPC_CREATORS {
-        clients.push(tokio::spawn(grpc_creator(
-            proxy.clone(),
-            seen.clone(),
-            w,
-            stop.clone(),
-        )));
+        let creating = grpc_creator(proxy.clone(), seen.clone(), w, stop.clone());
+        clients.push(tokio::spawn(creating));
     }
     for w in 0..UPDATERS {
-        clients.push(tokio::spawn(updater(
-            proxy.clone(),
-            seen.clone(),
-            w,
-            shared.clone(),
-            stop.clone(),
-        )));
+        let updating = updater(proxy.clone(), seen.clone(), w, shared.clone(), stop.clone());
+        clients.push(tokio::spawn(updating));
     }
-    let began = Instant::now();
-    tokio::time::sleep(KILL_AT).await;
-    let victim = &mut replicas[1];
+    clients
+}
+
+/// Kills `victim` with SIGKILL, and after [`RESTART_AT`] less [`KILL_AT`]
+/// starts it again on its ports, which HAProxy's configuration names.
+/// Returns how many writes were acknowledged when it was killed.
+async fn kill_and_restart(victim: &mut ServerProcess, url: &str, seen: &Seen) -> u64 {
     let (grpc, http) = (victim.grpc, victim.http);
     victim.kill();
     let at_kill = seen.acknowledged.load(Ordering::Relaxed);
     tokio::time::sleep(RESTART_AT - KILL_AT).await;
-    // Back on the same ports, which HAProxy's configuration names.
     let mut restart = customerd();
-    restart.args(["serve", "--database-url", &url]).args([
+    restart.args(["serve", "--database-url", url]).args([
         "--grpc-addr",
         &grpc.to_string(),
         "--http-addr",
         &http.to_string(),
     ]);
     let (child, _) = spawn_listening(restart).await;
-    replicas[1] = ServerProcess {
+    *victim = ServerProcess {
         child,
         grpc,
         http,
         first_key: None,
     };
-    tokio::time::sleep(LOAD.saturating_sub(began.elapsed())).await;
-    stop.store(true, Ordering::Relaxed);
-    for client in clients {
-        client.await.expect("a client finished");
-    }
-    let elapsed = began.elapsed();
-    let restarted_calls = customer_calls(http).await;
+    at_kill
+}
 
-    // What the database holds.
-    let db = customerd::db::connect(&url, None).await.unwrap();
+/// What the database holds against what was acknowledged (email -> id):
+/// one customer per create, and the acknowledged one.
+async fn stored_problems(url: &str, created: &HashMap<String, String>) -> Vec<String> {
+    let db = customerd::db::connect(url, None).await.unwrap();
     let stored = customer::Entity::find()
         .filter(customer::Column::Email.like("%@scale.test"))
         .all(&db)
@@ -550,15 +542,13 @@ async fn replicas_behind_haproxy_lose_no_write_when_one_is_killed() {
             .or_default()
             .push(row);
     }
-    let created = seen.created.lock().unwrap().clone();
-    let abandoned = seen.abandoned.lock().unwrap().clone();
-    let mut problems = seen.violations.lock().unwrap().clone();
+    let mut problems = Vec::new();
     for (email, rows) in &by_email {
         if rows.len() > 1 {
             problems.push(format!("{email}: {} customers for one create", rows.len()));
         }
     }
-    for (email, id) in &created {
+    for (email, id) in created {
         match by_email.get(email).map(Vec::as_slice) {
             Some([row]) if &row.id == id => {}
             other => problems.push(format!(
@@ -567,12 +557,22 @@ async fn replicas_behind_haproxy_lose_no_write_when_one_is_killed() {
             )),
         }
     }
-    // The shared customers as a client reads them now.
+    problems
+}
+
+/// The shared customers as a client of the replica at `http` reads them
+/// now, against what each updater wrote to its key.
+async fn update_problems(
+    http: SocketAddr,
+    key: &str,
+    shared: &[String],
+    seen: &Seen,
+) -> Vec<String> {
     let mut metadata = Vec::new();
-    for id in shared.iter() {
+    for id in shared {
         let reply = http_client()
-            .get(format!("http://{}/v1/customers/{id}", replicas[0].http))
-            .bearer_auth(&keys[0])
+            .get(format!("http://{http}/v1/customers/{id}"))
+            .bearer_auth(key)
             .send()
             .await
             .unwrap();
@@ -581,6 +581,7 @@ async fn replicas_behind_haproxy_lose_no_write_when_one_is_killed() {
         metadata.push(body["metadata"].clone());
     }
     let updates = seen.updates.lock().unwrap().clone();
+    let mut problems = Vec::new();
     for ((target, worker), written) in &updates {
         let (acked, attempted) = (&written.acknowledged, &written.attempted);
         let value = metadata[*target][format!("u{worker}")]
@@ -599,8 +600,13 @@ async fn replicas_behind_haproxy_lose_no_write_when_one_is_killed() {
             ));
         }
     }
+    problems
+}
 
+/// What the load did, for the log.
+fn report(seen: &Seen, at_kill: u64, elapsed: Duration, restarted_calls: f64) {
     let count = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let created = seen.created.lock().unwrap();
     let over_grpc = created.keys().filter(|e| e.starts_with("grpc-")).count();
     eprintln!(
         "scale-out: {REPLICAS} replicas behind HAProxy, replica 2 killed at {:.1} s and restarted at {:.1} s, {:.1} s of load\n\
@@ -615,13 +621,54 @@ async fn replicas_behind_haproxy_lose_no_write_when_one_is_killed() {
         at_kill,
         created.len(),
         over_grpc,
-        abandoned.len(),
+        seen.abandoned.lock().unwrap().len(),
         count(&seen.replays),
         count(&seen.updated),
         count(&seen.proxy_errors),
         count(&seen.connection_errors),
         restarted_calls,
     );
+}
+
+#[tokio::test]
+#[ignore = "needs TEST_POSTGRES_URL and haproxy; run by .ci/run"]
+async fn replicas_behind_haproxy_lose_no_write_when_one_is_killed() {
+    let url = fresh_database(Backend::Postgres).await;
+    let mut replicas = start_together(&url, REPLICAS).await;
+    let keys: Vec<String> = replicas
+        .iter()
+        .filter_map(|r| r.first_key.clone())
+        .collect();
+    assert_eq!(keys.len(), 1, "one replica printed the first key");
+    let dir = std::env::temp_dir().join(format!("customerd_t_haproxy_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_haproxy, proxy) = Proxy::start(&dir, &replicas, &keys[0]).await;
+    let proxy = Arc::new(proxy);
+    let seen = Arc::new(Seen::default());
+    let shared = create_shared(&proxy, &seen).await;
+    grpc_web_through(&proxy.grpc_url, &keys[0]).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = start_clients(&proxy, &seen, &shared, &stop);
+    let began = Instant::now();
+    tokio::time::sleep(KILL_AT).await;
+    let at_kill = kill_and_restart(&mut replicas[1], &url, &seen).await;
+    tokio::time::sleep(LOAD.saturating_sub(began.elapsed())).await;
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.await.expect("a client finished");
+    }
+    let elapsed = began.elapsed();
+    let restarted_calls = customer_calls(replicas[1].http).await;
+
+    let created = seen.created.lock().unwrap().clone();
+    let abandoned = seen.abandoned.lock().unwrap().clone();
+    let mut problems = seen.violations.lock().unwrap().clone();
+    problems.extend(stored_problems(&url, &created).await);
+    problems.extend(update_problems(replicas[0].http, &keys[0], &shared, &seen).await);
+    report(&seen, at_kill, elapsed, restarted_calls);
+    let count = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let over_grpc = created.keys().filter(|e| e.starts_with("grpc-")).count();
     assert!(
         problems.is_empty(),
         "{} problems:\n{}",
