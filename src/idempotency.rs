@@ -204,7 +204,7 @@ pub async fn record<C: ConnectionTrait>(
 }
 
 /// The existing row a create locks first, if any: the customer a payment or
-/// subscription is for (see [`Writer::write_as`]).
+/// subscription is for (see [`Writer::write`]).
 pub trait Locks {
     fn locks(&self) -> Option<&str>;
 }
@@ -250,9 +250,10 @@ where
         + 'static,
 {
     let locks = request.locks().map(str::to_owned);
+    let stream = tenant.clone();
     let shared = Arc::new((tenant, key, request, create));
     writer
-        .write_as(isolation, locks, origin, move |tx| {
+        .write(isolation, &stream, locks, origin, move |tx| {
             let shared = Arc::clone(&shared);
             Box::pin(async move {
                 let (tenant, key, request, create) = &*shared;

@@ -86,29 +86,36 @@ impl CustomerService for CustomerApi {
         }
         let origin = Origin::of(&request);
         let id = request.into_inner().id;
+        let stream = tenant.clone();
         let target = (tenant, id.clone());
         // A rule (the metadata key limit) is checked after the writes.
         let updated = self
             .writer
-            .write_as(Isolation::Savepoint, Some(id.clone()), origin, move |tx| {
-                let (changes, (tenant, id)) = (Arc::clone(&changes), target.clone());
-                Box::pin(async move {
-                    let (before, after) = store::update(&*tx, &tenant, &id, &changes).await?;
-                    // An update that changes nothing is no event.
-                    let changed = events::customer_changes(&before, &after);
-                    if !changed.is_empty() {
-                        let previous = Object::Customer(before.into());
-                        let object = Object::Customer(after.clone().into());
-                        tx.record(
-                            &tenant,
-                            events::CUSTOMER_UPDATED,
-                            object,
-                            Some((previous, changed)),
-                        );
-                    }
-                    Ok(after)
-                })
-            })
+            .write(
+                Isolation::Savepoint,
+                &stream,
+                Some(id.clone()),
+                origin,
+                move |tx| {
+                    let (changes, (tenant, id)) = (Arc::clone(&changes), target.clone());
+                    Box::pin(async move {
+                        let (before, after) = store::update(&*tx, &tenant, &id, &changes).await?;
+                        // An update that changes nothing is no event.
+                        let changed = events::customer_changes(&before, &after);
+                        if !changed.is_empty() {
+                            let previous = Object::Customer(before.into());
+                            let object = Object::Customer(after.clone().into());
+                            tx.record(
+                                &tenant,
+                                events::CUSTOMER_UPDATED,
+                                object,
+                                Some((previous, changed)),
+                            );
+                        }
+                        Ok(after)
+                    })
+                },
+            )
             .await;
         self.cache.written(&id);
         let customer = updated?;
@@ -124,37 +131,44 @@ impl CustomerService for CustomerApi {
         let tenant = Tenant::of(&request)?;
         let origin = Origin::of(&request);
         let id = request.into_inner().id;
+        let stream = tenant.clone();
         let target = (tenant, id.clone());
         let deleted = self
             .writer
-            .write_as(Isolation::Savepoint, Some(id.clone()), origin, move |tx| {
-                let (tenant, id) = target.clone();
-                Box::pin(async move {
-                    let deletion = store::delete(&*tx, &tenant, &id).await?;
-                    // What went with it first, then the customer itself.
-                    for subscription in deletion.canceled {
-                        let object = Object::Subscription(subscription.into());
-                        tx.record(&tenant, events::SUBSCRIPTION_CANCELED, object, None);
-                    }
-                    for payment in deletion.detached {
-                        let before: pb::Payment = payment.into();
-                        let after = pb::Payment {
-                            customer: None,
-                            ..before.clone()
-                        };
-                        let previous = (Object::Payment(before), vec!["customer".to_owned()]);
-                        tx.record(
-                            &tenant,
-                            events::PAYMENT_UPDATED,
-                            Object::Payment(after),
-                            Some(previous),
-                        );
-                    }
-                    let object = Object::Customer(deletion.customer.clone().into());
-                    tx.record(&tenant, events::CUSTOMER_DELETED, object, None);
-                    Ok(deletion.customer)
-                })
-            })
+            .write(
+                Isolation::Savepoint,
+                &stream,
+                Some(id.clone()),
+                origin,
+                move |tx| {
+                    let (tenant, id) = target.clone();
+                    Box::pin(async move {
+                        let deletion = store::delete(&*tx, &tenant, &id).await?;
+                        // What went with it first, then the customer itself.
+                        for subscription in deletion.canceled {
+                            let object = Object::Subscription(subscription.into());
+                            tx.record(&tenant, events::SUBSCRIPTION_CANCELED, object, None);
+                        }
+                        for payment in deletion.detached {
+                            let before: pb::Payment = payment.into();
+                            let after = pb::Payment {
+                                customer: None,
+                                ..before.clone()
+                            };
+                            let previous = (Object::Payment(before), vec!["customer".to_owned()]);
+                            tx.record(
+                                &tenant,
+                                events::PAYMENT_UPDATED,
+                                Object::Payment(after),
+                                Some(previous),
+                            );
+                        }
+                        let object = Object::Customer(deletion.customer.clone().into());
+                        tx.record(&tenant, events::CUSTOMER_DELETED, object, None);
+                        Ok(deletion.customer)
+                    })
+                },
+            )
             .await;
         self.cache.written(&id);
         let customer = deleted?;

@@ -14,11 +14,16 @@
 //! before it commits.
 //!
 //! SQLite allows one writer at a time, so it gets one lane; other databases get
-//! several lanes whose groups commit concurrently. Groups that touch the same
-//! rows in different orders can deadlock where no single write would; the
-//! database then fails one write of one group, which runs again on its own
-//! (as does any write failed by a deadlock, a serialization failure or a busy
-//! lock), a few times, before its caller hears of it.
+//! several lanes whose groups commit concurrently. Each event stream (an
+//! account in one mode) has its lane, and every write goes to the lane of the
+//! stream it writes: a group locks its streams' counters until it commits (see
+//! [`crate::events::log`]), so two groups of one stream could only commit one
+//! after the other anyway, and groups of different lanes share no row. Groups
+//! that still meet on a row (other servers' groups, on one database) can
+//! deadlock where no single write would; the database then fails one write of
+//! one group, which runs again on its own (as does any write failed by a
+//! deadlock, a serialization failure or a busy lock), a few times, before its
+//! caller hears of it.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -39,8 +44,10 @@ use crate::events::{Change, Hub, Object, Origin};
 
 /// How many writes one group takes at most.
 const MAX_GROUP: usize = 256;
-/// How many writes may wait for a group before callers wait to queue.
+/// How many writes may wait for a group (over all lanes) before callers wait to queue.
 const QUEUE: usize = 8192;
+/// How many lanes run groups at once where the database allows it.
+const LANES: usize = 4;
 
 /// How a write is kept apart from the others of its group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,7 +157,7 @@ const ATTEMPTS: u32 = 6;
 /// One write: runnable again if its group has to be retried one by one.
 trait Job: Send + Sync {
     fn isolation(&self) -> Isolation;
-    /// The first existing row the write locks (see [`Writer::write_as`]).
+    /// The first existing row the write locks (see [`Writer::write`]).
     fn locks(&self) -> Option<&str>;
     /// The request it runs for.
     fn origin(&self) -> &Origin;
@@ -259,7 +266,8 @@ fn failure(err: &DbErr) -> Error {
 /// Where writes are sent to be grouped; cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
-    queue: mpsc::Sender<Arc<dyn Job>>,
+    /// One queue per lane.
+    lanes: Arc<[mpsc::Sender<Arc<dyn Job>>]>,
 }
 
 impl Writer {
@@ -268,56 +276,33 @@ impl Writer {
     pub fn start(db: DatabaseConnection, hub: Hub) -> Self {
         let lanes = match db.get_database_backend() {
             DatabaseBackend::Sqlite => 1,
-            _ => 4,
+            _ => LANES,
         };
-        let (queue, receiver) = mpsc::channel::<Arc<dyn Job>>(QUEUE);
-        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
-        for _ in 0..lanes {
-            let (db, receiver, hub) = (db.clone(), Arc::clone(&receiver), hub.clone());
-            tokio::spawn(async move {
-                loop {
-                    let mut group = Vec::new();
-                    {
-                        let mut receiver = receiver.lock().await;
-                        let Some(first) = receiver.recv().await else {
-                            return;
-                        };
-                        group.push(first);
-                        while group.len() < MAX_GROUP {
-                            match receiver.try_recv() {
-                                Ok(job) => group.push(job),
-                                Err(_) => break,
-                            }
-                        }
-                    }
-                    run_group(&db, &hub, group).await;
-                }
-            });
-        }
-        Self { queue }
+        let lanes = (0..lanes)
+            .map(|_| {
+                let (queue, receiver) = mpsc::channel(QUEUE / lanes);
+                tokio::spawn(run_lane(db.clone(), hub.clone(), receiver));
+                queue
+            })
+            .collect();
+        Self { lanes }
     }
 
-    /// Runs `op` in a transaction shared with other writes, and returns its
-    /// outcome once that transaction has committed. `op` may run more than
-    /// once (only the last run counts), so it must not act outside the database.
-    pub async fn write<T, F>(&self, isolation: Isolation, op: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: for<'t> Fn(Tx<'t>) -> BoxFuture<'t, Result<T>> + Send + Sync + 'static,
-    {
-        self.write_as(isolation, None, Origin::default(), op).await
-    }
-
-    /// As [`write`](Self::write), for the request `origin` (which the write's
-    /// events name), and a write whose first lock on an existing row is the
-    /// one `locks` names (a customer id, or a subscription id for
-    /// what locks a subscription alone). A group runs its writes in the order
-    /// of these names, so two groups take their locks in one order and cannot
-    /// deadlock each other: ids of customers sort before those of the
-    /// subscriptions they own, as deleting a customer locks it before them.
-    pub async fn write_as<T, F>(
+    /// Runs `op` in a transaction shared with other writes of `tenant`'s
+    /// stream, and returns its outcome once that transaction has committed.
+    /// `op` may run more than once (only the last run counts), so it must not
+    /// act outside the database. The write's events name the request `origin`.
+    ///
+    /// `locks` names the write's first lock on an existing row (a customer id,
+    /// or a subscription id for what locks a subscription alone). A group runs
+    /// its writes in the order of these names, so two groups take their locks
+    /// in one order and cannot deadlock each other: ids of customers sort
+    /// before those of the subscriptions they own, as deleting a customer
+    /// locks it before them.
+    pub async fn write<T, F>(
         &self,
         isolation: Isolation,
+        tenant: &Tenant,
         locks: Option<String>,
         origin: Origin,
         op: F,
@@ -336,8 +321,31 @@ impl Writer {
             reply: Mutex::new(Some(reply)),
         });
         let stopped = || Error::Unavailable(DbErr::Custom("the server is stopping".to_owned()));
-        self.queue.send(job).await.map_err(|_| stopped())?;
+        let lane = &self.lanes[lane_of(tenant, self.lanes.len())];
+        lane.send(job).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// The lane of `tenant`'s stream, of `lanes`.
+fn lane_of(tenant: &Tenant, lanes: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    (&tenant.account_id, tenant.live).hash(&mut hasher);
+    (hasher.finish() % lanes as u64) as usize
+}
+
+/// Runs the groups of one lane, one after the other, until the writer is dropped.
+async fn run_lane(db: DatabaseConnection, hub: Hub, mut queue: mpsc::Receiver<Arc<dyn Job>>) {
+    while let Some(first) = queue.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        run_group(&db, &hub, group).await;
     }
 }
 
@@ -495,4 +503,38 @@ async fn run_once(db: &DatabaseConnection, hub: &Hub, job: &Arc<dyn Job>) -> Ran
     }
     job.answer(committed.as_ref().map(|_| ()));
     Ran::Done
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn tenant(account: usize, live: bool) -> Tenant {
+        Tenant {
+            account_id: format!("acct_{account:024}"),
+            live,
+        }
+    }
+
+    #[test]
+    fn a_stream_keeps_one_lane_and_streams_use_every_lane() {
+        for account in 0..200 {
+            for live in [false, true] {
+                let lane = lane_of(&tenant(account, live), LANES);
+                assert!(lane < LANES);
+                assert_eq!(lane_of(&tenant(account, live), LANES), lane);
+                assert_eq!(lane_of(&tenant(account, live), 1), 0);
+            }
+        }
+        let used: HashSet<usize> = (0..64)
+            .map(|account| lane_of(&tenant(account, true), LANES))
+            .collect();
+        assert_eq!(
+            used.len(),
+            LANES,
+            "64 accounts should spread over every lane"
+        );
+    }
 }

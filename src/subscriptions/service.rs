@@ -102,11 +102,12 @@ impl SubscriptionService for SubscriptionApi {
         let tenant = Tenant::of(&request)?;
         let origin = Origin::of(&request);
         let id = request.into_inner().id;
+        let stream = tenant.clone();
         let target = (tenant, id.clone());
         // Canceling twice is refused after the (empty) update.
         let subscription = self
             .writer
-            .write_as(Isolation::Savepoint, Some(id), origin, move |tx| {
+            .write(Isolation::Savepoint, &stream, Some(id), origin, move |tx| {
                 let (tenant, id) = target.clone();
                 Box::pin(async move {
                     let canceled = store::cancel(&*tx, &tenant, &id).await?;
