@@ -244,24 +244,21 @@ pub async fn create<Req, Reply, F>(
 where
     Req: Message + Locks + Send + Sync + 'static,
     Reply: Message + Default + Send + 'static,
-    F: for<'t> Fn(Tx<'t>, &'t Tenant, &'t Req) -> BoxFuture<'t, Result<Reply>>
-        + Send
-        + Sync
-        + 'static,
+    F: for<'t> Fn(Tx<'t>, &'t Req) -> BoxFuture<'t, Result<Reply>> + Send + Sync + 'static,
 {
     let locks = request.locks().map(str::to_owned);
-    let stream = tenant.clone();
-    let shared = Arc::new((tenant, key, request, create));
+    let shared = Arc::new((key, request, create));
     writer
-        .write(isolation, &stream, locks, origin, move |tx| {
+        .write(isolation, tenant, locks, origin, move |tx| {
             let shared = Arc::clone(&shared);
             Box::pin(async move {
-                let (tenant, key, request, create) = &*shared;
+                let (key, request, create) = &*shared;
+                let tenant = tx.tenant();
                 let slot = match claim(&tx, tenant, key.as_deref(), operation, request).await? {
                     Claim::Replay(reply) => return Ok(reply),
                     Claim::Proceed(slot) => slot,
                 };
-                let reply = create(tx, tenant, request).await?;
+                let reply = create(tx, request).await?;
                 record(&*tx, slot, &reply).await?;
                 Ok(reply)
             })
@@ -285,7 +282,7 @@ where
     Req: Message + ValidateOnly + Locks + Clone + Send + Sync + 'static,
     New: Clone + Send + Sync + 'static,
     Reply: Message + Default + Send + 'static,
-    F: for<'t> Fn(Tx<'t>, &'t Tenant, New) -> BoxFuture<'t, Result<Reply>> + Send + Sync + 'static,
+    F: for<'t> Fn(Tx<'t>, New) -> BoxFuture<'t, Result<Reply>> + Send + Sync + 'static,
 {
     let tenant = Tenant::of(&request)?;
     let key = key_of(&request)?;
@@ -303,7 +300,7 @@ where
         key,
         operation,
         message,
-        move |tx, tenant, _| make(tx, tenant, new.clone()),
+        move |tx, _| make(tx, new.clone()),
     )
     .await?;
     Ok(tonic::Response::new(reply))

@@ -42,11 +42,11 @@ impl CustomerService for CustomerApi {
             CREATE,
             request,
             input::new_customer,
-            |tx, tenant, new| {
+            |tx, new| {
                 Box::pin(async move {
-                    let customer: pb::Customer = store::create(tx, tenant, new).into();
+                    let customer: pb::Customer = store::create(tx, tx.tenant(), new).into();
                     let object = Object::Customer(customer.clone());
-                    tx.record(tenant, events::CUSTOMER_CREATED, object, None);
+                    tx.record(events::CUSTOMER_CREATED, object, None);
                     Ok(pb::CreateCustomerResponse {
                         customer: Some(customer),
                     })
@@ -86,31 +86,27 @@ impl CustomerService for CustomerApi {
         }
         let origin = Origin::of(&request);
         let id = request.into_inner().id;
-        let stream = tenant.clone();
-        let target = (tenant, id.clone());
+        let target = id.clone();
         // A rule (the metadata key limit) is checked after the writes.
         let updated = self
             .writer
             .write(
                 Isolation::Savepoint,
-                &stream,
+                tenant,
                 Some(id.clone()),
                 origin,
                 move |tx| {
-                    let (changes, (tenant, id)) = (Arc::clone(&changes), target.clone());
+                    let (changes, id) = (Arc::clone(&changes), target.clone());
                     Box::pin(async move {
-                        let (before, after) = store::update(&*tx, &tenant, &id, &changes).await?;
+                        let (before, after) =
+                            store::update(&*tx, tx.tenant(), &id, &changes).await?;
                         // An update that changes nothing is no event.
                         let changed = events::customer_changes(&before, &after);
                         if !changed.is_empty() {
                             let previous = Object::Customer(before.into());
                             let object = Object::Customer(after.clone().into());
-                            tx.record(
-                                &tenant,
-                                events::CUSTOMER_UPDATED,
-                                object,
-                                Some((previous, changed)),
-                            );
+                            let previous = Some((previous, changed));
+                            tx.record(events::CUSTOMER_UPDATED, object, previous);
                         }
                         Ok(after)
                     })
@@ -131,23 +127,22 @@ impl CustomerService for CustomerApi {
         let tenant = Tenant::of(&request)?;
         let origin = Origin::of(&request);
         let id = request.into_inner().id;
-        let stream = tenant.clone();
-        let target = (tenant, id.clone());
+        let target = id.clone();
         let deleted = self
             .writer
             .write(
                 Isolation::Savepoint,
-                &stream,
+                tenant,
                 Some(id.clone()),
                 origin,
                 move |tx| {
-                    let (tenant, id) = target.clone();
+                    let id = target.clone();
                     Box::pin(async move {
-                        let deletion = store::delete(&*tx, &tenant, &id).await?;
+                        let deletion = store::delete(&*tx, tx.tenant(), &id).await?;
                         // What went with it first, then the customer itself.
                         for subscription in deletion.canceled {
                             let object = Object::Subscription(subscription.into());
-                            tx.record(&tenant, events::SUBSCRIPTION_CANCELED, object, None);
+                            tx.record(events::SUBSCRIPTION_CANCELED, object, None);
                         }
                         for payment in deletion.detached {
                             let before: pb::Payment = payment.into();
@@ -157,14 +152,13 @@ impl CustomerService for CustomerApi {
                             };
                             let previous = (Object::Payment(before), vec!["customer".to_owned()]);
                             tx.record(
-                                &tenant,
                                 events::PAYMENT_UPDATED,
                                 Object::Payment(after),
                                 Some(previous),
                             );
                         }
                         let object = Object::Customer(deletion.customer.clone().into());
-                        tx.record(&tenant, events::CUSTOMER_DELETED, object, None);
+                        tx.record(events::CUSTOMER_DELETED, object, None);
                         Ok(deletion.customer)
                     })
                 },

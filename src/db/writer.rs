@@ -88,12 +88,13 @@ impl Deferred {
     }
 }
 
-/// The transaction a write runs in, with the rows it defers and the request
-/// it runs for.
+/// The transaction a write runs in, with the rows it defers, and the tenant
+/// and request it runs for.
 #[derive(Clone, Copy)]
 pub struct Tx<'t> {
     txn: &'t DatabaseTransaction,
     deferred: &'t Mutex<Deferred>,
+    tenant: &'t Tenant,
     origin: &'t Origin,
 }
 
@@ -105,7 +106,12 @@ impl Deref for Tx<'_> {
     }
 }
 
-impl Tx<'_> {
+impl<'t> Tx<'t> {
+    /// The tenant the write runs for; its events go to this tenant's stream.
+    pub fn tenant(&self) -> &'t Tenant {
+        self.tenant
+    }
+
     fn deferred(&self) -> MutexGuard<'_, Deferred> {
         self.deferred.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -120,18 +126,17 @@ impl Tx<'_> {
         self.deferred().metadata.extend(rows);
     }
 
-    /// Records a change as an event of `tenant`'s stream, written with the
+    /// Records a change as an event of the tenant's stream, written with the
     /// write (and undone with it).
     pub fn record(
         &self,
-        tenant: &Tenant,
         kind: &'static str,
         object: Object,
         previous: Option<(Object, Vec<String>)>,
     ) {
         self.deferred().events.push(Change {
-            account_id: tenant.account_id.clone(),
-            live: tenant.live,
+            account_id: self.tenant.account_id.clone(),
+            live: self.tenant.live,
             kind,
             object,
             previous,
@@ -159,6 +164,8 @@ trait Job: Send + Sync {
     fn isolation(&self) -> Isolation;
     /// The first existing row the write locks (see [`Writer::write`]).
     fn locks(&self) -> Option<&str>;
+    /// The tenant it runs for.
+    fn tenant(&self) -> &Tenant;
     /// The request it runs for.
     fn origin(&self) -> &Origin;
     /// Runs the write; its outcome is kept until [`Job::answer`].
@@ -169,6 +176,7 @@ trait Job: Send + Sync {
 
 struct Write<T, F> {
     isolation: Isolation,
+    tenant: Tenant,
     locks: Option<String>,
     origin: Origin,
     op: F,
@@ -187,6 +195,10 @@ where
 
     fn locks(&self) -> Option<&str> {
         self.locks.as_deref()
+    }
+
+    fn tenant(&self) -> &Tenant {
+        &self.tenant
     }
 
     fn origin(&self) -> &Origin {
@@ -288,10 +300,11 @@ impl Writer {
         Self { lanes }
     }
 
-    /// Runs `op` in a transaction shared with other writes of `tenant`'s
-    /// stream, and returns its outcome once that transaction has committed.
-    /// `op` may run more than once (only the last run counts), so it must not
-    /// act outside the database. The write's events name the request `origin`.
+    /// Runs `op` for `tenant` in a transaction shared with other writes of
+    /// that tenant's event stream, and returns its outcome once that
+    /// transaction has committed. `op` may run more than once (only the last
+    /// run counts), so it must not act outside the database. The write's
+    /// events name the request `origin`.
     ///
     /// `locks` names the write's first lock on an existing row (a customer id,
     /// or a subscription id for what locks a subscription alone). A group runs
@@ -302,7 +315,7 @@ impl Writer {
     pub async fn write<T, F>(
         &self,
         isolation: Isolation,
-        tenant: &Tenant,
+        tenant: Tenant,
         locks: Option<String>,
         origin: Origin,
         op: F,
@@ -312,8 +325,10 @@ impl Writer {
         F: for<'t> Fn(Tx<'t>) -> BoxFuture<'t, Result<T>> + Send + Sync + 'static,
     {
         let (reply, answer) = oneshot::channel();
+        let lane = &self.lanes[lane_of(&tenant, self.lanes.len())];
         let job = Arc::new(Write {
             isolation,
+            tenant,
             locks,
             origin,
             op,
@@ -321,7 +336,6 @@ impl Writer {
             reply: Mutex::new(Some(reply)),
         });
         let stopped = || Error::Unavailable(DbErr::Custom("the server is stopping".to_owned()));
-        let lane = &self.lanes[lane_of(tenant, self.lanes.len())];
         lane.send(job).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
@@ -391,6 +405,7 @@ async fn run_together(
                 let tx = Tx {
                     txn: &txn,
                     deferred: &own,
+                    tenant: job.tenant(),
                     origin: job.origin(),
                 };
                 if job.run(tx).await != Ran::Done {
@@ -403,6 +418,7 @@ async fn run_together(
                 let tx = Tx {
                     txn: &savepoint,
                     deferred: &own,
+                    tenant: job.tenant(),
                     origin: job.origin(),
                 };
                 match job.run(tx).await {
@@ -471,6 +487,7 @@ async fn run_once(db: &DatabaseConnection, hub: &Hub, job: &Arc<dyn Job>) -> Ran
     let tx = Tx {
         txn: &txn,
         deferred: &deferred,
+        tenant: job.tenant(),
         origin: job.origin(),
     };
     match job.run(tx).await {

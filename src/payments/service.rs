@@ -70,11 +70,12 @@ impl PaymentService for PaymentApi {
                 let expand = expand::parse(&req.expand);
                 both(expand, input::new_payment(req))
             },
-            |tx, tenant, (expand, new)| {
+            |tx, (expand, new)| {
                 Box::pin(async move {
+                    let tenant = tx.tenant();
                     let created = store::create(&*tx, tenant, new).await?;
                     let object = Object::Payment(created.clone().into());
-                    tx.record(tenant, events::PAYMENT_CREATED, object, None);
+                    tx.record(events::PAYMENT_CREATED, object, None);
                     Ok(pb::CreatePaymentResponse {
                         payment: Some(expand::message(&*tx, tenant, created, expand).await?),
                     })

@@ -69,11 +69,12 @@ impl SubscriptionService for SubscriptionApi {
                 let expand = expand::parse(&req.expand);
                 both(expand, input::new_subscription(req))
             },
-            |tx, tenant, (expand, new)| {
+            |tx, (expand, new)| {
                 Box::pin(async move {
+                    let tenant = tx.tenant();
                     let created = store::create(&*tx, tenant, new).await?;
                     let object = Object::Subscription(created.clone().into());
-                    tx.record(tenant, events::SUBSCRIPTION_CREATED, object, None);
+                    tx.record(events::SUBSCRIPTION_CREATED, object, None);
                     Ok(pb::CreateSubscriptionResponse {
                         subscription: Some(expand::message(&*tx, tenant, created, expand).await?),
                     })
@@ -102,17 +103,16 @@ impl SubscriptionService for SubscriptionApi {
         let tenant = Tenant::of(&request)?;
         let origin = Origin::of(&request);
         let id = request.into_inner().id;
-        let stream = tenant.clone();
-        let target = (tenant, id.clone());
+        let target = id.clone();
         // Canceling twice is refused after the (empty) update.
         let subscription = self
             .writer
-            .write(Isolation::Savepoint, &stream, Some(id), origin, move |tx| {
-                let (tenant, id) = target.clone();
+            .write(Isolation::Savepoint, tenant, Some(id), origin, move |tx| {
+                let id = target.clone();
                 Box::pin(async move {
-                    let canceled = store::cancel(&*tx, &tenant, &id).await?;
+                    let canceled = store::cancel(&*tx, tx.tenant(), &id).await?;
                     let object = Object::Subscription(canceled.clone().into());
-                    tx.record(&tenant, events::SUBSCRIPTION_CANCELED, object, None);
+                    tx.record(events::SUBSCRIPTION_CANCELED, object, None);
                     Ok(canceled)
                 })
             })
