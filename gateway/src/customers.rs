@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use prost::Message;
 use prost_types::FieldMask;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::body::{Body, Bound, Field};
@@ -82,14 +83,20 @@ macro_rules! rest {
         }
 
         /// The customer object, the same fields in every profile.
-        #[derive(Debug, Serialize)]
+        #[derive(Debug, Serialize, JsonSchema)]
+        #[schemars(rename = "Customer", deny_unknown_fields)]
         pub struct CustomerJson<'a> {
+            #[schemars(extend("example" = "cus_0123456789abcdef01234567"))]
             id: &'a str,
+            #[schemars(extend("enum" = ["customer"]))]
             object: &'static str,
             $($field: Option<&'a str>,)*
             metadata: BTreeMap<&'a str, &'a str>,
+            /// True for live-mode objects, false for test mode.
             live: bool,
+            #[schemars(required)]
             created_at: Option<Time>,
+            #[schemars(required)]
             updated_at: Option<Time>,
         }
 
@@ -111,21 +118,18 @@ macro_rules! rest {
 
 customerd_wire::customer_texts!(rest);
 
-/// Where an object names its customer: the id (or null), or with
-/// `expand[]=customer` the customer object in the profile's format.
-#[derive(Debug, Serialize)]
+/// Where an object names its customer: the id, or with `expand[]=customer`
+/// the customer object in the profile's format.
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(inline)]
 pub enum CustomerRef<'a> {
-    Id(Option<&'a str>),
-    Object(serde_json::Value),
+    Id(&'a str),
+    Object(#[schemars(with = "CustomerJson<'static>")] serde_json::Value),
 }
 
 impl<'a> CustomerRef<'a> {
-    pub fn new(
-        id: Option<&'a str>,
-        expanded: Option<&pb::ExpandedCustomer>,
-        style: TimeStyle,
-    ) -> Self {
+    pub fn new(id: &'a str, expanded: Option<&pb::ExpandedCustomer>, style: TimeStyle) -> Self {
         match expanded {
             // `ExpandedCustomer` has `Customer`'s fields, number for number.
             Some(e) => match pb::Customer::decode(e.encode_to_vec().as_slice()) {
@@ -140,10 +144,11 @@ impl<'a> CustomerRef<'a> {
 }
 
 /// The reply to a delete in the paygate and 4geeks profiles.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Deleted<'a> {
     pub id: &'a str,
     pub object: &'static str,
+    #[schemars(extend("enum" = [true]))]
     pub deleted: bool,
 }
 

@@ -7,6 +7,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use customerd_wire::limits;
+use schemars::JsonSchema;
 use serde::Serialize;
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -78,19 +79,25 @@ pub fn status_for(code: Code) -> (StatusCode, &'static str, Option<&'static str>
     }
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
+/// A 422's body.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ValidationError")]
+pub struct Detail<'a> {
     detail: &'a [Problem],
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every other error's body.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
+pub struct ErrorBody<'a> {
     error: ErrorFields<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(inline)]
 struct ErrorFields<'a> {
     #[serde(rename = "type")]
+    #[schemars(extend("example" = "not_found"))]
     kind: &'a str,
     message: &'a str,
 }

@@ -1,8 +1,12 @@
 //! What every object the gateway writes shares, whichever resource it is:
 //! instants in the profile's style and metadata as a sorted map.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use customerd_wire::statuses::Status;
+use schemars::transform::Transform;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 
 use crate::timestamps;
@@ -22,6 +26,43 @@ pub enum TimeStyle {
 pub enum Time {
     Iso(String),
     Millis(i64),
+}
+
+/// A schema generator carries the style of the profile it describes among
+/// its transforms, for [`Time`]'s schema; it changes no schema itself.
+impl Transform for TimeStyle {
+    fn transform(&mut self, _: &mut Schema) {}
+}
+
+impl JsonSchema for Time {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Time".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let transforms = &generator.settings().transforms;
+        match transforms
+            .iter()
+            .find_map(|t| t.downcast_ref::<TimeStyle>())
+        {
+            Some(TimeStyle::Millis) => json_schema!({
+                "type": "integer", "format": "int64", "description": "Milliseconds since the Unix epoch.",
+            }),
+            _ => json_schema!({
+                "type": "string", "format": "date-time", "description": "RFC 3339 in UTC, to the second.",
+            }),
+        }
+    }
+}
+
+/// The schema of a status field: one of `S`'s REST names.
+pub fn status_schema<S: Status>(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = S::table().iter().map(|(name, _)| *name).collect();
+    json_schema!({ "type": "string", "enum": names })
 }
 
 /// `ts` in `style`; `None` (written as null) when unset.

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::body::{Body, Bound};
 use crate::customers::CustomerRef;
-use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
+use crate::objects::{Time, TimeStyle, enum_name, metadata, status_schema, time};
 use crate::proto::pb;
 use customerd_wire::statuses::Status;
 
@@ -45,17 +46,28 @@ pub fn create_request(body: Body, mut expand: Vec<String>) -> Bound<pb::CreatePa
 }
 
 /// The payment object, the same fields in every profile.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Payment", deny_unknown_fields)]
 pub struct PaymentJson<'a> {
+    #[schemars(extend("example" = "pay_0123456789abcdef01234567"))]
     id: &'a str,
+    #[schemars(extend("enum" = ["payment"]))]
     object: &'static str,
-    customer: CustomerRef<'a>,
+    /// The customer's id; null when there is none or it was deleted. With `expand[]=customer`, the customer object.
+    customer: Option<CustomerRef<'a>>,
+    /// In the currency's minor unit (e.g. cents).
+    #[schemars(range(min = 1))]
     amount: i64,
+    /// ISO 4217 code, lowercase.
+    #[schemars(regex(pattern = "^[a-z]{3}$"))]
     currency: &'a str,
+    #[schemars(schema_with = "status_schema::<pb::PaymentStatus>")]
     status: Option<&'static str>,
     description: Option<&'a str>,
     metadata: BTreeMap<&'a str, &'a str>,
+    /// True for live-mode objects, false for test mode.
     live: bool,
+    #[schemars(required)]
     created_at: Option<Time>,
 }
 
@@ -64,7 +76,10 @@ impl<'a> PaymentJson<'a> {
         Self {
             id: &p.id,
             object: "payment",
-            customer: CustomerRef::new(p.customer.as_deref(), p.expanded_customer.as_ref(), style),
+            customer: p
+                .customer
+                .as_deref()
+                .map(|id| CustomerRef::new(id, p.expanded_customer.as_ref(), style)),
             amount: p.amount,
             currency: &p.currency,
             status: enum_name(statuses(), p.status),

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::body::{Body, Bound};
 use crate::customers::CustomerRef;
-use crate::objects::{Time, TimeStyle, enum_name, metadata, time};
+use crate::objects::{Time, TimeStyle, enum_name, metadata, status_schema, time};
 use std::sync::LazyLock;
 
 use crate::proto::pb;
@@ -59,16 +60,24 @@ pub fn status_filter(status: Option<pb::SubscriptionStatus>) -> i32 {
 }
 
 /// The subscription object, the same fields in every profile.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Subscription", deny_unknown_fields)]
 pub struct SubscriptionJson<'a> {
+    #[schemars(extend("example" = "sub_0123456789abcdef01234567"))]
     id: &'a str,
+    #[schemars(extend("enum" = ["subscription"]))]
     object: &'static str,
+    /// The subscribed customer's id (kept after the customer is deleted). With `expand[]=customer`, the customer object while it exists.
     customer: CustomerRef<'a>,
     plan: &'a str,
+    #[schemars(schema_with = "status_schema::<pb::SubscriptionStatus>")]
     status: Option<&'static str>,
     metadata: BTreeMap<&'a str, &'a str>,
+    /// True for live-mode objects, false for test mode.
     live: bool,
+    #[schemars(required)]
     created_at: Option<Time>,
+    /// When it was canceled; null while it is not.
     canceled_at: Option<Time>,
 }
 
@@ -77,7 +86,7 @@ impl<'a> SubscriptionJson<'a> {
         Self {
             id: &s.id,
             object: "subscription",
-            customer: CustomerRef::new(Some(&s.customer), s.expanded_customer.as_ref(), style),
+            customer: CustomerRef::new(&s.customer, s.expanded_customer.as_ref(), style),
             plan: &s.plan,
             status: enum_name(statuses(), s.status),
             metadata: metadata(&s.metadata),

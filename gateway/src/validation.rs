@@ -6,12 +6,13 @@
 
 use customerd_wire::limits::Bound;
 use customerd_wire::reasons::Reason;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use tonic_types::FieldViolation;
 
 /// Where a problem lies: `["body", "metadata", "plan"]`, `["query", "limit"]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Loc(Vec<Value>);
 
@@ -82,8 +83,10 @@ pub enum Rule {
 }
 
 /// One entry of a 422 `detail` list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(inline)]
 pub struct Problem {
+    #[schemars(extend("items" = { "type": ["string", "integer"] }))]
     pub loc: Loc,
     pub msg: String,
     #[serde(rename = "type")]

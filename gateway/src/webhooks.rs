@@ -3,10 +3,11 @@
 //! profile writes.
 
 use prost_types::FieldMask;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::body::{Body, Bound, Field, Fields};
-use crate::objects::{Time, TimeStyle, enum_name, time};
+use crate::objects::{Time, TimeStyle, enum_name, status_schema, time};
 use crate::proto::pb;
 use crate::validation::{Loc, Rule};
 use customerd_wire::statuses::Status;
@@ -88,18 +89,28 @@ fn present<T>(f: &mut Fields, paths: &mut Vec<String>, name: &str, field: Field<
 
 /// The webhook endpoint object, the same fields in every profile; `secret`
 /// only in the reply to its creation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "WebhookEndpoint", deny_unknown_fields)]
 pub struct WebhookEndpointJson<'a> {
+    #[schemars(extend("example" = "we_0123456789abcdef01234567"))]
     id: &'a str,
+    #[schemars(extend("enum" = ["webhook_endpoint"]))]
     object: &'static str,
     url: &'a str,
+    /// Event types or prefix patterns (`customer.*`); `*` for all.
     enabled_events: &'a [String],
     description: Option<&'a str>,
+    #[schemars(schema_with = "status_schema::<pb::WebhookEndpointStatus>")]
     status: Option<&'static str>,
+    /// True for live-mode objects, false for test mode.
     live: bool,
+    #[schemars(required)]
     created_at: Option<Time>,
+    #[schemars(required)]
     updated_at: Option<Time>,
+    /// The signing secret: in the reply to the create only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(required, regex(pattern = format!("^{}", customerd_wire::webhooks::SECRET_PREFIX)))]
     secret: Option<&'a str>,
 }
 
@@ -121,19 +132,34 @@ impl<'a> WebhookEndpointJson<'a> {
 }
 
 /// One attempt to deliver an event to an endpoint, the same fields in every profile.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "WebhookDelivery", deny_unknown_fields)]
 pub struct WebhookDeliveryJson<'a> {
+    #[schemars(extend("example" = "wha_0123456789abcdef01234567"))]
     id: &'a str,
+    #[schemars(extend("enum" = ["webhook_delivery"]))]
     object: &'static str,
+    /// The endpoint's id.
     webhook_endpoint: &'a str,
+    /// The id of the event sent.
     event: &'a str,
+    #[schemars(extend("enum" = customerd_wire::events::TYPES))]
     event_type: &'a str,
+    /// 1 for the first attempt of this event to this endpoint.
+    #[schemars(range(min = 1))]
     attempt: i32,
+    /// The receiver's HTTP status; null when it did not answer.
     status_code: Option<i32>,
+    /// Why the attempt failed: a timeout, a refused address, a connection error, or the status.
     error: Option<&'a str>,
+    /// A 2xx answer within 10 s.
     delivered: bool,
+    #[schemars(required)]
     created_at: Option<Time>,
+    /// How long the receiver took.
+    #[schemars(range(min = 0))]
     duration_ms: i64,
+    /// When the next attempt is due; null once delivered or given up.
     next_retry_at: Option<Time>,
 }
 

@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 
 use super::{Listing, PagingStyle, Profile};
@@ -14,9 +15,11 @@ pub const BASE: &str = "/4geeks/v1";
 
 pub struct FourGeeks;
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "FourGeeks{T}Page")]
 struct Page<T> {
     items: Vec<T>,
+    #[schemars(range(min = 0))]
     total_items: i64,
     limit: i32,
     offset: i32,
@@ -34,6 +37,10 @@ impl Profile for FourGeeks {
         max: 100,
         default: 10,
     };
+
+    fn list_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<Page<T>>()
+    }
 
     fn list<T: Serialize>(listing: Listing<T>) -> Response {
         let page = Page {

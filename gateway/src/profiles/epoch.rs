@@ -5,6 +5,7 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 
 use super::{Listing, PagingStyle, Profile};
@@ -18,8 +19,10 @@ pub const BASE: &str = "/epoch/v1";
 
 pub struct Epoch;
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Epoch{T}List")]
 struct List<T> {
+    #[schemars(extend("enum" = ["list"]))]
     object: &'static str,
     data: Vec<T>,
     has_more: bool,
@@ -36,6 +39,10 @@ impl Profile for Epoch {
         max: 1000,
         default: 50,
     };
+
+    fn list_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<List<T>>()
+    }
 
     fn list<T: Serialize>(listing: Listing<T>) -> Response {
         let list = List {

@@ -11,8 +11,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tonic::codegen::tokio_stream::Stream;
 
 use super::{Id, Object, Profile, Upstream, listing, object};
@@ -27,28 +28,47 @@ use crate::validation::Loc;
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// An event in a profile's format.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Event")]
 pub struct EventJson<'a> {
+    /// `evt_` and 24 hex characters.
     id: &'a str,
+    #[schemars(extend("enum" = ["event"]))]
     object: &'static str,
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = customerd_wire::events::TYPES))]
     kind: &'a str,
+    /// True for live-mode objects, false for test mode.
     live: bool,
+    #[schemars(required)]
     created_at: Option<Time>,
     data: Data,
     request: Request<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(inline)]
 struct Data {
+    #[schemars(schema_with = "changed_object")]
     object: Value,
-    /// On `*.updated` only: the earlier values of the fields that changed.
+    /// On `*.updated` only: the earlier values of the fields the change changed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Map<String, Value>")]
     previous_attributes: Option<Value>,
 }
 
-#[derive(Serialize)]
+/// The schema of `data.object`: a customer, payment or subscription.
+fn changed_object(generator: &mut SchemaGenerator) -> Schema {
+    let customer = generator.subschema_for::<<pb::Customer as Object>::Json<'static>>();
+    let payment = generator.subschema_for::<<pb::Payment as Object>::Json<'static>>();
+    let subscription = generator.subschema_for::<<pb::Subscription as Object>::Json<'static>>();
+    json_schema!({ "anyOf": [customer, payment, subscription] })
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(inline)]
 struct Request<'a> {
+    /// The request id of the change.
     id: Option<&'a str>,
     idempotency_key: Option<&'a str>,
 }

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use tonic::transport::Channel;
 use tower::util::BoxCloneSyncService;
@@ -112,7 +113,7 @@ impl Upstream {
 
 /// An object the service returns, and its REST form.
 pub trait Object {
-    type Json<'a>: Serialize
+    type Json<'a>: Serialize + JsonSchema
     where
         Self: 'a;
 
@@ -247,6 +248,9 @@ pub trait Profile: Send + Sync + 'static {
 
     /// The profile's list envelope around `listing`.
     fn list<T: Serialize>(listing: Listing<T>) -> Response;
+
+    /// The schema of [`Profile::list`]'s envelope around `T`s.
+    fn list_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema;
 
     /// One object: a customer, payment or subscription.
     fn object<T: Object>(object: &T) -> Response {
@@ -422,8 +426,10 @@ async fn cancel_subscription<P: Profile>(
 }
 
 /// What a search answers, in every profile: Stripe's `search_result`.
-#[derive(Serialize)]
-struct SearchResult<'a> {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CustomerSearchResult", deny_unknown_fields)]
+pub struct SearchResult<'a> {
+    #[schemars(extend("enum" = ["search_result"]))]
     object: &'static str,
     url: String,
     has_more: bool,

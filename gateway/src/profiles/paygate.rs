@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 
 use super::{Listing, PagingStyle, Profile};
@@ -17,9 +18,12 @@ pub const BASE: &str = "/v1";
 
 pub struct Paygate;
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Paygate{T}List")]
 struct List<T> {
+    #[schemars(extend("enum" = ["list"]))]
     object: &'static str,
+    /// The request path, without its query.
     url: String,
     has_more: bool,
     data: Vec<T>,
@@ -36,6 +40,10 @@ impl Profile for Paygate {
         max: 100,
         default: 10,
     };
+
+    fn list_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<List<T>>()
+    }
 
     fn list<T: Serialize>(listing: Listing<T>) -> Response {
         let list = List {
