@@ -1,19 +1,28 @@
-//! The OpenAPI 3 document at `/openapi.json`, describing every route of every
-//! profile as it behaves, and the self-contained docs page at `/docs` that
-//! renders it without fetching anything but the document.
+//! The OpenAPI 3.1 document at `/openapi.json`, describing every route of
+//! every profile as it behaves, and the self-contained docs page at `/docs`
+//! that renders it without fetching anything but the document.
+//!
+//! The schemas of what the gateway writes are derived from the types that
+//! write it, once per profile (its time style and list envelope); the
+//! operations are one table filled in with each profile's facts; request
+//! bodies and parameters are described from the limits the gateway and the
+//! service check them against.
 
 use std::sync::LazyLock;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
-use crate::error::BODY_LIMIT;
-use crate::objects::TimeStyle;
+use crate::customers::Deleted;
+use crate::error::{BODY_LIMIT, Detail, ErrorBody};
 use crate::profiles::epoch::Epoch;
 use crate::profiles::four_geeks::FourGeeks;
 use crate::profiles::paygate::Paygate;
-use crate::profiles::{PagingStyle, Profile};
+use crate::profiles::{Object, PagingStyle, Profile, SearchResult};
+use crate::proto::pb;
 use crate::{filters, payments, subscriptions, webhooks};
 use customerd_wire::fields::CUSTOMER_TEXTS;
 use customerd_wire::limits::{
@@ -21,99 +30,492 @@ use customerd_wire::limits::{
     METADATA_KEY_MAX, METADATA_MAX_KEYS, METADATA_VALUE_MAX, PLAN_MAX, SEARCH_PAGE_DEFAULT,
     SEARCH_PAGE_MAX, SEARCH_QUERY_MAX, WEBHOOK_ENABLED_EVENTS_MAX, WEBHOOK_URL_MAX,
 };
-use customerd_wire::webhooks::SECRET_PREFIX;
 
-/// What differs between profiles in the document: the profile's own facts,
-/// and how its envelopes and filters look.
+/// What a reference to a component schema starts with.
+const SCHEMAS: &str = "#/components/schemas/";
+
+/// What differs between profiles in the document.
 struct ProfileDoc {
     tag: &'static str,
     base: &'static str,
     summary: &'static str,
-    millis: bool,
     email_required: bool,
     paging: PagingStyle,
-    /// The list envelope, named `{envelope}{Resource}` (e.g. `PaygatePaymentList`).
-    envelope: Envelope,
     /// The customer list's own filters, after the paging.
     customer_filters: fn() -> Vec<Value>,
-    /// A delete answers with the object as it was, not `{id, object, deleted}`.
-    deletes_answer_object: bool,
+    /// The schemas of what it writes, and the references its answers use.
+    written: fn() -> (Map<String, Value>, Value),
 }
 
 impl ProfileDoc {
-    fn of<P: Profile>(envelope: Envelope, customer_filters: fn() -> Vec<Value>) -> Self {
+    fn of<P: Profile>(customer_filters: fn() -> Vec<Value>) -> Self {
         Self {
             tag: P::TAG,
             base: P::BASE,
             summary: P::SUMMARY,
-            millis: P::TIMES == TimeStyle::Millis,
             email_required: P::CREATE_REQUIRES_EMAIL,
             paging: P::PAGING,
-            envelope,
             customer_filters,
-            deletes_answer_object: P::DELETE_ANSWERS_OBJECT,
+            written: written::<P>,
         }
     }
 
-    /// What a delete of `resource` answers: the object as it was, or `Deleted{resource}`.
-    fn deleted(&self, resource: &str) -> Value {
-        if self.deletes_answer_object {
-            object_ref(self, resource)
-        } else {
-            schema_ref(&format!("Deleted{resource}"))
-        }
+    /// What names the schemas only this profile writes: `Epoch` for `EpochCustomer`.
+    fn prefix(&self) -> String {
+        let mut chars = self.tag.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first.to_uppercase().chain(chars).collect()
+        })
     }
 
-    /// The paging parameters of every list, given the noun they page over.
-    fn paging_parameters(&self, noun: &str) -> Vec<Value> {
-        match self.paging {
-            PagingStyle::Cursor { max, default } => cursor_paging(noun, max, default),
-            PagingStyle::Offset { max, default } => offset_paging(noun, max, default),
-        }
-    }
-}
-
-/// The shape of a profile's list envelope.
-#[derive(Clone, Copy)]
-enum Envelope {
-    /// `{object: "list", url, has_more, data}`
-    Paygate,
-    /// `{items, total_items, limit, offset}`
-    FourGeeks,
-    /// `{object: "list", data, has_more}`
-    Epoch,
-}
-
-impl Envelope {
-    fn schema_name(self, resource: &str) -> String {
-        match self {
-            Self::Paygate => format!("Paygate{resource}List"),
-            Self::FourGeeks => format!("FourGeeks{resource}Page"),
-            Self::Epoch => format!("Epoch{resource}List"),
+    fn parameters(&self, parameter: Param) -> Vec<Value> {
+        let string = || json!({ "type": "string" });
+        match parameter {
+            Param::Id(noun, prefix) => vec![json!({
+                "name": "id", "in": "path", "required": true,
+                "description": format!("The {noun}'s id (`{prefix}_…`)."), "schema": string(),
+            })],
+            Param::Paging(noun) => match self.paging {
+                PagingStyle::Cursor { max, default } => vec![
+                    limit_parameter(max, default),
+                    query_parameter(
+                        "starting_after",
+                        &format!(
+                            "A {noun} id: return the {noun}s after (older than) it. Not with ending_before."
+                        ),
+                        string(),
+                    ),
+                    query_parameter(
+                        "ending_before",
+                        &format!(
+                            "A {noun} id: return the {noun}s before (newer than) it. Not with starting_after."
+                        ),
+                        string(),
+                    ),
+                ],
+                PagingStyle::Offset { max, default } => vec![
+                    limit_parameter(max, default),
+                    query_parameter(
+                        "offset",
+                        &format!("Number of {noun}s to skip."),
+                        json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX, "default": 0 }),
+                    ),
+                ],
+            },
+            Param::Idempotency => vec![json!({
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "Makes the create safe to retry: a repeat with the same key (per account and mode, for 24 hours) returns the first response; the same key with other parameters is a 409.",
+                "schema": { "type": "string", "maxLength": IDEMPOTENCY_KEY_MAX, "pattern": "^[\\t\\x20-\\x7e]*$" },
+            })],
+            Param::Expand => vec![json!({
+                "name": "expand[]", "in": "query", "required": false, "style": "form", "explode": true,
+                "description": "`customer` puts the customer object where its id would be.",
+                "schema": { "type": "array", "items": { "type": "string", "enum": ["customer"] } },
+            })],
+            Param::OfCustomer(noun) => vec![query_parameter(
+                "customer",
+                &format!(
+                    "Only the {noun}s of this customer (an id; one the key cannot see gives an empty list)."
+                ),
+                string(),
+            )],
+            Param::Status => vec![query_parameter(
+                "status",
+                "Only subscriptions in this status.",
+                json!({ "type": "string", "enum": names(subscriptions::statuses()) }),
+            )],
+            Param::CustomerFilters => (self.customer_filters)(),
+            Param::SearchQuery => vec![
+                json!({ "name": "query", "in": "query", "required": true, "description": search_grammar(), "schema": { "type": "string", "minLength": 1, "maxLength": SEARCH_QUERY_MAX } }),
+                limit_parameter(SEARCH_PAGE_MAX, SEARCH_PAGE_DEFAULT),
+                query_parameter("page", "`next_page` of the previous page.", string()),
+            ],
+            Param::EventFilters => vec![
+                query_parameter("type", EVENT_TYPES, string()),
+                query_parameter(
+                    "created[gte]",
+                    "Only events created at or after this instant.",
+                    instant_schema(),
+                ),
+                query_parameter(
+                    "created[lte]",
+                    "Only events created at or before this instant.",
+                    instant_schema(),
+                ),
+            ],
+            Param::StreamFrom => vec![
+                query_parameter(
+                    "types",
+                    &format!("Comma-separated; each one of: {EVENT_TYPES}"),
+                    string(),
+                ),
+                query_parameter(
+                    "starting_after",
+                    "Resume after this event id (the `Last-Event-ID` header wins).",
+                    string(),
+                ),
+                json!({ "name": "Last-Event-ID", "in": "header", "required": false, "description": "The id of the last event received; sent by a reconnecting EventSource.", "schema": string() }),
+            ],
+            Param::Event => vec![query_parameter(
+                "event",
+                "Only the attempts to deliver this event (an id, `evt_…`).",
+                string(),
+            )],
         }
     }
 }
 
 fn profiles() -> [ProfileDoc; 3] {
     [
-        ProfileDoc::of::<Paygate>(Envelope::Paygate, paygate_customer_filters),
-        ProfileDoc::of::<FourGeeks>(Envelope::FourGeeks, Vec::new),
-        ProfileDoc::of::<Epoch>(Envelope::Epoch, epoch_customer_filters),
+        ProfileDoc::of::<Paygate>(paygate_customer_filters),
+        ProfileDoc::of::<FourGeeks>(Vec::new),
+        ProfileDoc::of::<Epoch>(epoch_customer_filters),
     ]
 }
 
-/// The three resources every profile serves.
-const RESOURCES: [&str; 3] = ["Customer", "Payment", "Subscription"];
-
-/// Everything else a profile lists, each in the profile's envelope.
-const OTHER_LISTS: [&str; 3] = ["Event", "WebhookEndpoint", "WebhookDelivery"];
-
-fn schema_ref(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
+/// The schemas of everything profile `P` writes, as their types name them,
+/// and the references of its answers: `{"Customer": {"object", "list",
+/// "deleted"}, …, "search"}`.
+fn written<P: Profile>() -> (Map<String, Value>, Value) {
+    let mut generator = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .with_transform(P::TIMES)
+        .into_generator();
+    let mut answers = Map::from_iter([
+        answers::<P, pb::Customer>(&mut generator),
+        answers::<P, pb::Payment>(&mut generator),
+        answers::<P, pb::Subscription>(&mut generator),
+        answers::<P, pb::Event>(&mut generator),
+        answers::<P, pb::WebhookEndpoint>(&mut generator),
+        answers::<P, pb::WebhookDelivery>(&mut generator),
+    ]);
+    let search = generator.subschema_for::<SearchResult>();
+    answers.insert("search".into(), search.into());
+    generator.subschema_for::<Deleted>();
+    generator.subschema_for::<ErrorBody>();
+    generator.subschema_for::<Detail>();
+    (generator.take_definitions(true), Value::Object(answers))
 }
 
-fn response_ref(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/responses/{name}") })
+/// The references of what profile `P` answers about `T`: one, a page, a deletion.
+fn answers<P: Profile, T: Object + 'static>(generator: &mut SchemaGenerator) -> (String, Value) {
+    let object = Value::from(generator.subschema_for::<T::Json<'static>>());
+    let list = P::list_schema::<T::Json<'static>>(generator);
+    let name = <T::Json<'static> as JsonSchema>::schema_name().into_owned();
+    let deleted = if P::DELETE_ANSWERS_OBJECT {
+        object.clone()
+    } else {
+        schema_ref(&format!("Deleted{name}"))
+    };
+    (
+        name,
+        json!({ "object": object, "list": list, "deleted": deleted }),
+    )
+}
+
+/// Adds the schemas one profile writes to `schemas`. One that differs from
+/// an earlier profile's of the same name, or refers to one that does, is the
+/// profile's own and takes its prefix (`EpochCustomer`), in every reference
+/// to it too; the profile's answers are returned with their references so renamed.
+fn merge(
+    schemas: &mut Value,
+    (mut own, mut answers): (Map<String, Value>, Value),
+    prefix: &str,
+) -> Value {
+    let differs = |own: &Map<String, Value>| {
+        own.iter()
+            .find(|(name, schema)| {
+                schemas
+                    .get(name.as_str())
+                    .is_some_and(|earlier| earlier != *schema)
+            })
+            .map(|(name, _)| name.clone())
+    };
+    while let Some(name) = differs(&own) {
+        let from = Value::from(format!("{SCHEMAS}{name}"));
+        let to = Value::from(format!("{SCHEMAS}{prefix}{name}"));
+        for value in own.values_mut().chain([&mut answers]) {
+            visit_objects(value, &mut |map| {
+                if map.get("$ref") == Some(&from) {
+                    map.insert("$ref".into(), to.clone());
+                }
+            });
+        }
+        if let Some(schema) = own.remove(&name) {
+            own.insert(format!("{prefix}{name}"), schema);
+        }
+    }
+    if let Some(schemas) = schemas.as_object_mut() {
+        schemas.extend(own);
+    }
+    answers
+}
+
+/// Calls `f` on every object in `value`, outer ones first.
+fn visit_objects(value: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
+    match value {
+        Value::Object(map) => {
+            f(map);
+            map.values_mut().for_each(|v| visit_objects(v, f));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| visit_objects(v, f)),
+        _ => {}
+    }
+}
+
+/// A parameter (or group of them) of an operation.
+#[derive(Clone, Copy)]
+enum Param {
+    /// The `{id}` of a noun whose ids start with the prefix.
+    Id(&'static str, &'static str),
+    /// The profile's paging over the noun.
+    Paging(&'static str),
+    Idempotency,
+    Expand,
+    /// The `customer` filter of a list of the noun.
+    OfCustomer(&'static str),
+    /// The `status` filter of a subscription list.
+    Status,
+    /// The profile's own customer list filters.
+    CustomerFilters,
+    /// A search's query and paging.
+    SearchQuery,
+    EventFilters,
+    /// Where an event stream starts, and what it carries.
+    StreamFrom,
+    /// The `event` filter of a delivery list.
+    Event,
+}
+
+/// What an operation answers with 200.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// One object of the resource, and what it is.
+    Object(&'static str, &'static str),
+    /// One page of the resource, and what it is.
+    List(&'static str, &'static str),
+    /// The profile's answer to a deletion of the resource.
+    Deleted(&'static str),
+    /// The resource, with the `secret` that only its create shows.
+    Created(&'static str),
+    Search,
+    /// Server-sent events.
+    Stream,
+}
+
+/// One operation of every profile.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    /// The operationId, after the profile's tag.
+    id: &'static str,
+    params: &'static [Param],
+    /// The request body's schema.
+    body: Option<&'static str>,
+    answer: Answer,
+    /// Whether it may resume after an event no longer kept, a 410.
+    gone: bool,
+    summary: &'static str,
+}
+
+const EVENT_TYPES: &str =
+    "An event type (`customer.created`, …), a prefix pattern such as `customer.*`, or `*`.";
+
+/// Every operation of every profile, which [`crate::profiles::routes`] serves.
+#[rustfmt::skip]
+const OPERATIONS: &[Op] = {
+    use Answer::*;
+    use Param::*;
+    const PAGE_OF_PAYMENTS: &str = "One page of payments, newest first.";
+    const PAGE_OF_SUBSCRIPTIONS: &str = "One page of subscriptions, newest first.";
+    &[
+        Op { method: "post", path: "/customers", id: "create_customer", params: &[Idempotency], body: Some("CustomerCreate"), answer: Object("Customer", "The new customer."), gone: false,
+            summary: "Create a customer." },
+        Op { method: "get", path: "/customers", id: "list_customers", params: &[Paging("customer"), CustomerFilters], body: None, answer: List("Customer", "One page of customers."), gone: false,
+            summary: "List customers, newest first." },
+        Op { method: "get", path: "/customers/search", id: "search_customers", params: &[SearchQuery], body: None, answer: Search, gone: false,
+            summary: "Search customers with Stripe's query language, newest first." },
+        Op { method: "get", path: "/customers/{id}", id: "retrieve_customer", params: &[Id("customer", "cus")], body: None, answer: Object("Customer", "The customer."), gone: false,
+            summary: "Retrieve a customer." },
+        Op { method: "patch", path: "/customers/{id}", id: "update_customer", params: &[Id("customer", "cus")], body: Some("CustomerUpdate"), answer: Object("Customer", "The updated customer."), gone: false,
+            summary: "Update a customer: omitted fields keep, null clears, metadata merges (null or \"\" removes a key, `\"metadata\": null` clears all)." },
+        Op { method: "post", path: "/customers/{id}", id: "update_customer_post", params: &[Id("customer", "cus")], body: Some("CustomerUpdate"), answer: Object("Customer", "The updated customer."), gone: false,
+            summary: "Update a customer (POST, as Stripe-style clients send it); same as PATCH." },
+        Op { method: "delete", path: "/customers/{id}", id: "delete_customer", params: &[Id("customer", "cus")], body: None, answer: Deleted("Customer"), gone: false,
+            summary: "Delete a customer: its active, trialing and past-due subscriptions are canceled and its payments detached (`customer: null`)." },
+        Op { method: "get", path: "/customers/{id}/payments", id: "list_customer_payments", params: &[Id("customer", "cus"), Paging("payment"), Expand], body: None, answer: List("Payment", PAGE_OF_PAYMENTS), gone: false,
+            summary: "List a customer's payments, newest first; 404 for a customer the key cannot see (or a deleted one)." },
+        Op { method: "get", path: "/customers/{id}/subscriptions", id: "list_customer_subscriptions", params: &[Id("customer", "cus"), Paging("subscription"), Status, Expand], body: None, answer: List("Subscription", PAGE_OF_SUBSCRIPTIONS), gone: false,
+            summary: "List a customer's subscriptions, newest first; 404 for a customer the key cannot see (or a deleted one)." },
+        Op { method: "post", path: "/payments", id: "create_payment", params: &[Idempotency, Expand], body: Some("PaymentCreate"), answer: Object("Payment", "The new payment."), gone: false,
+            summary: "Record a payment, optionally for a customer of the key's account and mode." },
+        Op { method: "get", path: "/payments", id: "list_payments", params: &[Paging("payment"), OfCustomer("payment"), Expand], body: None, answer: List("Payment", PAGE_OF_PAYMENTS), gone: false,
+            summary: "List payments, newest first." },
+        Op { method: "get", path: "/payments/{id}", id: "retrieve_payment", params: &[Id("payment", "pay"), Expand], body: None, answer: Object("Payment", "The payment."), gone: false,
+            summary: "Retrieve a payment." },
+        Op { method: "post", path: "/subscriptions", id: "create_subscription", params: &[Idempotency, Expand], body: Some("SubscriptionCreate"), answer: Object("Subscription", "The new subscription."), gone: false,
+            summary: "Subscribe a customer of the key's account and mode to a plan." },
+        Op { method: "get", path: "/subscriptions", id: "list_subscriptions", params: &[Paging("subscription"), OfCustomer("subscription"), Status, Expand], body: None, answer: List("Subscription", PAGE_OF_SUBSCRIPTIONS), gone: false,
+            summary: "List subscriptions, newest first." },
+        Op { method: "get", path: "/subscriptions/{id}", id: "retrieve_subscription", params: &[Id("subscription", "sub"), Expand], body: None, answer: Object("Subscription", "The subscription."), gone: false,
+            summary: "Retrieve a subscription." },
+        Op { method: "delete", path: "/subscriptions/{id}", id: "delete_subscription", params: &[Id("subscription", "sub")], body: None, answer: Object("Subscription", "The canceled subscription."), gone: false,
+            summary: "Cancel a subscription, as the Stripe SDKs send it; same as `POST …/cancel`." },
+        Op { method: "post", path: "/subscriptions/{id}/cancel", id: "cancel_subscription", params: &[Id("subscription", "sub")], body: Some("SubscriptionCancel"), answer: Object("Subscription", "The canceled subscription."), gone: false,
+            summary: "Cancel a subscription. One already canceled is a 409 and keeps its `canceled_at`." },
+        Op { method: "get", path: "/events", id: "list_events", params: &[Paging("event"), EventFilters], body: None, answer: List("Event", "One page of events."), gone: true,
+            summary: "List events, newest first." },
+        Op { method: "get", path: "/events/{id}", id: "retrieve_event", params: &[Id("event", "evt")], body: None, answer: Object("Event", "The event."), gone: false,
+            summary: "Retrieve an event." },
+        Op { method: "get", path: "/events/stream", id: "stream_events", params: &[StreamFrom], body: None, answer: Stream, gone: true,
+            summary: "Server-sent events, oldest first: each as `id: evt_…`, `event: <type>`, `data: <the event as one line of JSON>`; \
+                      from after `Last-Event-ID` or `starting_after`, else from now on; a comment line at least every 15 s. \
+                      A watcher that leaves too many events unread is ended with an `error` event; reconnect to resume." },
+        Op { method: "post", path: "/webhook_endpoints", id: "create_webhook_endpoint", params: &[], body: Some("WebhookEndpointCreate"), answer: Created("WebhookEndpoint"), gone: false,
+            summary: "Create a webhook endpoint: the events it names are POSTed to its URL as JSON in this profile's format, signed with the `secret` this reply alone shows \
+                      (header `{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">`)." },
+        Op { method: "get", path: "/webhook_endpoints", id: "list_webhook_endpoints", params: &[Paging("webhook endpoint")], body: None, answer: List("WebhookEndpoint", "One page of webhook endpoints."), gone: false,
+            summary: "List webhook endpoints, newest first." },
+        Op { method: "get", path: "/webhook_endpoints/{id}", id: "retrieve_webhook_endpoint", params: &[Id("webhook endpoint", "we")], body: None, answer: Object("WebhookEndpoint", "The endpoint."), gone: false,
+            summary: "Retrieve a webhook endpoint (without its secret)." },
+        Op { method: "patch", path: "/webhook_endpoints/{id}", id: "update_webhook_endpoint", params: &[Id("webhook endpoint", "we")], body: Some("WebhookEndpointUpdate"), answer: Object("WebhookEndpoint", "The updated endpoint."), gone: false,
+            summary: "Update a webhook endpoint: omitted fields keep, `description: null` clears; `enabled_events` replaces the list. \
+                      A disabled endpoint is sent nothing; enabled again, it receives the events committed from then on." },
+        Op { method: "post", path: "/webhook_endpoints/{id}", id: "update_webhook_endpoint_post", params: &[Id("webhook endpoint", "we")], body: Some("WebhookEndpointUpdate"), answer: Object("WebhookEndpoint", "The updated endpoint."), gone: false,
+            summary: "Update a webhook endpoint (POST, as Stripe-style clients send it); same as PATCH." },
+        Op { method: "delete", path: "/webhook_endpoints/{id}", id: "delete_webhook_endpoint", params: &[Id("webhook endpoint", "we")], body: None, answer: Deleted("WebhookEndpoint"), gone: false,
+            summary: "Delete a webhook endpoint; its pending deliveries are dropped." },
+        Op { method: "get", path: "/webhook_endpoints/{id}/deliveries", id: "list_webhook_deliveries", params: &[Id("webhook endpoint", "we"), Paging("delivery attempt"), Event], body: None, answer: List("WebhookDelivery", "One page of delivery attempts."), gone: false,
+            summary: "List an endpoint's delivery attempts, newest first; 404 for an endpoint the key cannot see." },
+    ]
+};
+
+/// The error answers: status, response name, what it means. 413 and 415
+/// answer bodies only, 410 only what resumes after an event.
+fn error_answers() -> [(&'static str, &'static str, String); 10] {
+    [
+        (
+            "401",
+            "Unauthenticated",
+            "Missing or unknown API key.".into(),
+        ),
+        (
+            "404",
+            "NotFound",
+            "No such object (for this key's account and mode).".into(),
+        ),
+        (
+            "409",
+            "Conflict",
+            "The request conflicts with the current state.".into(),
+        ),
+        (
+            "410",
+            "Gone",
+            "The event to resume after is older than the event retention.".into(),
+        ),
+        (
+            "413",
+            "PayloadTooLarge",
+            format!("The body exceeds {BODY_LIMIT} bytes."),
+        ),
+        (
+            "415",
+            "UnsupportedMediaType",
+            "The body is neither JSON nor a form.".into(),
+        ),
+        (
+            "422",
+            "ValidationError",
+            "Validation failed: one entry per problem.".into(),
+        ),
+        ("429", "RateLimited", "Too many requests.".into()),
+        (
+            "500",
+            "Internal",
+            "Internal error (details are logged, never shown).".into(),
+        ),
+        (
+            "503",
+            "Unavailable",
+            "The service is unavailable; try again.".into(),
+        ),
+    ]
+}
+
+/// `op` in `profile`, whose answers refer to `schemas` as `answers` says.
+fn operation(profile: &ProfileDoc, answers: &Value, schemas: &Value, op: &Op) -> Value {
+    let written = |resource: &str, what: &str| answers[resource][what].clone();
+    let (description, schema) = match op.answer {
+        Answer::Object(resource, description) => (description, written(resource, "object")),
+        Answer::List(resource, description) => {
+            let list = written(resource, "list");
+            let name = list["$ref"]
+                .as_str()
+                .unwrap_or_default()
+                .trim_start_matches(SCHEMAS);
+            // An envelope that names the request path says which it is.
+            let list = if schemas[name]["properties"]["url"].is_object() {
+                let pattern = format!("^{}{}$", profile.base, op.path.replace("{id}", "[^/]+"));
+                json!({ "allOf": [list], "properties": { "url": { "pattern": pattern } } })
+            } else {
+                list
+            };
+            (description, list)
+        }
+        Answer::Deleted(resource) => ("The deletion.", written(resource, "deleted")),
+        Answer::Created(resource) => (
+            "The new endpoint, with its secret.",
+            json!({ "allOf": [written(resource, "object")], "required": ["secret"] }),
+        ),
+        Answer::Search => ("One page of matching customers.", answers["search"].clone()),
+        Answer::Stream => ("The stream.", Value::Null),
+    };
+    let content = if schema.is_null() {
+        json!({ "text/event-stream": { "schema": { "type": "string" } } })
+    } else {
+        json_content(schema)
+    };
+    let mut responses = json!({ "200": { "description": description, "content": content } });
+    for (status, name, _) in error_answers() {
+        let applies = match status {
+            "413" | "415" => op.body.is_some(),
+            "410" => op.gone,
+            _ => true,
+        };
+        if applies {
+            responses[status] = json!({ "$ref": format!("#/components/responses/{name}") });
+        }
+    }
+    let mut operation = json!({
+        "tags": [profile.tag],
+        "operationId": format!("{}_{}", profile.tag.replace('4', "four_"), op.id),
+        "summary": op.summary.replace("{SIGNATURE_HEADER}", customerd_wire::webhooks::SIGNATURE_HEADER),
+        "parameters": op.params.iter().flat_map(|p| profile.parameters(*p)).collect::<Vec<_>>(),
+        "responses": responses,
+    });
+    if let Some(body) = op.body {
+        let body = match body {
+            "CustomerCreate" if profile.email_required => "CustomerCreateEmailRequired",
+            body => body,
+        };
+        // An absent body reads as `{}`, which required fields make a 422.
+        let required = schemas[body]["required"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty());
+        operation["requestBody"] =
+            json!({ "required": required, "content": json_content(schema_ref(body)) });
+    }
+    operation
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("{SCHEMAS}{name}") })
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({ "application/json": { "schema": schema } })
 }
 
 fn query_parameter(name: &str, description: &str, schema: Value) -> Value {
@@ -121,42 +523,8 @@ fn query_parameter(name: &str, description: &str, schema: Value) -> Value {
 }
 
 fn limit_parameter(max: i32, default: i32) -> Value {
-    query_parameter(
-        "limit",
-        &format!("Page size, 1 to {max}."),
-        json!({ "type": "integer", "minimum": 1, "maximum": max, "default": default }),
-    )
-}
-
-fn cursor_paging(noun: &str, max: i32, default: i32) -> Vec<Value> {
-    vec![
-        limit_parameter(max, default),
-        query_parameter(
-            "starting_after",
-            &format!(
-                "A {noun} id: return the {noun}s after (older than) it. Not with ending_before."
-            ),
-            json!({ "type": "string" }),
-        ),
-        query_parameter(
-            "ending_before",
-            &format!(
-                "A {noun} id: return the {noun}s before (newer than) it. Not with starting_after."
-            ),
-            json!({ "type": "string" }),
-        ),
-    ]
-}
-
-fn offset_paging(noun: &str, max: i32, default: i32) -> Vec<Value> {
-    vec![
-        limit_parameter(max, default),
-        query_parameter(
-            "offset",
-            &format!("Number of {noun}s to skip."),
-            json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX, "default": 0 }),
-        ),
-    ]
+    let schema = json!({ "type": "integer", "minimum": 1, "maximum": max, "default": default });
+    query_parameter("limit", &format!("Page size, 1 to {max}."), schema)
 }
 
 fn instant_schema() -> Value {
@@ -187,6 +555,14 @@ fn paygate_customer_filters() -> Vec<Value> {
             instant_schema(),
         ),
     ]
+}
+
+fn epoch_customer_filters() -> Vec<Value> {
+    vec![query_parameter(
+        filters::PARAMETER,
+        &filters_grammar(),
+        json!({ "type": "string" }),
+    )]
 }
 
 /// The grammar of the epoch profile's `filters` parameter.
@@ -232,613 +608,22 @@ Example: `email~\"@example.com\" AND -metadata[\"plan\"]:\"gold\" AND created>17
     )
 }
 
-fn search_result_schema(millis: bool) -> Value {
-    json!({
-        "type": "object",
-        "required": ["object", "url", "has_more", "next_page", "data"],
-        "properties": {
-            "object": { "type": "string", "enum": ["search_result"] },
-            "url": { "type": "string" },
-            "has_more": { "type": "boolean" },
-            "next_page": { "type": ["string", "null"], "description": "The `page` of the next page; null on the last." },
-            "data": { "type": "array", "items": schema_ref(if millis { "EpochCustomer" } else { "Customer" }) },
-        },
-        "additionalProperties": false,
-    })
-}
-
-fn epoch_customer_filters() -> Vec<Value> {
-    vec![query_parameter(
-        filters::PARAMETER,
-        &filters_grammar(),
-        json!({ "type": "string" }),
-    )]
-}
-
-fn customer_filter_parameter(noun: &str) -> Value {
-    query_parameter(
-        "customer",
-        &format!(
-            "Only the {noun}s of this customer (an id; one the key cannot see gives an empty list)."
-        ),
-        json!({ "type": "string" }),
-    )
-}
-
-fn status_parameter(description: &str) -> Value {
-    query_parameter(
-        "status",
-        description,
-        json!({ "type": "string", "enum": names(subscriptions::statuses()) }),
-    )
-}
-
-fn json_content(schema: Value) -> Value {
-    json!({ "application/json": { "schema": schema } })
-}
-
-fn ok(description: &str, schema: Value) -> Value {
-    json!({ "description": description, "content": json_content(schema) })
-}
-
-/// The error responses every authenticated operation may give: the gateway
-/// maps whatever the service answers through one table.
-fn error_responses(responses: &mut Map<String, Value>, has_body: bool) {
-    responses.insert("401".into(), response_ref("Unauthenticated"));
-    responses.insert("404".into(), response_ref("NotFound"));
-    responses.insert("409".into(), response_ref("Conflict"));
-    if has_body {
-        responses.insert("413".into(), response_ref("PayloadTooLarge"));
-        responses.insert("415".into(), response_ref("UnsupportedMediaType"));
-    }
-    responses.insert("422".into(), response_ref("ValidationError"));
-    responses.insert("429".into(), response_ref("RateLimited"));
-    responses.insert("500".into(), response_ref("Internal"));
-    responses.insert("503".into(), response_ref("Unavailable"));
-}
-
-fn operation(
-    profile: &ProfileDoc,
-    id: &str,
-    summary: &str,
-    parameters: Vec<Value>,
-    body: Option<Value>,
-    success: Value,
-) -> Value {
-    let mut responses = Map::new();
-    responses.insert("200".into(), success);
-    error_responses(&mut responses, body.is_some());
-    let mut op = json!({
-        "tags": [profile.tag],
-        "operationId": format!("{}_{id}", profile.tag.replace('4', "four_")),
-        "summary": summary,
-        "parameters": parameters,
-        "responses": responses,
-    });
-    if let Some(schema) = body {
-        op["requestBody"] = json!({ "required": false, "content": json_content(schema) });
-    }
-    op
-}
-
-fn idempotency_parameter() -> Value {
-    json!({
-        "name": "Idempotency-Key", "in": "header", "required": false,
-        "description": "Makes the create safe to retry: a repeat with the same key (per account and mode, for 24 hours) returns the first response; the same key with other parameters is a 409.",
-        "schema": { "type": "string", "maxLength": IDEMPOTENCY_KEY_MAX, "pattern": "^[\\t\\x20-\\x7e]*$" },
-    })
-}
-
-fn id_parameter(noun: &str, prefix: &str) -> Value {
-    json!({ "name": "id", "in": "path", "required": true, "description": format!("The {noun}'s id (`{prefix}_…`)."), "schema": { "type": "string" } })
-}
-
-/// The schema of one object in a profile, e.g. `EpochPayment`.
-fn object_ref(profile: &ProfileDoc, resource: &str) -> Value {
-    schema_ref(&if profile.millis {
-        format!("Epoch{resource}")
-    } else {
-        resource.to_owned()
-    })
-}
-
-fn list_ref(profile: &ProfileDoc, resource: &str) -> Value {
-    schema_ref(&profile.envelope.schema_name(resource))
-}
-
-fn profile_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
-    customer_paths(profile, paths);
-    payment_paths(profile, paths);
-    subscription_paths(profile, paths);
-    event_paths(profile, paths);
-    webhook_paths(profile, paths);
-}
-
-fn webhook_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
-    let endpoint = object_ref(profile, "WebhookEndpoint");
-    // The create's reply is the only one that carries the secret.
-    let created = json!({ "allOf": [endpoint.clone()], "required": ["secret"] });
-    let id = || vec![id_parameter("webhook endpoint", "we")];
-    let update = operation(
-        profile,
-        "update_webhook_endpoint",
-        "Update a webhook endpoint: omitted fields keep, `description: null` clears; `enabled_events` replaces the list. \
-         A disabled endpoint is sent nothing; enabled again, it receives the events committed from then on.",
-        id(),
-        Some(schema_ref("WebhookEndpointUpdate")),
-        ok("The updated endpoint.", endpoint.clone()),
-    );
-    let mut update_post = update.clone();
-    update_post["operationId"] = json!(format!(
-        "{}_post",
-        update["operationId"].as_str().unwrap_or("update")
-    ));
-    update_post["summary"] =
-        json!("Update a webhook endpoint (POST, as Stripe-style clients send it); same as PATCH.");
-    paths.insert(
-        format!("{}/webhook_endpoints", profile.base),
-        json!({
-            "post": operation(profile, "create_webhook_endpoint", &format!("Create a webhook endpoint: the events it names are POSTed to its URL as JSON in this profile's format, signed with the `secret` this reply alone shows (header `{}: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">`).", customerd_wire::webhooks::SIGNATURE_HEADER), vec![], Some(schema_ref("WebhookEndpointCreate")), ok("The new endpoint, with its secret.", created)),
-            "get": operation(profile, "list_webhook_endpoints", "List webhook endpoints, newest first.", profile.paging_parameters("webhook endpoint"), None, ok("One page of webhook endpoints.", list_ref(profile, "WebhookEndpoint"))),
-        }),
-    );
-    paths.insert(
-        format!("{}/webhook_endpoints/{{id}}", profile.base),
-        json!({
-            "get": operation(profile, "retrieve_webhook_endpoint", "Retrieve a webhook endpoint (without its secret).", id(), None, ok("The endpoint.", endpoint)),
-            "patch": update,
-            "post": update_post,
-            "delete": operation(profile, "delete_webhook_endpoint", "Delete a webhook endpoint; its pending deliveries are dropped.", id(), None, ok("The deletion.", profile.deleted("WebhookEndpoint"))),
-        }),
-    );
-    let mut parameters = id();
-    parameters.extend(profile.paging_parameters("delivery attempt"));
-    parameters.push(query_parameter(
-        "event",
-        "Only the attempts to deliver this event (an id, `evt_…`).",
-        json!({ "type": "string" }),
-    ));
-    paths.insert(
-        format!("{}/webhook_endpoints/{{id}}/deliveries", profile.base),
-        json!({
-            "get": operation(profile, "list_webhook_deliveries", "List an endpoint's delivery attempts, newest first; 404 for an endpoint the key cannot see.", parameters, None, ok("One page of delivery attempts.", list_ref(profile, "WebhookDelivery"))),
-        }),
-    );
-}
-
-fn webhook_endpoint_schema(millis: bool) -> Value {
-    json!({
-        "type": "object",
-        "required": ["id", "object", "url", "enabled_events", "description", "status", "live", "created_at", "updated_at"],
-        "properties": {
-            "id": { "type": "string", "example": "we_0123456789abcdef01234567" },
-            "object": { "type": "string", "enum": ["webhook_endpoint"] },
-            "url": { "type": "string" },
-            "enabled_events": { "type": "array", "items": { "type": "string" }, "description": "Event types or prefix patterns (`customer.*`); `*` for all." },
-            "description": { "type": ["string", "null"] },
-            "status": { "type": "string", "enum": names(webhooks::statuses()) },
-            "live": live_schema(),
-            "created_at": time_schema(millis),
-            "updated_at": time_schema(millis),
-            "secret": { "type": "string", "pattern": format!("^{SECRET_PREFIX}"), "description": "The signing secret: in the reply to the create only." },
-        },
-        "additionalProperties": false,
-    })
-}
-
-fn webhook_delivery_schema(millis: bool) -> Value {
-    json!({
-        "type": "object",
-        "required": ["id", "object", "webhook_endpoint", "event", "event_type", "attempt", "status_code", "error", "delivered", "created_at", "duration_ms", "next_retry_at"],
-        "properties": {
-            "id": { "type": "string", "example": "wha_0123456789abcdef01234567" },
-            "object": { "type": "string", "enum": ["webhook_delivery"] },
-            "webhook_endpoint": { "type": "string", "description": "The endpoint's id." },
-            "event": { "type": "string", "description": "The id of the event sent." },
-            "event_type": { "type": "string", "enum": customerd_wire::events::TYPES },
-            "attempt": { "type": "integer", "minimum": 1, "description": "1 for the first attempt of this event to this endpoint." },
-            "status_code": { "type": ["integer", "null"], "description": "The receiver's HTTP status; null when it did not answer." },
-            "error": { "type": ["string", "null"], "description": "Why the attempt failed: a timeout, a refused address, a connection error, or the status." },
-            "delivered": { "type": "boolean", "description": "A 2xx answer within 10 s." },
-            "created_at": time_schema(millis),
-            "duration_ms": { "type": "integer", "format": "int64", "minimum": 0, "description": "How long the receiver took." },
-            "next_retry_at": nullable_time_schema(millis, "When the next attempt is due; null once delivered or given up."),
-        },
-        "additionalProperties": false,
-    })
-}
-
-fn enabled_events_input_schema() -> Value {
-    json!({
-        "type": "array", "minItems": 1, "maxItems": WEBHOOK_ENABLED_EVENTS_MAX,
-        "items": { "type": "string" },
-        "description": format!("Event types ({}), prefix patterns such as `customer.*`, or `*` for all.", customerd_wire::events::TYPES.join(", ")),
-    })
-}
-
-fn webhook_url_input_schema() -> Value {
-    json!({
-        "type": "string", "maxLength": WEBHOOK_URL_MAX,
-        "description": "http or https. A host that resolves to a loopback, private or link-local address is a 422 unless the server runs with `--webhook-allow-private`.",
-    })
-}
-
-fn webhook_endpoint_create_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["url", "enabled_events"],
-        "properties": {
-            "url": webhook_url_input_schema(),
-            "enabled_events": enabled_events_input_schema(),
-            "description": nullable_string(DESCRIPTION_MAX, "Free text."),
-        },
-        "additionalProperties": false,
-    })
-}
-
-fn webhook_endpoint_update_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "url": webhook_url_input_schema(),
-            "enabled_events": enabled_events_input_schema(),
-            "description": nullable_string(DESCRIPTION_MAX, "Free text; null clears it."),
-            "status": { "type": "string", "enum": names(webhooks::statuses()), "description": "A disabled endpoint is sent nothing." },
-        },
-        "additionalProperties": false,
-    })
-}
-
-fn event_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
-    let types =
-        "An event type (`customer.created`, …), a prefix pattern such as `customer.*`, or `*`.";
-    let mut list_parameters = profile.paging_parameters("event");
-    list_parameters.push(query_parameter("type", types, json!({ "type": "string" })));
-    list_parameters.push(query_parameter(
-        "created[gte]",
-        "Only events created at or after this instant.",
-        instant_schema(),
-    ));
-    list_parameters.push(query_parameter(
-        "created[lte]",
-        "Only events created at or before this instant.",
-        instant_schema(),
-    ));
-    let mut list = operation(
-        profile,
-        "list_events",
-        "List events, newest first.",
-        list_parameters,
-        None,
-        ok("One page of events.", list_ref(profile, "Event")),
-    );
-    list["responses"]["410"] = response_ref("Gone");
-    paths.insert(format!("{}/events", profile.base), json!({ "get": list }));
-    paths.insert(
-        format!("{}/events/{{id}}", profile.base),
-        json!({
-            "get": operation(profile, "retrieve_event", "Retrieve an event.", vec![id_parameter("event", "evt")], None, ok("The event.", object_ref(profile, "Event"))),
-        }),
-    );
-    let stream_parameters = vec![
-        query_parameter(
-            "types",
-            &format!("Comma-separated; each one of: {types}"),
-            json!({ "type": "string" }),
-        ),
-        query_parameter(
-            "starting_after",
-            "Resume after this event id (the `Last-Event-ID` header wins).",
-            json!({ "type": "string" }),
-        ),
-        json!({ "name": "Last-Event-ID", "in": "header", "required": false, "description": "The id of the last event received; sent by a reconnecting EventSource.", "schema": { "type": "string" } }),
-    ];
-    let mut stream = operation(
-        profile,
-        "stream_events",
-        "Server-sent events, oldest first: each as `id: evt_…`, `event: <type>`, `data: <the event as one line of JSON>`; \
-         from after `Last-Event-ID` or `starting_after`, else from now on; a comment line at least every 15 s. \
-         A watcher that leaves too many events unread is ended with an `error` event; reconnect to resume.",
-        stream_parameters,
-        None,
-        json!({ "description": "The stream.", "content": { "text/event-stream": { "schema": { "type": "string" } } } }),
-    );
-    stream["responses"]["410"] = response_ref("Gone");
-    paths.insert(
-        format!("{}/events/stream", profile.base),
-        json!({ "get": stream }),
-    );
-}
-
-fn event_schema(millis: bool) -> Value {
-    let prefix = if millis { "Epoch" } else { "" };
-    let object = json!({ "anyOf": RESOURCES.map(|r| schema_ref(&format!("{prefix}{r}"))) });
-    json!({
-        "type": "object",
-        "required": ["id", "object", "type", "live", "created_at", "data", "request"],
-        "properties": {
-            "id": { "type": "string", "description": "`evt_` and 24 hex characters." },
-            "object": { "type": "string", "enum": ["event"] },
-            "type": { "type": "string", "enum": customerd_wire::events::TYPES },
-            "live": live_schema(),
-            "created_at": time_schema(millis),
-            "data": {
-                "type": "object",
-                "required": ["object"],
-                "properties": {
-                    "object": object,
-                    "previous_attributes": { "type": "object", "description": "On `*.updated` only: the earlier values of the fields the change changed." },
-                },
-            },
-            "request": {
-                "type": "object",
-                "required": ["id", "idempotency_key"],
-                "properties": {
-                    "id": { "type": ["string", "null"], "description": "The request id of the change." },
-                    "idempotency_key": { "type": ["string", "null"] },
-                },
-            },
-        },
-    })
-}
-
-fn customer_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
-    let customer = object_ref(profile, "Customer");
-    let create_schema = schema_ref(if profile.email_required {
-        "CustomerCreateEmailRequired"
-    } else {
-        "CustomerCreate"
-    });
-    let id = || vec![id_parameter("customer", "cus")];
-    let update = operation(
-        profile,
-        "update_customer",
-        "Update a customer: omitted fields keep, null clears, metadata merges (null or \"\" removes a key, `\"metadata\": null` clears all).",
-        id(),
-        Some(schema_ref("CustomerUpdate")),
-        ok("The updated customer.", customer.clone()),
-    );
-    let mut update_post = update.clone();
-    update_post["operationId"] = json!(format!(
-        "{}_post",
-        update["operationId"].as_str().unwrap_or("update")
-    ));
-    update_post["summary"] =
-        json!("Update a customer (POST, as Stripe-style clients send it); same as PATCH.");
-    let mut list_parameters = profile.paging_parameters("customer");
-    list_parameters.extend((profile.customer_filters)());
-    paths.insert(
-        format!("{}/customers", profile.base),
-        json!({
-            "post": operation(profile, "create_customer", "Create a customer.", vec![idempotency_parameter()], Some(create_schema), ok("The new customer.", customer.clone())),
-            "get": operation(profile, "list_customers", "List customers, newest first.", list_parameters, None, ok("One page of customers.", list_ref(profile, "Customer"))),
-        }),
-    );
-    let search_parameters = vec![
-        json!({ "name": "query", "in": "query", "required": true, "description": search_grammar(), "schema": { "type": "string", "minLength": 1, "maxLength": SEARCH_QUERY_MAX } }),
-        limit_parameter(SEARCH_PAGE_MAX, SEARCH_PAGE_DEFAULT),
-        query_parameter(
-            "page",
-            "`next_page` of the previous page.",
-            json!({ "type": "string" }),
-        ),
-    ];
-    let result = if profile.millis {
-        "EpochCustomerSearchResult"
-    } else {
-        "CustomerSearchResult"
-    };
-    paths.insert(
-        format!("{}/customers/search", profile.base),
-        json!({
-            "get": operation(profile, "search_customers", "Search customers with Stripe's query language, newest first.", search_parameters, None, ok("One page of matching customers.", schema_ref(result))),
-        }),
-    );
-    paths.insert(
-        format!("{}/customers/{{id}}", profile.base),
-        json!({
-            "get": operation(profile, "retrieve_customer", "Retrieve a customer.", id(), None, ok("The customer.", customer.clone())),
-            "patch": update,
-            "post": update_post,
-            "delete": operation(profile, "delete_customer", "Delete a customer: its active, trialing and past-due subscriptions are canceled and its payments detached (`customer: null`).", id(), None, ok("The deletion.", profile.deleted("Customer"))),
-        }),
-    );
-}
-
-fn payment_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
-    let payment = object_ref(profile, "Payment");
-    let page = ok(
-        "One page of payments, newest first.",
-        list_ref(profile, "Payment"),
-    );
-    let mut list_parameters = profile.paging_parameters("payment");
-    list_parameters.push(customer_filter_parameter("payment"));
-    list_parameters.push(expand_parameter());
-    paths.insert(
-        format!("{}/payments", profile.base),
-        json!({
-            "post": operation(profile, "create_payment", "Record a payment, optionally for a customer of the key's account and mode.", vec![idempotency_parameter(), expand_parameter()], Some(schema_ref("PaymentCreate")), ok("The new payment.", payment.clone())),
-            "get": operation(profile, "list_payments", "List payments, newest first.", list_parameters, None, page.clone()),
-        }),
-    );
-    paths.insert(
-        format!("{}/payments/{{id}}", profile.base),
-        json!({
-            "get": operation(profile, "retrieve_payment", "Retrieve a payment.", vec![id_parameter("payment", "pay"), expand_parameter()], None, ok("The payment.", payment)),
-        }),
-    );
-    let mut parameters = vec![id_parameter("customer", "cus")];
-    parameters.extend(profile.paging_parameters("payment"));
-    parameters.push(expand_parameter());
-    paths.insert(
-        format!("{}/customers/{{id}}/payments", profile.base),
-        json!({
-            "get": operation(profile, "list_customer_payments", "List a customer's payments, newest first; 404 for a customer the key cannot see (or a deleted one).", parameters, None, page),
-        }),
-    );
-}
-
-fn subscription_paths(profile: &ProfileDoc, paths: &mut Map<String, Value>) {
-    let subscription = object_ref(profile, "Subscription");
-    let page = ok(
-        "One page of subscriptions, newest first.",
-        list_ref(profile, "Subscription"),
-    );
-    let id = || vec![id_parameter("subscription", "sub")];
-    let mut list_parameters = profile.paging_parameters("subscription");
-    list_parameters.push(customer_filter_parameter("subscription"));
-    list_parameters.push(status_parameter("Only subscriptions in this status."));
-    list_parameters.push(expand_parameter());
-    paths.insert(
-        format!("{}/subscriptions", profile.base),
-        json!({
-            "post": operation(profile, "create_subscription", "Subscribe a customer of the key's account and mode to a plan.", vec![idempotency_parameter(), expand_parameter()], Some(schema_ref("SubscriptionCreate")), ok("The new subscription.", subscription.clone())),
-            "get": operation(profile, "list_subscriptions", "List subscriptions, newest first.", list_parameters, None, page.clone()),
-        }),
-    );
-    paths.insert(
-        format!("{}/subscriptions/{{id}}", profile.base),
-        json!({
-            "get": operation(profile, "retrieve_subscription", "Retrieve a subscription.", vec![id_parameter("subscription", "sub"), expand_parameter()], None, ok("The subscription.", subscription.clone())),
-            "delete": operation(profile, "delete_subscription", "Cancel a subscription, as the Stripe SDKs send it; same as `POST …/cancel`.", id(), None, ok("The canceled subscription.", subscription.clone())),
-        }),
-    );
-    paths.insert(
-        format!("{}/subscriptions/{{id}}/cancel", profile.base),
-        json!({
-            "post": operation(profile, "cancel_subscription", "Cancel a subscription. One already canceled is a 409 and keeps its `canceled_at`.", id(), Some(schema_ref("SubscriptionCancel")), ok("The canceled subscription.", subscription)),
-        }),
-    );
-    let mut parameters = vec![id_parameter("customer", "cus")];
-    parameters.extend(profile.paging_parameters("subscription"));
-    parameters.push(status_parameter("Only subscriptions in this status."));
-    parameters.push(expand_parameter());
-    paths.insert(
-        format!("{}/customers/{{id}}/subscriptions", profile.base),
-        json!({
-            "get": operation(profile, "list_customer_subscriptions", "List a customer's subscriptions, newest first; 404 for a customer the key cannot see (or a deleted one).", parameters, None, page),
-        }),
-    );
+fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
+    table.iter().map(|(name, _)| *name).collect()
 }
 
 fn nullable_string(max: usize, description: &str) -> Value {
     json!({ "type": ["string", "null"], "maxLength": max, "description": description })
 }
 
-fn time_schema(millis: bool) -> Value {
-    if millis {
-        json!({ "type": "integer", "format": "int64", "description": "Milliseconds since the Unix epoch." })
-    } else {
-        json!({ "type": "string", "format": "date-time", "description": "RFC 3339 in UTC, to the second." })
-    }
-}
-
-/// `time_schema` or null.
-fn nullable_time_schema(millis: bool, description: &str) -> Value {
-    let mut time = time_schema(millis);
-    time["type"] = json!([time["type"], "null"]);
-    time["description"] = json!(description);
-    time
-}
-
-fn metadata_output_schema() -> Value {
-    json!({ "type": "object", "additionalProperties": { "type": "string" } })
-}
-
-fn live_schema() -> Value {
-    json!({ "type": "boolean", "description": "True for live-mode objects, false for test mode." })
-}
-
-fn customer_schema(millis: bool) -> Value {
-    let time = time_schema(millis);
-    let mut properties = json!({
-        "id": { "type": "string", "example": "cus_0123456789abcdef01234567" },
-        "object": { "type": "string", "enum": ["customer"] },
-    });
-    for field in CUSTOMER_TEXTS {
-        properties[field.name] = json!({ "type": ["string", "null"] });
-    }
-    properties["metadata"] = metadata_output_schema();
-    properties["live"] = live_schema();
-    properties["created_at"] = time.clone();
-    properties["updated_at"] = time;
-    let required: Vec<&String> = properties
-        .as_object()
-        .map(|p| p.keys().collect())
-        .unwrap_or_default();
-    json!({
-        "type": "object",
-        "required": required,
-        "properties": properties,
-        "additionalProperties": false,
-    })
-}
-
-fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
-    table.iter().map(|(name, _)| *name).collect()
-}
-
-fn payment_schema(millis: bool) -> Value {
-    json!({
-        "type": "object",
-        "required": ["id", "object", "customer", "amount", "currency", "status", "description", "metadata", "live", "created_at"],
-        "properties": {
-            "id": { "type": "string", "example": "pay_0123456789abcdef01234567" },
-            "object": { "type": "string", "enum": ["payment"] },
-            "customer": expandable_customer(millis, true, "The customer's id; null when there is none or it was deleted. With `expand[]=customer`, the customer object."),
-            "amount": { "type": "integer", "format": "int64", "minimum": 1, "description": "In the currency's minor unit (e.g. cents)." },
-            "currency": { "type": "string", "pattern": "^[a-z]{3}$", "description": "ISO 4217 code, lowercase." },
-            "status": { "type": "string", "enum": names(payments::statuses()) },
-            "description": { "type": ["string", "null"] },
-            "metadata": metadata_output_schema(),
-            "live": live_schema(),
-            "created_at": time_schema(millis),
-        },
-        "additionalProperties": false,
-    })
-}
-
-/// A customer id, or with `expand[]=customer` the customer object.
-fn expandable_customer(millis: bool, nullable: bool, description: &str) -> Value {
-    let id = if nullable {
-        json!({ "type": ["string", "null"] })
-    } else {
-        json!({ "type": "string" })
-    };
-    let object = schema_ref(if millis { "EpochCustomer" } else { "Customer" });
-    json!({ "anyOf": [id, object], "description": description })
-}
-
-/// `expand[]`: the only expansion is `customer`.
-fn expand_parameter() -> Value {
-    json!({
-        "name": "expand[]", "in": "query", "required": false, "style": "form", "explode": true,
-        "description": "`customer` puts the customer object where its id would be.",
-        "schema": { "type": "array", "items": { "type": "string", "enum": ["customer"] } },
-    })
-}
-
-fn expand_body_schema() -> Value {
-    json!({ "type": "array", "items": { "type": "string", "enum": ["customer"] }, "description": "`customer` puts the customer object where its id would be." })
-}
-
-fn subscription_schema(millis: bool) -> Value {
-    json!({
-        "type": "object",
-        "required": ["id", "object", "customer", "plan", "status", "metadata", "live", "created_at", "canceled_at"],
-        "properties": {
-            "id": { "type": "string", "example": "sub_0123456789abcdef01234567" },
-            "object": { "type": "string", "enum": ["subscription"] },
-            "customer": expandable_customer(millis, false, "The subscribed customer's id (kept after the customer is deleted). With `expand[]=customer`, the customer object while it exists."),
-            "plan": { "type": "string" },
-            "status": { "type": "string", "enum": names(subscriptions::statuses()) },
-            "metadata": metadata_output_schema(),
-            "live": live_schema(),
-            "created_at": time_schema(millis),
-            "canceled_at": nullable_time_schema(millis, "When it was canceled; null while it is not."),
-        },
-        "additionalProperties": false,
-    })
+/// A nullable choice of `values`, null meaning the default.
+fn nullable_choice(values: &[&str], description: &str) -> Value {
+    let choices: Vec<Value> = values
+        .iter()
+        .map(|v| json!(v))
+        .chain([Value::Null])
+        .collect();
+    json!({ "type": ["string", "null"], "enum": choices, "description": description })
 }
 
 /// The `metadata` of a request body; in an update, null or "" removes a key.
@@ -867,10 +652,10 @@ fn metadata_input_schema(update: bool) -> Value {
 
 /// A customer's create or update body: every field of [`CUSTOMER_TEXTS`] with
 /// its rule, and metadata.
-fn input_schema(email_required: bool, update: bool) -> Value {
+fn customer_input_schema(email_required: bool, update: bool) -> Value {
     let mut properties = Map::new();
     for field in CUSTOMER_TEXTS {
-        let mut schema = nullable_string(field.max_chars, "");
+        let mut schema = json!({ "type": ["string", "null"], "maxLength": field.max_chars });
         if field.email {
             schema["format"] = json!("email");
             schema["description"] = json!("A valid email address.");
@@ -878,228 +663,120 @@ fn input_schema(email_required: bool, update: bool) -> Value {
                 schema["type"] = json!("string");
                 schema["description"] = json!("A valid email address (required).");
             }
-        } else {
-            schema.as_object_mut().map(|s| s.remove("description"));
         }
         properties.insert(field.name.to_owned(), schema);
     }
     properties.insert("metadata".to_owned(), metadata_input_schema(update));
-    let mut schema = json!({
-        "type": "object",
-        "properties": properties,
-        "additionalProperties": false,
-    });
-    if email_required {
-        schema["required"] = json!(["email"]);
+    let required: &[&str] = if email_required { &["email"] } else { &[] };
+    object_schema(properties.into(), required)
+}
+
+/// A request body of `properties`, nothing else, `required` among them.
+fn object_schema(properties: Value, required: &[&str]) -> Value {
+    let mut schema =
+        json!({ "type": "object", "properties": properties, "additionalProperties": false });
+    if !required.is_empty() {
+        schema["required"] = json!(required);
     }
     schema
 }
 
-/// A nullable choice of `values`, null meaning the default.
-fn nullable_choice(values: &[&str], description: &str) -> Value {
-    let mut choices: Vec<Value> = values.iter().map(|v| json!(v)).collect();
-    choices.push(Value::Null);
-    json!({ "type": ["string", "null"], "enum": choices, "description": description })
-}
-
-fn payment_create_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["amount", "currency"],
-        "properties": {
+/// The request bodies, by name; strings in them refuse NUL.
+fn request_schemas() -> Map<String, Value> {
+    let expand = json!({ "type": "array", "items": { "type": "string", "enum": ["customer"] }, "description": "`customer` puts the customer object where its id would be." });
+    let url = json!({
+        "type": "string", "maxLength": WEBHOOK_URL_MAX,
+        "description": "http or https. A host that resolves to a loopback, private or link-local address is a 422 unless the server runs with `--webhook-allow-private`.",
+    });
+    let enabled_events = json!({
+        "type": "array", "minItems": 1, "maxItems": WEBHOOK_ENABLED_EVENTS_MAX, "items": { "type": "string" },
+        "description": format!("Event types ({}), prefix patterns such as `customer.*`, or `*` for all.", customerd_wire::events::TYPES.join(", ")),
+    });
+    let mut schemas = json!({
+        "CustomerCreate": customer_input_schema(false, false),
+        "CustomerCreateEmailRequired": customer_input_schema(true, false),
+        "CustomerUpdate": customer_input_schema(false, true),
+        "PaymentCreate": object_schema(json!({
             "customer": { "type": ["string", "null"], "description": "A customer of the key's account and mode; any other id is a 422." },
             "amount": { "type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX, "description": "In the currency's minor unit, greater than 0. A fraction or a number beyond int64 is a 422." },
             "currency": { "type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code, either case; stored lowercase. Three letters that are no ISO 4217 code are a 422." },
             "status": nullable_choice(&names(payments::statuses()), "Default `succeeded`."),
             "description": nullable_string(DESCRIPTION_MAX, "Free text."),
             "metadata": metadata_input_schema(false),
-            "expand": expand_body_schema(),
-        },
-        "additionalProperties": false,
-    })
-}
-
-fn subscription_create_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["customer", "plan"],
-        "properties": {
+            "expand": expand,
+        }), &["amount", "currency"]),
+        "SubscriptionCreate": object_schema(json!({
             "customer": { "type": "string", "minLength": 1, "description": "A customer of the key's account and mode; any other id is a 422." },
             "plan": { "type": "string", "minLength": 1, "maxLength": PLAN_MAX },
             "status": nullable_choice(&names(subscriptions::new_statuses()), "Default `active`; a new subscription cannot be `canceled`."),
             "metadata": metadata_input_schema(false),
-            "expand": expand_body_schema(),
-        },
-        "additionalProperties": false,
-    })
-}
-
-/// The list envelope of `resource` in `envelope`.
-fn list_schema(envelope: Envelope, base: &str, resource: &str, item: Value) -> Value {
-    let data = json!({ "type": "array", "items": item });
-    match envelope {
-        Envelope::Paygate => {
-            let plural = format!("{}s", resource.to_ascii_lowercase());
-            // Payments and subscriptions are listed on their collection and
-            // under a customer, deliveries under their endpoint, the rest at one path.
-            let url = match resource {
-                "Payment" | "Subscription" => {
-                    json!({ "type": "string", "pattern": format!("^{base}/({plural}|customers/[^/]+/{plural})$"), "description": "The request path, without its query." })
-                }
-                "WebhookDelivery" => {
-                    json!({ "type": "string", "pattern": format!("^{base}/webhook_endpoints/[^/]+/deliveries$"), "description": "The request path, without its query." })
-                }
-                "WebhookEndpoint" => {
-                    json!({ "type": "string", "enum": [format!("{base}/webhook_endpoints")] })
-                }
-                _ => json!({ "type": "string", "enum": [format!("{base}/{plural}")] }),
-            };
-            json!({
-                "type": "object",
-                "required": ["object", "url", "has_more", "data"],
-                "properties": {
-                    "object": { "type": "string", "enum": ["list"] },
-                    "url": url,
-                    "has_more": { "type": "boolean" },
-                    "data": data,
-                },
-            })
-        }
-        Envelope::FourGeeks => json!({
+            "expand": expand,
+        }), &["customer", "plan"]),
+        "SubscriptionCancel": {
             "type": "object",
-            "required": ["items", "total_items", "limit", "offset"],
-            "properties": {
-                "items": data,
-                "total_items": { "type": "integer", "minimum": 0 },
-                "limit": { "type": "integer" },
-                "offset": { "type": "integer" },
-            },
-        }),
-        Envelope::Epoch => json!({
-            "type": "object",
-            "required": ["object", "data", "has_more"],
-            "properties": {
-                "object": { "type": "string", "enum": ["list"] },
-                "data": data,
-                "has_more": { "type": "boolean" },
-            },
-        }),
-    }
-}
-
-/// `{id, object, deleted: true}`, what a delete answers in most profiles.
-fn deleted_schema(object: &str) -> Value {
-    json!({
-        "type": "object",
-        "required": ["id", "object", "deleted"],
-        "properties": {
-            "id": { "type": "string" },
-            "object": { "type": "string", "enum": [object] },
-            "deleted": { "type": "boolean", "enum": [true] },
+            "description": "Nothing to send: the body may be left out or be `{}`.",
+            "properties": {},
+            "additionalProperties": false,
         },
-    })
-}
-
-fn error_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["error"],
-        "properties": { "error": {
-            "type": "object",
-            "required": ["type", "message"],
-            "properties": {
-                "type": { "type": "string", "example": "not_found" },
-                "message": { "type": "string" },
-            },
-        }},
-    })
-}
-
-fn components() -> Value {
-    let error = |description: &str| ok(description, schema_ref("Error"));
-    let mut components = json!({
-        "securitySchemes": {
-            "bearer": { "type": "http", "scheme": "bearer", "description": "`Authorization: Bearer sk_test_…`" },
-            "apiKey": { "type": "apiKey", "in": "header", "name": "X-Api-Key" },
-        },
-        "schemas": {
-            "Customer": customer_schema(false),
-            "EpochCustomer": customer_schema(true),
-            "CustomerSearchResult": search_result_schema(false),
-            "EpochCustomerSearchResult": search_result_schema(true),
-            "CustomerCreate": input_schema(false, false),
-            "CustomerCreateEmailRequired": input_schema(true, false),
-            "CustomerUpdate": input_schema(false, true),
-            "Payment": payment_schema(false),
-            "EpochPayment": payment_schema(true),
-            "PaymentCreate": payment_create_schema(),
-            "Subscription": subscription_schema(false),
-            "EpochSubscription": subscription_schema(true),
-            "SubscriptionCreate": subscription_create_schema(),
-            "SubscriptionCancel": {
-                "type": "object",
-                "description": "Nothing to send: the body may be left out or be `{}`.",
-                "properties": {},
-                "additionalProperties": false,
-            },
-            "DeletedCustomer": deleted_schema("customer"),
-            "ValidationError": {
-                "type": "object",
-                "required": ["detail"],
-                "properties": { "detail": { "type": "array", "items": {
-                    "type": "object",
-                    "required": ["loc", "msg", "type"],
-                    "properties": {
-                        "loc": { "type": "array", "items": { "type": ["string", "integer"] } },
-                        "msg": { "type": "string" },
-                        "type": { "type": "string" },
-                    },
-                }}},
-            },
-            "Error": error_schema(),
-            "Event": event_schema(false),
-            "EpochEvent": event_schema(true),
-            "WebhookEndpoint": webhook_endpoint_schema(false),
-            "EpochWebhookEndpoint": webhook_endpoint_schema(true),
-            "WebhookEndpointCreate": webhook_endpoint_create_schema(),
-            "WebhookEndpointUpdate": webhook_endpoint_update_schema(),
-            "DeletedWebhookEndpoint": deleted_schema("webhook_endpoint"),
-            "WebhookDelivery": webhook_delivery_schema(false),
-            "EpochWebhookDelivery": webhook_delivery_schema(true),
-        },
-        "responses": {
-            "ValidationError": ok("Validation failed: one entry per problem.", schema_ref("ValidationError")),
-            "Unauthenticated": error("Missing or unknown API key."),
-            "NotFound": error("No such object (for this key's account and mode)."),
-            "Conflict": error("The request conflicts with the current state."),
-            "PayloadTooLarge": error(&format!("The body exceeds {BODY_LIMIT} bytes.")),
-            "UnsupportedMediaType": error("The body is neither JSON nor a form."),
-            "RateLimited": error("Too many requests."),
-            "Internal": error("Internal error (details are logged, never shown)."),
-            "Unavailable": error("The service is unavailable; try again."),
-            "Gone": error("The event to resume after is older than the event retention."),
-        },
+        "WebhookEndpointCreate": object_schema(json!({
+            "url": url,
+            "enabled_events": enabled_events,
+            "description": nullable_string(DESCRIPTION_MAX, "Free text."),
+        }), &["url", "enabled_events"]),
+        "WebhookEndpointUpdate": object_schema(json!({
+            "url": url,
+            "enabled_events": enabled_events,
+            "description": nullable_string(DESCRIPTION_MAX, "Free text; null clears it."),
+            "status": { "type": "string", "enum": names(webhooks::statuses()), "description": "A disabled endpoint is sent nothing." },
+        }), &[]),
     });
-    for profile in &profiles() {
-        for resource in RESOURCES.into_iter().chain(OTHER_LISTS) {
-            components["schemas"][profile.envelope.schema_name(resource)] = list_schema(
-                profile.envelope,
-                profile.base,
-                resource,
-                object_ref(profile, resource),
-            );
-        }
+    forbid_nul_in_strings(&mut schemas);
+    match schemas {
+        Value::Object(schemas) => schemas,
+        _ => Map::new(),
     }
-    components
 }
 
 /// The whole document.
 pub fn document() -> Value {
-    let mut paths = Map::new();
+    let mut schemas = Value::Object(request_schemas());
+    let mut paths = Value::Object(Map::new());
     for profile in &profiles() {
-        profile_paths(profile, &mut paths);
+        let answers = merge(&mut schemas, (profile.written)(), &profile.prefix());
+        for op in OPERATIONS {
+            paths[format!("{}{}", profile.base, op.path)][op.method] =
+                operation(profile, &answers, &schemas, op);
+        }
     }
-    let mut document = json!({
+    // `{id, object, deleted}`, its `object` that of the deleted resource.
+    for op in OPERATIONS {
+        if let Answer::Deleted(resource) = op.answer {
+            let mut deleted = schemas["Deleted"].clone();
+            deleted["properties"]["object"] = schemas[resource]["properties"]["object"].clone();
+            schemas[format!("Deleted{resource}")] = deleted;
+        }
+    }
+    if let Some(schemas) = schemas.as_object_mut() {
+        schemas.remove("Deleted");
+    }
+    // What clients send: parameters (and request bodies, above). Answers may
+    // repeat a client's string, NUL included, so they are left as they are.
+    forbid_nul_in_strings(&mut paths);
+    let responses: Map<String, Value> = error_answers()
+        .into_iter()
+        .map(|(_, name, description)| {
+            let schema = if name == "ValidationError" {
+                name
+            } else {
+                "Error"
+            };
+            (
+                name.to_owned(),
+                json!({ "description": description, "content": json_content(schema_ref(schema)) }),
+            )
+        })
+        .collect();
+    json!({
         "openapi": "3.1.0",
         "info": {
             "title": "customerd REST gateway",
@@ -1116,77 +793,33 @@ pub fn document() -> Value {
         "tags": profiles().iter().map(|p| json!({ "name": p.tag, "description": p.summary })).collect::<Vec<_>>(),
         "security": [{ "bearer": [] }, { "apiKey": [] }],
         "paths": paths,
-        "components": components(),
-    });
-    require_bodies_with_required_fields(&mut document);
-    // What clients send: parameters and request bodies. Answers may repeat a
-    // client's string, NUL included, so they are left as they are.
-    forbid_nul_in_strings(&mut document["paths"]);
-    for body in REQUEST_BODIES {
-        forbid_nul_in_strings(&mut document["components"]["schemas"][body]);
-    }
-    document
-}
-
-/// The component schemas that describe request bodies.
-const REQUEST_BODIES: [&str; 8] = [
-    "CustomerCreate",
-    "CustomerCreateEmailRequired",
-    "CustomerUpdate",
-    "PaymentCreate",
-    "SubscriptionCreate",
-    "SubscriptionCancel",
-    "WebhookEndpointCreate",
-    "WebhookEndpointUpdate",
-];
-
-/// A body whose schema has required fields cannot be left out: an absent
-/// body reads as `{}`, which those fields make a 422.
-fn require_bodies_with_required_fields(document: &mut Value) {
-    let schemas = document["components"]["schemas"].clone();
-    let Some(paths) = document["paths"].as_object_mut() else {
-        return;
-    };
-    for operation in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|p| p.values_mut())
-    {
-        let body = &mut operation["requestBody"];
-        let Some(reference) = body["content"]["application/json"]["schema"]["$ref"].as_str() else {
-            continue;
-        };
-        let name = reference.trim_start_matches("#/components/schemas/");
-        let has_required = schemas[name]["required"]
-            .as_array()
-            .is_some_and(|fields| !fields.is_empty());
-        if has_required {
-            body["required"] = Value::Bool(true);
-        }
-    }
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "`Authorization: Bearer sk_test_…`" },
+                "apiKey": { "type": "apiKey", "in": "header", "name": "X-Api-Key" },
+            },
+            "schemas": schemas,
+            "responses": responses,
+        },
+    })
 }
 
 /// The service refuses NUL characters in every string (no database here can
-/// store them); say so wherever the document has a string without a pattern.
+/// store them); say so wherever `value` has a string without a pattern.
 fn forbid_nul_in_strings(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            let is_string = match map.get("type") {
-                Some(Value::String(t)) => t == "string",
-                Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
-                _ => false,
-            };
-            let open = !["pattern", "enum", "const"]
-                .iter()
-                .any(|k| map.contains_key(*k));
-            if is_string && open {
-                map.insert("pattern".into(), Value::String("^[^\\u0000]*$".into()));
-            }
-            map.values_mut().for_each(forbid_nul_in_strings);
+    visit_objects(value, &mut |map| {
+        let is_string = match map.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+            _ => false,
+        };
+        let open = !["pattern", "enum", "const"]
+            .iter()
+            .any(|k| map.contains_key(*k));
+        if is_string && open {
+            map.insert("pattern".into(), Value::String("^[^\\u0000]*$".into()));
         }
-        Value::Array(items) => items.iter_mut().for_each(forbid_nul_in_strings),
-        _ => {}
-    }
+    });
 }
 
 static DOCUMENT: LazyLock<Vec<u8>> =
