@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
@@ -33,236 +33,6 @@ use customerd_wire::limits::{
 
 /// What a reference to a component schema starts with.
 const SCHEMAS: &str = "#/components/schemas/";
-
-/// What differs between profiles in the document.
-struct ProfileDoc {
-    tag: &'static str,
-    base: &'static str,
-    summary: &'static str,
-    email_required: bool,
-    paging: PagingStyle,
-    /// The customer list's own filters, after the paging.
-    customer_filters: fn() -> Vec<Value>,
-    /// The schemas of what it writes, and the references its answers use.
-    written: fn() -> (Map<String, Value>, Value),
-}
-
-impl ProfileDoc {
-    fn of<P: Profile>(customer_filters: fn() -> Vec<Value>) -> Self {
-        Self {
-            tag: P::TAG,
-            base: P::BASE,
-            summary: P::SUMMARY,
-            email_required: P::CREATE_REQUIRES_EMAIL,
-            paging: P::PAGING,
-            customer_filters,
-            written: written::<P>,
-        }
-    }
-
-    /// What names the schemas only this profile writes: `Epoch` for `EpochCustomer`.
-    fn prefix(&self) -> String {
-        let mut chars = self.tag.chars();
-        chars.next().map_or_else(String::new, |first| {
-            first.to_uppercase().chain(chars).collect()
-        })
-    }
-
-    fn parameters(&self, parameter: Param) -> Vec<Value> {
-        let string = || json!({ "type": "string" });
-        match parameter {
-            Param::Id(noun, prefix) => vec![json!({
-                "name": "id", "in": "path", "required": true,
-                "description": format!("The {noun}'s id (`{prefix}_…`)."), "schema": string(),
-            })],
-            Param::Paging(noun) => match self.paging {
-                PagingStyle::Cursor { max, default } => vec![
-                    limit_parameter(max, default),
-                    query_parameter(
-                        "starting_after",
-                        &format!(
-                            "A {noun} id: return the {noun}s after (older than) it. Not with ending_before."
-                        ),
-                        string(),
-                    ),
-                    query_parameter(
-                        "ending_before",
-                        &format!(
-                            "A {noun} id: return the {noun}s before (newer than) it. Not with starting_after."
-                        ),
-                        string(),
-                    ),
-                ],
-                PagingStyle::Offset { max, default } => vec![
-                    limit_parameter(max, default),
-                    query_parameter(
-                        "offset",
-                        &format!("Number of {noun}s to skip."),
-                        json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX, "default": 0 }),
-                    ),
-                ],
-            },
-            Param::Idempotency => vec![json!({
-                "name": "Idempotency-Key", "in": "header", "required": false,
-                "description": "Makes the create safe to retry: a repeat with the same key (per account and mode, for 24 hours) returns the first response; the same key with other parameters is a 409.",
-                "schema": { "type": "string", "maxLength": IDEMPOTENCY_KEY_MAX, "pattern": "^[\\t\\x20-\\x7e]*$" },
-            })],
-            Param::Expand => vec![json!({
-                "name": "expand[]", "in": "query", "required": false, "style": "form", "explode": true,
-                "description": "`customer` puts the customer object where its id would be.",
-                "schema": { "type": "array", "items": { "type": "string", "enum": ["customer"] } },
-            })],
-            Param::OfCustomer(noun) => vec![query_parameter(
-                "customer",
-                &format!(
-                    "Only the {noun}s of this customer (an id; one the key cannot see gives an empty list)."
-                ),
-                string(),
-            )],
-            Param::Status => vec![query_parameter(
-                "status",
-                "Only subscriptions in this status.",
-                json!({ "type": "string", "enum": names(subscriptions::statuses()) }),
-            )],
-            Param::CustomerFilters => (self.customer_filters)(),
-            Param::SearchQuery => vec![
-                json!({ "name": "query", "in": "query", "required": true, "description": search_grammar(), "schema": { "type": "string", "minLength": 1, "maxLength": SEARCH_QUERY_MAX } }),
-                limit_parameter(SEARCH_PAGE_MAX, SEARCH_PAGE_DEFAULT),
-                query_parameter("page", "`next_page` of the previous page.", string()),
-            ],
-            Param::EventFilters => vec![
-                query_parameter("type", EVENT_TYPES, string()),
-                query_parameter(
-                    "created[gte]",
-                    "Only events created at or after this instant.",
-                    instant_schema(),
-                ),
-                query_parameter(
-                    "created[lte]",
-                    "Only events created at or before this instant.",
-                    instant_schema(),
-                ),
-            ],
-            Param::StreamFrom => vec![
-                query_parameter(
-                    "types",
-                    &format!("Comma-separated; each one of: {EVENT_TYPES}"),
-                    string(),
-                ),
-                query_parameter(
-                    "starting_after",
-                    "Resume after this event id (the `Last-Event-ID` header wins).",
-                    string(),
-                ),
-                json!({ "name": "Last-Event-ID", "in": "header", "required": false, "description": "The id of the last event received; sent by a reconnecting EventSource.", "schema": string() }),
-            ],
-            Param::Event => vec![query_parameter(
-                "event",
-                "Only the attempts to deliver this event (an id, `evt_…`).",
-                string(),
-            )],
-        }
-    }
-}
-
-fn profiles() -> [ProfileDoc; 3] {
-    [
-        ProfileDoc::of::<Paygate>(paygate_customer_filters),
-        ProfileDoc::of::<FourGeeks>(Vec::new),
-        ProfileDoc::of::<Epoch>(epoch_customer_filters),
-    ]
-}
-
-/// The schemas of everything profile `P` writes, as their types name them,
-/// and the references of its answers: `{"Customer": {"object", "list",
-/// "deleted"}, …, "search"}`.
-fn written<P: Profile>() -> (Map<String, Value>, Value) {
-    let mut generator = SchemaSettings::draft2020_12()
-        .for_serialize()
-        .with(|s| s.definitions_path = "/components/schemas".into())
-        .with_transform(P::TIMES)
-        .into_generator();
-    let mut answers = Map::from_iter([
-        answers::<P, pb::Customer>(&mut generator),
-        answers::<P, pb::Payment>(&mut generator),
-        answers::<P, pb::Subscription>(&mut generator),
-        answers::<P, pb::Event>(&mut generator),
-        answers::<P, pb::WebhookEndpoint>(&mut generator),
-        answers::<P, pb::WebhookDelivery>(&mut generator),
-    ]);
-    let search = generator.subschema_for::<SearchResult>();
-    answers.insert("search".into(), search.into());
-    generator.subschema_for::<Deleted>();
-    generator.subschema_for::<ErrorBody>();
-    generator.subschema_for::<Detail>();
-    (generator.take_definitions(true), Value::Object(answers))
-}
-
-/// The references of what profile `P` answers about `T`: one, a page, a deletion.
-fn answers<P: Profile, T: Object + 'static>(generator: &mut SchemaGenerator) -> (String, Value) {
-    let object = Value::from(generator.subschema_for::<T::Json<'static>>());
-    let list = P::list_schema::<T::Json<'static>>(generator);
-    let name = <T::Json<'static> as JsonSchema>::schema_name().into_owned();
-    let deleted = if P::DELETE_ANSWERS_OBJECT {
-        object.clone()
-    } else {
-        schema_ref(&format!("Deleted{name}"))
-    };
-    (
-        name,
-        json!({ "object": object, "list": list, "deleted": deleted }),
-    )
-}
-
-/// Adds the schemas one profile writes to `schemas`. One that differs from
-/// an earlier profile's of the same name, or refers to one that does, is the
-/// profile's own and takes its prefix (`EpochCustomer`), in every reference
-/// to it too; the profile's answers are returned with their references so renamed.
-fn merge(
-    schemas: &mut Value,
-    (mut own, mut answers): (Map<String, Value>, Value),
-    prefix: &str,
-) -> Value {
-    let differs = |own: &Map<String, Value>| {
-        own.iter()
-            .find(|(name, schema)| {
-                schemas
-                    .get(name.as_str())
-                    .is_some_and(|earlier| earlier != *schema)
-            })
-            .map(|(name, _)| name.clone())
-    };
-    while let Some(name) = differs(&own) {
-        let from = Value::from(format!("{SCHEMAS}{name}"));
-        let to = Value::from(format!("{SCHEMAS}{prefix}{name}"));
-        for value in own.values_mut().chain([&mut answers]) {
-            visit_objects(value, &mut |map| {
-                if map.get("$ref") == Some(&from) {
-                    map.insert("$ref".into(), to.clone());
-                }
-            });
-        }
-        if let Some(schema) = own.remove(&name) {
-            own.insert(format!("{prefix}{name}"), schema);
-        }
-    }
-    if let Some(schemas) = schemas.as_object_mut() {
-        schemas.extend(own);
-    }
-    answers
-}
-
-/// Calls `f` on every object in `value`, outer ones first.
-fn visit_objects(value: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
-    match value {
-        Value::Object(map) => {
-            f(map);
-            map.values_mut().for_each(|v| visit_objects(v, f));
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| visit_objects(v, f)),
-        _ => {}
-    }
-}
 
 /// A parameter (or group of them) of an operation.
 #[derive(Clone, Copy)]
@@ -393,59 +163,174 @@ const OPERATIONS: &[Op] = {
 
 /// The error answers: status, response name, what it means. 413 and 415
 /// answer bodies only, 410 only what resumes after an event.
+#[rustfmt::skip]
 fn error_answers() -> [(&'static str, &'static str, String); 10] {
     [
-        (
-            "401",
-            "Unauthenticated",
-            "Missing or unknown API key.".into(),
-        ),
-        (
-            "404",
-            "NotFound",
-            "No such object (for this key's account and mode).".into(),
-        ),
-        (
-            "409",
-            "Conflict",
-            "The request conflicts with the current state.".into(),
-        ),
-        (
-            "410",
-            "Gone",
-            "The event to resume after is older than the event retention.".into(),
-        ),
-        (
-            "413",
-            "PayloadTooLarge",
-            format!("The body exceeds {BODY_LIMIT} bytes."),
-        ),
-        (
-            "415",
-            "UnsupportedMediaType",
-            "The body is neither JSON nor a form.".into(),
-        ),
-        (
-            "422",
-            "ValidationError",
-            "Validation failed: one entry per problem.".into(),
-        ),
+        ("401", "Unauthenticated", "Missing or unknown API key.".into()),
+        ("404", "NotFound", "No such object (for this key's account and mode).".into()),
+        ("409", "Conflict", "The request conflicts with the current state.".into()),
+        ("410", "Gone", "The event to resume after is older than the event retention.".into()),
+        ("413", "PayloadTooLarge", format!("The body exceeds {BODY_LIMIT} bytes.")),
+        ("415", "UnsupportedMediaType", "The body is neither JSON nor a form.".into()),
+        ("422", "ValidationError", "Validation failed: one entry per problem.".into()),
         ("429", "RateLimited", "Too many requests.".into()),
-        (
-            "500",
-            "Internal",
-            "Internal error (details are logged, never shown).".into(),
-        ),
-        (
-            "503",
-            "Unavailable",
-            "The service is unavailable; try again.".into(),
-        ),
+        ("500", "Internal", "Internal error (details are logged, never shown).".into()),
+        ("503", "Unavailable", "The service is unavailable; try again.".into()),
     ]
 }
 
-/// `op` in `profile`, whose answers refer to `schemas` as `answers` says.
-fn operation(profile: &ProfileDoc, answers: &Value, schemas: &Value, op: &Op) -> Value {
+/// Adds what profile `P` writes to `schemas` and its operations to `paths`;
+/// returns its tag.
+fn add_profile<P: Profile>(schemas: &mut Value, paths: &mut Value, filters: Vec<Value>) -> Value {
+    let prefix: String = P::TAG[..1].to_uppercase() + &P::TAG[1..];
+    let answers = merge(schemas, written::<P>(), &prefix);
+    for op in OPERATIONS {
+        let parameters = op.params.iter().flat_map(|p| parameters::<P>(*p, &filters));
+        let operation = operation::<P>(op, &answers, schemas, parameters.collect());
+        paths[format!("{}{}", P::BASE, op.path)][op.method] = operation;
+    }
+    json!({ "name": P::TAG, "description": P::SUMMARY })
+}
+
+/// The schemas of everything profile `P` writes, as their types name them,
+/// and the references of its answers: `{"Customer": {"object", "list",
+/// "deleted"}, …, "search"}`.
+fn written<P: Profile>() -> (Map<String, Value>, Value) {
+    let mut generator = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .with_transform(P::TIMES)
+        .into_generator();
+    let mut answers = Map::from_iter([
+        answers::<P, pb::Customer>(&mut generator),
+        answers::<P, pb::Payment>(&mut generator),
+        answers::<P, pb::Subscription>(&mut generator),
+        answers::<P, pb::Event>(&mut generator),
+        answers::<P, pb::WebhookEndpoint>(&mut generator),
+        answers::<P, pb::WebhookDelivery>(&mut generator),
+    ]);
+    let search = generator.subschema_for::<SearchResult>();
+    answers.insert("search".into(), search.into());
+    generator.subschema_for::<Deleted>();
+    generator.subschema_for::<ErrorBody>();
+    generator.subschema_for::<Detail>();
+    (generator.take_definitions(true), Value::Object(answers))
+}
+
+/// The references of what profile `P` answers about `T`: one, a page, a deletion.
+fn answers<P: Profile, T: Object + 'static>(generator: &mut SchemaGenerator) -> (String, Value) {
+    let object = Value::from(generator.subschema_for::<T::Json<'static>>());
+    let list = P::list_schema::<T::Json<'static>>(generator);
+    let name = <T::Json<'static> as JsonSchema>::schema_name().into_owned();
+    let deleted = match P::DELETE_ANSWERS_OBJECT {
+        true => object.clone(),
+        false => schema_ref(&format!("Deleted{name}")),
+    };
+    let answers = json!({ "object": object, "list": list, "deleted": deleted });
+    (name, answers)
+}
+
+/// Adds the schemas one profile writes to `schemas`. One that differs from
+/// an earlier profile's of the same name, or refers to one that does, is the
+/// profile's own and takes its prefix (`EpochCustomer`), in every reference
+/// to it too; returns the profile's answers, their references so renamed.
+fn merge(schemas: &mut Value, written: (Map<String, Value>, Value), prefix: &str) -> Value {
+    let (mut own, mut answers) = written;
+    let differs = |(name, schema): &(&String, &Value)| {
+        schemas.get(name.as_str()).is_some_and(|s| s != *schema)
+    };
+    while let Some(name) = own.iter().find(differs).map(|(name, _)| name.clone()) {
+        let (from, to) = (
+            json!(format!("{SCHEMAS}{name}")),
+            json!(format!("{SCHEMAS}{prefix}{name}")),
+        );
+        for value in own.values_mut().chain([&mut answers]) {
+            visit_objects(value, &mut |map| {
+                if map.get("$ref") == Some(&from) {
+                    map.insert("$ref".into(), to.clone());
+                }
+            });
+        }
+        let schema = own.remove(&name).unwrap_or_default();
+        own.insert(format!("{prefix}{name}"), schema);
+    }
+    if let Some(schemas) = schemas.as_object_mut() {
+        schemas.extend(own);
+    }
+    answers
+}
+
+/// Calls `f` on every object in `value`, outer ones first.
+fn visit_objects(value: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
+    match value {
+        Value::Object(map) => {
+            f(map);
+            map.values_mut().for_each(|v| visit_objects(v, f));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| visit_objects(v, f)),
+        _ => {}
+    }
+}
+
+/// `parameter` of profile `P`: the parameters it stands for, one a line.
+#[rustfmt::skip]
+fn parameters<P: Profile>(parameter: Param, customer_filters: &[Value]) -> Vec<Value> {
+    let string = || json!({ "type": "string" });
+    let query = |name: &str, description: &str, schema: Value| {
+        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+    };
+    match parameter {
+        Param::Id(noun, prefix) => vec![json!({ "name": "id", "in": "path", "required": true, "description": format!("The {noun}'s id (`{prefix}_…`)."), "schema": string() })],
+        Param::Paging(noun) => match P::PAGING {
+            PagingStyle::Cursor { max, default } => vec![
+                limit_parameter(max, default),
+                query("starting_after", &format!("A {noun} id: return the {noun}s after (older than) it. Not with ending_before."), string()),
+                query("ending_before", &format!("A {noun} id: return the {noun}s before (newer than) it. Not with starting_after."), string()),
+            ],
+            PagingStyle::Offset { max, default } => vec![
+                limit_parameter(max, default),
+                query("offset", &format!("Number of {noun}s to skip."), json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX, "default": 0 })),
+            ],
+        },
+        Param::Idempotency => vec![json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "Makes the create safe to retry: a repeat with the same key (per account and mode, for 24 hours) returns the first response; the same key with other parameters is a 409.",
+            "schema": { "type": "string", "maxLength": IDEMPOTENCY_KEY_MAX, "pattern": "^[\\t\\x20-\\x7e]*$" },
+        })],
+        Param::Expand => vec![json!({
+            "name": "expand[]", "in": "query", "required": false, "style": "form", "explode": true,
+            "description": "`customer` puts the customer object where its id would be.",
+            "schema": { "type": "array", "items": { "type": "string", "enum": ["customer"] } },
+        })],
+        Param::OfCustomer(noun) => vec![query("customer", &format!("Only the {noun}s of this customer (an id; one the key cannot see gives an empty list)."), string())],
+        Param::Status => vec![query("status", "Only subscriptions in this status.", json!({ "type": "string", "enum": names(subscriptions::statuses()) }))],
+        Param::CustomerFilters => customer_filters.to_vec(),
+        Param::SearchQuery => vec![
+            json!({ "name": "query", "in": "query", "required": true, "description": search_grammar(), "schema": { "type": "string", "minLength": 1, "maxLength": SEARCH_QUERY_MAX } }),
+            limit_parameter(SEARCH_PAGE_MAX, SEARCH_PAGE_DEFAULT),
+            query("page", "`next_page` of the previous page.", string()),
+        ],
+        Param::EventFilters => vec![
+            query("type", EVENT_TYPES, string()),
+            query("created[gte]", "Only events created at or after this instant.", instant_schema()),
+            query("created[lte]", "Only events created at or before this instant.", instant_schema()),
+        ],
+        Param::StreamFrom => vec![
+            query("types", &format!("Comma-separated; each one of: {EVENT_TYPES}"), string()),
+            query("starting_after", "Resume after this event id (the `Last-Event-ID` header wins).", string()),
+            json!({ "name": "Last-Event-ID", "in": "header", "required": false, "description": "The id of the last event received; sent by a reconnecting EventSource.", "schema": string() }),
+        ],
+        Param::Event => vec![query("event", "Only the attempts to deliver this event (an id, `evt_…`).", string())],
+    }
+}
+
+/// `op` in profile `P`, whose answers refer to `schemas` as `answers` says.
+fn operation<P: Profile>(
+    op: &Op,
+    answers: &Value,
+    schemas: &Value,
+    parameters: Vec<Value>,
+) -> Value {
     let written = |resource: &str, what: &str| answers[resource][what].clone();
     let (description, schema) = match op.answer {
         Answer::Object(resource, description) => (description, written(resource, "object")),
@@ -456,13 +341,14 @@ fn operation(profile: &ProfileDoc, answers: &Value, schemas: &Value, op: &Op) ->
                 .unwrap_or_default()
                 .trim_start_matches(SCHEMAS);
             // An envelope that names the request path says which it is.
-            let list = if schemas[name]["properties"]["url"].is_object() {
-                let pattern = format!("^{}{}$", profile.base, op.path.replace("{id}", "[^/]+"));
-                json!({ "allOf": [list], "properties": { "url": { "pattern": pattern } } })
-            } else {
-                list
-            };
-            (description, list)
+            let pattern = format!("^{}{}$", P::BASE, op.path.replace("{id}", "[^/]+"));
+            match schemas[name]["properties"]["url"].is_object() {
+                true => (
+                    description,
+                    json!({ "allOf": [list], "properties": { "url": { "pattern": pattern } } }),
+                ),
+                false => (description, list),
+            }
         }
         Answer::Deleted(resource) => ("The deletion.", written(resource, "deleted")),
         Answer::Created(resource) => (
@@ -472,10 +358,9 @@ fn operation(profile: &ProfileDoc, answers: &Value, schemas: &Value, op: &Op) ->
         Answer::Search => ("One page of matching customers.", answers["search"].clone()),
         Answer::Stream => ("The stream.", Value::Null),
     };
-    let content = if schema.is_null() {
-        json!({ "text/event-stream": { "schema": { "type": "string" } } })
-    } else {
-        json_content(schema)
+    let content = match schema {
+        Value::Null => json!({ "text/event-stream": { "schema": { "type": "string" } } }),
+        schema => json_content(schema),
     };
     let mut responses = json!({ "200": { "description": description, "content": content } });
     for (status, name, _) in error_answers() {
@@ -489,15 +374,15 @@ fn operation(profile: &ProfileDoc, answers: &Value, schemas: &Value, op: &Op) ->
         }
     }
     let mut operation = json!({
-        "tags": [profile.tag],
-        "operationId": format!("{}_{}", profile.tag.replace('4', "four_"), op.id),
+        "tags": [P::TAG],
+        "operationId": format!("{}_{}", P::TAG.replace('4', "four_"), op.id),
         "summary": op.summary.replace("{SIGNATURE_HEADER}", customerd_wire::webhooks::SIGNATURE_HEADER),
-        "parameters": op.params.iter().flat_map(|p| profile.parameters(*p)).collect::<Vec<_>>(),
+        "parameters": parameters,
         "responses": responses,
     });
     if let Some(body) = op.body {
         let body = match body {
-            "CustomerCreate" if profile.email_required => "CustomerCreateEmailRequired",
+            "CustomerCreate" if P::CREATE_REQUIRES_EMAIL => "CustomerCreateEmailRequired",
             body => body,
         };
         // An absent body reads as `{}`, which required fields make a 422.
@@ -535,34 +420,20 @@ fn instant_schema() -> Value {
     ]})
 }
 
+/// The paygate profile's customer list filters.
 fn paygate_customer_filters() -> Vec<Value> {
     let instant = "ISO 8601 (`2024-01-15T10:00:00Z`, an offset, a fraction, or a bare date) or unix seconds. \
                    An instant names its whole second (or day, or fraction unit): `created[lte]` includes all of it.";
+    let created = |bound: &str, which: &str| {
+        let description = format!("Only customers created at or {which} this instant. {instant}");
+        query_parameter(&format!("created[{bound}]"), &description, instant_schema())
+    };
+    let email = "Only customers with exactly this email address.";
     vec![
-        query_parameter(
-            "email",
-            "Only customers with exactly this email address.",
-            json!({ "type": "string" }),
-        ),
-        query_parameter(
-            "created[gte]",
-            &format!("Only customers created at or after this instant. {instant}"),
-            instant_schema(),
-        ),
-        query_parameter(
-            "created[lte]",
-            &format!("Only customers created at or before this instant. {instant}"),
-            instant_schema(),
-        ),
+        query_parameter("email", email, json!({ "type": "string" })),
+        created("gte", "after"),
+        created("lte", "before"),
     ]
-}
-
-fn epoch_customer_filters() -> Vec<Value> {
-    vec![query_parameter(
-        filters::PARAMETER,
-        &filters_grammar(),
-        json!({ "type": "string" }),
-    )]
 }
 
 /// The grammar of the epoch profile's `filters` parameter.
@@ -740,14 +611,14 @@ fn request_schemas() -> Map<String, Value> {
 /// The whole document.
 pub fn document() -> Value {
     let mut schemas = Value::Object(request_schemas());
-    let mut paths = Value::Object(Map::new());
-    for profile in &profiles() {
-        let answers = merge(&mut schemas, (profile.written)(), &profile.prefix());
-        for op in OPERATIONS {
-            paths[format!("{}{}", profile.base, op.path)][op.method] =
-                operation(profile, &answers, &schemas, op);
-        }
-    }
+    let mut paths = json!({});
+    let string = json!({ "type": "string" });
+    let epoch_filters = query_parameter(filters::PARAMETER, &filters_grammar(), string);
+    let tags = [
+        add_profile::<Paygate>(&mut schemas, &mut paths, paygate_customer_filters()),
+        add_profile::<FourGeeks>(&mut schemas, &mut paths, Vec::new()),
+        add_profile::<Epoch>(&mut schemas, &mut paths, vec![epoch_filters]),
+    ];
     // `{id, object, deleted}`, its `object` that of the deleted resource.
     for op in OPERATIONS {
         if let Answer::Deleted(resource) = op.answer {
@@ -756,9 +627,9 @@ pub fn document() -> Value {
             schemas[format!("Deleted{resource}")] = deleted;
         }
     }
-    if let Some(schemas) = schemas.as_object_mut() {
-        schemas.remove("Deleted");
-    }
+    schemas
+        .as_object_mut()
+        .map(|schemas| schemas.remove("Deleted"));
     // What clients send: parameters (and request bodies, above). Answers may
     // repeat a client's string, NUL included, so they are left as they are.
     forbid_nul_in_strings(&mut paths);
@@ -770,10 +641,9 @@ pub fn document() -> Value {
             } else {
                 "Error"
             };
-            (
-                name.to_owned(),
-                json!({ "description": description, "content": json_content(schema_ref(schema)) }),
-            )
+            let response =
+                json!({ "description": description, "content": json_content(schema_ref(schema)) });
+            (name.to_owned(), response)
         })
         .collect();
     json!({
@@ -790,7 +660,7 @@ pub fn document() -> Value {
                 Every response carries `X-Request-Id`. Strings must not contain NUL characters. \
                 Request lines longer than the HTTP server accepts are 414, oversized headers 431.",
         },
-        "tags": profiles().iter().map(|p| json!({ "name": p.tag, "description": p.summary })).collect::<Vec<_>>(),
+        "tags": tags,
         "security": [{ "bearer": [] }, { "apiKey": [] }],
         "paths": paths,
         "components": {
@@ -817,7 +687,7 @@ fn forbid_nul_in_strings(value: &mut Value) {
             .iter()
             .any(|k| map.contains_key(*k));
         if is_string && open {
-            map.insert("pattern".into(), Value::String("^[^\\u0000]*$".into()));
+            map.insert("pattern".into(), json!("^[^\\u0000]*$"));
         }
     });
 }
@@ -827,15 +697,7 @@ static DOCUMENT: LazyLock<Vec<u8>> =
 
 /// `GET /openapi.json`
 pub async fn serve_document() -> Response {
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        DOCUMENT.as_slice(),
-    )
-        .into_response()
+    ([(CONTENT_TYPE, "application/json")], DOCUMENT.as_slice()).into_response()
 }
 
 /// Swagger UI, its script and styles inline, reading `/openapi.json` from this
@@ -849,15 +711,7 @@ static DOCS: LazyLock<String> = LazyLock::new(|| {
 
 /// `GET /docs`
 pub async fn serve_docs() -> Response {
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        DOCS.as_str(),
-    )
-        .into_response()
+    ([(CONTENT_TYPE, "text/html; charset=utf-8")], DOCS.as_str()).into_response()
 }
 
 #[cfg(test)]
