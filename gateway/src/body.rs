@@ -17,12 +17,13 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Number, Value, json};
 
 use std::future::Future;
 
 use customerd_wire::validate_only::ValidateOnly;
 
+use crate::body_schema::{Recording, metadata};
 use crate::error::{ApiError, BODY_LIMIT, Origin, from_body, problems_of};
 use crate::validation::{Loc, Problem, Rule, choose};
 
@@ -32,6 +33,8 @@ pub struct Body {
     map: Map<String, Value>,
     /// Decoded from a form: every leaf is text.
     form: bool,
+    /// Not a request's: its reader records the body's schema.
+    recording: bool,
 }
 
 fn acceptable_content_type(value: Option<&str>) -> bool {
@@ -102,7 +105,11 @@ impl Body {
             return Ok(Self::default());
         }
         match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => Ok(Self { map, form: false }),
+            Ok(Value::Object(map)) => Ok(Self {
+                map,
+                form: false,
+                recording: false,
+            }),
             Ok(_) => Err(ApiError::Invalid(vec![Problem::new(
                 Loc::body(),
                 Rule::NotObject,
@@ -141,9 +148,22 @@ impl Body {
             }
         }
         if problems.is_empty() {
-            Ok(Self { map, form: true })
+            Ok(Self {
+                map,
+                form: true,
+                recording: false,
+            })
         } else {
             Err(ApiError::Invalid(problems))
+        }
+    }
+
+    /// An empty body whose reader records the schema of the body it reads
+    /// (see [`crate::body_schema`]); [`Bound::schema`] gives it.
+    pub fn recording() -> Self {
+        Self {
+            recording: true,
+            ..Self::default()
         }
     }
 
@@ -153,6 +173,7 @@ impl Body {
             map: self.map,
             form: self.form,
             problems: Vec::new(),
+            recording: self.recording.then(Box::default),
         }
     }
 }
@@ -220,6 +241,7 @@ fn insert_form_value(
 pub struct Bound<T> {
     pub request: T,
     pub problems: Vec<Problem>,
+    recording: Option<Box<Recording>>,
 }
 
 impl<T> Bound<T> {
@@ -230,6 +252,12 @@ impl<T> Bound<T> {
         } else {
             Err(ApiError::Invalid(self.problems))
         }
+    }
+
+    /// The JSON Schema of the body, as a [`Body::recording`] reader noted it;
+    /// null for a request's body.
+    pub fn schema(self) -> Value {
+        self.recording.map_or(Value::Null, |r| r.into_schema())
     }
 }
 
@@ -287,12 +315,31 @@ pub struct Fields {
     map: Map<String, Value>,
     form: bool,
     problems: Vec<Problem>,
+    /// The schema noted so far, when the body is [`Body::recording`].
+    recording: Option<Box<Recording>>,
 }
 
 impl Fields {
     /// Records a problem of the caller's own.
     pub fn problem(&mut self, loc: Loc, rule: Rule) {
         self.problems.push(Problem::new(loc, rule));
+    }
+
+    /// What the schema says of the next field read beyond its type (the
+    /// limits the service checks it against, a description), merged into
+    /// what its reading shows. Only a recording reader calls `said`.
+    pub fn doc(&mut self, said: impl FnOnce() -> Value) -> &mut Self {
+        if let Some(recording) = &mut self.recording {
+            recording.say(said());
+        }
+        self
+    }
+
+    /// Notes that field `name` is read as `schema`, when recording.
+    fn note(&mut self, name: &str, schema: impl FnOnce() -> Value) {
+        if let Some(recording) = &mut self.recording {
+            recording.field(name, schema());
+        }
     }
 
     /// What was sent for `name`; in a form, an empty value is null.
@@ -305,6 +352,12 @@ impl Fields {
 
     /// A string or null.
     pub fn string(&mut self, name: &str) -> Field<String> {
+        self.note(name, || json!({ "type": ["string", "null"] }));
+        self.text(name)
+    }
+
+    /// [`Self::string`], not noted.
+    fn text(&mut self, name: &str) -> Field<String> {
         match self.take(name) {
             None => Field::Absent,
             Some(Value::Null) => Field::Null,
@@ -319,6 +372,14 @@ impl Fields {
     /// An object of strings or null, e.g. `metadata`. Entries whose value is null
     /// come back as `None`.
     pub fn string_map(&mut self, name: &str) -> Field<Vec<(String, Option<String>)>> {
+        self.note(name, || {
+            json!({ "type": ["object", "null"], "additionalProperties": { "type": ["string", "null"] } })
+        });
+        self.entries(name)
+    }
+
+    /// [`Self::string_map`], not noted.
+    fn entries(&mut self, name: &str) -> Field<Vec<(String, Option<String>)>> {
         match self.take(name) {
             None => Field::Absent,
             Some(Value::Null) => Field::Null,
@@ -344,6 +405,9 @@ impl Fields {
     /// An integer that fits in 64 bits, or null. A fraction, a string or a
     /// number beyond the int64 range is a problem.
     pub fn integer(&mut self, name: &str) -> Field<i64> {
+        self.note(name, || {
+            json!({ "type": ["integer", "null"], "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX })
+        });
         let number = match self.take(name) {
             // A form's integers are text; read as JSON reads a number.
             Some(Value::String(text)) if self.form => match serde_json::from_str::<Number>(&text) {
@@ -372,7 +436,11 @@ impl Fields {
     /// One of the wire names in `table`, or null; any other value is a problem
     /// listing the permitted names.
     pub fn choice<T: Copy>(&mut self, name: &str, table: &'static [(&'static str, T)]) -> Field<T> {
-        match self.string(name) {
+        self.note(name, || {
+            let names = table.iter().map(|(name, _)| json!(name));
+            json!({ "type": ["string", "null"], "enum": names.chain([Value::Null]).collect::<Vec<_>>() })
+        });
+        match self.text(name) {
             Field::Value(text) => match choose(&text, table) {
                 Ok(value) => Field::Value(value),
                 Err(rule) => {
@@ -388,18 +456,39 @@ impl Fields {
 
     /// The value of a field that must be given: absent or null is `field required`.
     pub fn required<T>(&mut self, name: &str, field: Field<T>) -> Option<T> {
+        if let Some(recording) = &mut self.recording {
+            recording.required(name);
+        }
         if matches!(field, Field::Absent | Field::Null) {
             self.problem(Loc::body().key(name), Rule::Missing);
         }
         field.into_option()
     }
 
+    /// A field that may be left out but not cleared: null is a problem.
+    pub fn not_null<T>(&mut self, name: &str, field: Field<T>) -> Field<T> {
+        if let Some(recording) = &mut self.recording {
+            recording.not_null(name);
+        }
+        match field {
+            Field::Null => {
+                self.problem(Loc::body().key(name), Rule::NotNull);
+                Field::Invalid
+            }
+            field => field,
+        }
+    }
+
     /// The metadata of a create: string values only (null removes a key only in
     /// an update); absent or null is no metadata. In a form, `metadata[k]=`
     /// sets no key, as it would remove one in an update.
     pub fn new_metadata(&mut self, name: &str) -> BTreeMap<String, String> {
+        self.doc(|| metadata(false)).note(
+            name,
+            || json!({ "type": ["object", "null"], "additionalProperties": { "type": "string" } }),
+        );
         let mut metadata = BTreeMap::new();
-        for (key, value) in self.string_map(name).into_option().unwrap_or_default() {
+        for (key, value) in self.entries(name).into_option().unwrap_or_default() {
             match value {
                 Some(value) => {
                     metadata.insert(key, value);
@@ -414,6 +503,10 @@ impl Fields {
     /// A list of strings, or null: a JSON array, or in a form `a[]=x` /
     /// `a[0]=x` (items numbered from 0 in order).
     pub fn string_list(&mut self, name: &str) -> Field<Vec<String>> {
+        self.note(
+            name,
+            || json!({ "type": ["array", "null"], "items": { "type": "string" } }),
+        );
         let items = match self.take(name) {
             None => return Field::Absent,
             Some(Value::Null) => return Field::Null,
@@ -460,6 +553,7 @@ impl Fields {
 
     /// A boolean, or null; in a form `true` or `false`.
     pub fn boolean(&mut self, name: &str) -> Field<bool> {
+        self.note(name, || json!({ "type": ["boolean", "null"] }));
         match self.take(name) {
             None => Field::Absent,
             Some(Value::Null) => Field::Null,
@@ -484,6 +578,7 @@ impl Fields {
         Bound {
             request,
             problems: self.problems,
+            recording: self.recording,
         }
     }
 

@@ -7,11 +7,12 @@ use prost::Message;
 use prost_types::FieldMask;
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::body::{Body, Bound, Field};
+use crate::body_schema;
 use crate::objects::{Time, TimeStyle, metadata, time};
 use crate::proto::pb;
-use crate::validation::{Loc, Rule};
 
 macro_rules! rest {
     ($($field:ident: $max:expr, $rule:ident;)*) => {
@@ -26,11 +27,13 @@ macro_rules! rest {
                 $($field: Field<String>,)*
             }
             let mut f = body.fields();
-            let given = Given {
-                $($field: f.string(stringify!($field)),)*
+            let mut given = Given {
+                $($field: f
+                    .doc(|| text_schema($max, stringify!($rule), email_required))
+                    .string(stringify!($field)),)*
             };
-            if email_required && matches!(given.email, Field::Absent | Field::Null) {
-                f.problem(Loc::body().key("email"), Rule::Missing);
+            if email_required {
+                given.email = f.required("email", given.email).map_or(Field::Absent, Field::Value);
             }
             let metadata = f.new_metadata("metadata");
             f.bind(pb::CreateCustomerRequest {
@@ -57,9 +60,12 @@ macro_rules! rest {
                     Some(value)
                 }
             };
-            $(let $field = named(stringify!($field), f.string(stringify!($field)));)*
+            $(let $field = named(
+                stringify!($field),
+                f.doc(|| text_schema($max, stringify!($rule), false)).string(stringify!($field)),
+            );)*
             let mut metadata = BTreeMap::new();
-            match f.string_map("metadata") {
+            match f.doc(|| body_schema::metadata(true)).string_map("metadata") {
                 Field::Absent | Field::Invalid => {}
                 Field::Null => paths.push("metadata".to_owned()),
                 Field::Value(entries) => {
@@ -117,6 +123,19 @@ macro_rules! rest {
 }
 
 customerd_wire::customer_texts!(rest);
+
+/// What the document says of a customer's text field of `rule` beyond its
+/// type: its limit, and for `email` that it is an address.
+fn text_schema(max: usize, rule: &str, required: bool) -> Value {
+    if rule != "email" {
+        return json!({ "maxLength": max });
+    }
+    let description = match required {
+        true => "A valid email address (required).",
+        false => "A valid email address.",
+    };
+    json!({ "maxLength": max, "format": "email", "description": description })
+}
 
 /// Where an object names its customer: the id, or with `expand[]=customer`
 /// the customer object in the profile's format.

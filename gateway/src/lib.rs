@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 
 pub mod auth;
 pub mod body;
+pub mod body_schema;
 pub mod customers;
 pub mod error;
 pub mod filters;

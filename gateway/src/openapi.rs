@@ -5,8 +5,9 @@
 //! The schemas of what the gateway writes are derived from the types that
 //! write it, once per profile (its time style and list envelope); the
 //! operations are one table filled in with each profile's facts; request
-//! bodies and parameters are described from the limits the gateway and the
-//! service check them against.
+//! bodies are recorded by the code that reads them (see
+//! [`crate::body_schema`]), and parameters are described from the limits the
+//! gateway and the service check them against.
 
 use std::sync::LazyLock;
 
@@ -16,6 +17,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
+use crate::body::{Body, Bound};
 use crate::customers::Deleted;
 use crate::error::{BODY_LIMIT, Detail, ErrorBody};
 use crate::profiles::epoch::Epoch;
@@ -23,12 +25,11 @@ use crate::profiles::four_geeks::FourGeeks;
 use crate::profiles::paygate::Paygate;
 use crate::profiles::{Object, PagingStyle, Profile, SearchResult};
 use crate::proto::pb;
-use crate::{filters, payments, subscriptions, webhooks};
+use crate::{customers, filters, payments, subscriptions, webhooks};
 use customerd_wire::fields::CUSTOMER_TEXTS;
 use customerd_wire::limits::{
-    DESCRIPTION_MAX, FILTER_MAX_CONDITIONS, FILTER_MAX_DEPTH, IDEMPOTENCY_KEY_MAX,
-    METADATA_KEY_MAX, METADATA_MAX_KEYS, METADATA_VALUE_MAX, PLAN_MAX, SEARCH_PAGE_DEFAULT,
-    SEARCH_PAGE_MAX, SEARCH_QUERY_MAX, WEBHOOK_ENABLED_EVENTS_MAX, WEBHOOK_URL_MAX,
+    FILTER_MAX_CONDITIONS, FILTER_MAX_DEPTH, IDEMPOTENCY_KEY_MAX, SEARCH_PAGE_DEFAULT,
+    SEARCH_PAGE_MAX, SEARCH_QUERY_MAX,
 };
 
 /// What a reference to a component schema starts with.
@@ -483,123 +484,28 @@ fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
     table.iter().map(|(name, _)| *name).collect()
 }
 
-fn nullable_string(max: usize, description: &str) -> Value {
-    json!({ "type": ["string", "null"], "maxLength": max, "description": description })
+/// The schema of the body `read` takes, as it records it.
+fn body<T>(read: impl FnOnce(Body) -> Bound<T>) -> Value {
+    read(Body::recording()).schema()
 }
 
-/// A nullable choice of `values`, null meaning the default.
-fn nullable_choice(values: &[&str], description: &str) -> Value {
-    let choices: Vec<Value> = values
-        .iter()
-        .map(|v| json!(v))
-        .chain([Value::Null])
-        .collect();
-    json!({ "type": ["string", "null"], "enum": choices, "description": description })
-}
-
-/// The `metadata` of a request body; in an update, null or "" removes a key.
-fn metadata_input_schema(update: bool) -> Value {
-    let value = if update {
-        json!({ "type": ["string", "null"], "maxLength": METADATA_VALUE_MAX, "description": "null or \"\" removes the key." })
-    } else {
-        json!({ "type": "string", "maxLength": METADATA_VALUE_MAX })
-    };
-    // Removing a key longer than any key can be (which cannot exist) is
-    // accepted as the no-op it is.
-    let too_long = format!("^[\\s\\S]{{{},}}$", METADATA_KEY_MAX + 1);
-    let long_keys = if update {
-        json!({ too_long: { "enum": [null, ""] } })
-    } else {
-        json!({ too_long: false })
-    };
-    json!({
-        "type": ["object", "null"], "maxProperties": METADATA_MAX_KEYS,
-        "description": format!("String values; keys 1 to {METADATA_KEY_MAX} characters."),
-        "propertyNames": { "minLength": 1 },
-        "additionalProperties": value,
-        "patternProperties": long_keys,
-    })
-}
-
-/// A customer's create or update body: every field of [`CUSTOMER_TEXTS`] with
-/// its rule, and metadata.
-fn customer_input_schema(email_required: bool, update: bool) -> Value {
-    let mut properties = Map::new();
-    for field in CUSTOMER_TEXTS {
-        let mut schema = json!({ "type": ["string", "null"], "maxLength": field.max_chars });
-        if field.email {
-            schema["format"] = json!("email");
-            schema["description"] = json!("A valid email address.");
-            if email_required {
-                schema["type"] = json!("string");
-                schema["description"] = json!("A valid email address (required).");
-            }
-        }
-        properties.insert(field.name.to_owned(), schema);
-    }
-    properties.insert("metadata".to_owned(), metadata_input_schema(update));
-    let required: &[&str] = if email_required { &["email"] } else { &[] };
-    object_schema(properties.into(), required)
-}
-
-/// A request body of `properties`, nothing else, `required` among them.
-fn object_schema(properties: Value, required: &[&str]) -> Value {
-    let mut schema =
-        json!({ "type": "object", "properties": properties, "additionalProperties": false });
-    if !required.is_empty() {
-        schema["required"] = json!(required);
-    }
-    schema
-}
-
-/// The request bodies, by name; strings in them refuse NUL.
+/// The request bodies, by name, as their readers take them; strings in them
+/// refuse NUL.
 fn request_schemas() -> Map<String, Value> {
-    let expand = json!({ "type": "array", "items": { "type": "string", "enum": ["customer"] }, "description": "`customer` puts the customer object where its id would be." });
-    let url = json!({
-        "type": "string", "maxLength": WEBHOOK_URL_MAX,
-        "description": "http or https. A host that resolves to a loopback, private or link-local address is a 422 unless the server runs with `--webhook-allow-private`.",
-    });
-    let enabled_events = json!({
-        "type": "array", "minItems": 1, "maxItems": WEBHOOK_ENABLED_EVENTS_MAX, "items": { "type": "string" },
-        "description": format!("Event types ({}), prefix patterns such as `customer.*`, or `*` for all.", customerd_wire::events::TYPES.join(", ")),
-    });
     let mut schemas = json!({
-        "CustomerCreate": customer_input_schema(false, false),
-        "CustomerCreateEmailRequired": customer_input_schema(true, false),
-        "CustomerUpdate": customer_input_schema(false, true),
-        "PaymentCreate": object_schema(json!({
-            "customer": { "type": ["string", "null"], "description": "A customer of the key's account and mode; any other id is a 422." },
-            "amount": { "type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX, "description": "In the currency's minor unit, greater than 0. A fraction or a number beyond int64 is a 422." },
-            "currency": { "type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code, either case; stored lowercase. Three letters that are no ISO 4217 code are a 422." },
-            "status": nullable_choice(&names(payments::statuses()), "Default `succeeded`."),
-            "description": nullable_string(DESCRIPTION_MAX, "Free text."),
-            "metadata": metadata_input_schema(false),
-            "expand": expand,
-        }), &["amount", "currency"]),
-        "SubscriptionCreate": object_schema(json!({
-            "customer": { "type": "string", "minLength": 1, "description": "A customer of the key's account and mode; any other id is a 422." },
-            "plan": { "type": "string", "minLength": 1, "maxLength": PLAN_MAX },
-            "status": nullable_choice(&names(subscriptions::new_statuses()), "Default `active`; a new subscription cannot be `canceled`."),
-            "metadata": metadata_input_schema(false),
-            "expand": expand,
-        }), &["customer", "plan"]),
+        "CustomerCreate": body(|b| customers::create_request(b, false)),
+        "CustomerCreateEmailRequired": body(|b| customers::create_request(b, true)),
+        "CustomerUpdate": body(|b| customers::update_request(String::new(), b)),
+        "PaymentCreate": body(|b| payments::create_request(b, Vec::new())),
+        "SubscriptionCreate": body(|b| subscriptions::create_request(b, Vec::new())),
         "SubscriptionCancel": {
             "type": "object",
             "description": "Nothing to send: the body may be left out or be `{}`.",
             "properties": {},
             "additionalProperties": false,
         },
-        "WebhookEndpointCreate": object_schema(json!({
-            "url": url,
-            "enabled_events": enabled_events,
-            "description": nullable_string(DESCRIPTION_MAX, "Free text."),
-        }), &["url", "enabled_events"]),
-        "WebhookEndpointUpdate": object_schema(json!({
-            "url": url,
-            "enabled_events": enabled_events,
-            "description": nullable_string(DESCRIPTION_MAX, "Free text; null clears it."),
-            "status": { "type": "string", "enum": names(webhooks::statuses()), "description": "A disabled endpoint is sent nothing." },
-        }), &[]),
+        "WebhookEndpointCreate": body(|b| webhooks::create_request(b, "")),
+        "WebhookEndpointUpdate": body(|b| webhooks::update_request(String::new(), b)),
     });
     forbid_nul_in_strings(&mut schemas);
     match schemas {

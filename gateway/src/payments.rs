@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::body::{Body, Bound};
 use crate::customers::CustomerRef;
 use crate::objects::{Time, TimeStyle, enum_name, metadata, status_schema, time};
 use crate::proto::pb;
+use customerd_wire::limits::DESCRIPTION_MAX;
 use customerd_wire::statuses::Status;
 
 /// A payment's `status` on the wire.
@@ -24,14 +26,36 @@ pub fn statuses() -> &'static [(&'static str, pb::PaymentStatus)] {
 pub fn create_request(body: Body, mut expand: Vec<String>) -> Bound<pb::CreatePaymentRequest> {
     let mut f = body.fields();
     // Expansions may come in the body as well as in the query.
-    expand.extend(f.string_list("expand").into_option().unwrap_or_default());
-    let customer = f.string("customer").into_option();
-    let amount = f.integer("amount");
+    let expanded = f.doc(expand_schema).string_list("expand");
+    expand.extend(expanded.into_option().unwrap_or_default());
+    let customer = f
+        .doc(|| json!({ "description": CUSTOMER_OF_THE_KEY }))
+        .string("customer")
+        .into_option();
+    let amount = f.doc(|| {
+        json!({
+            "minimum": 1,
+            "description": "In the currency's minor unit, greater than 0. A fraction or a number beyond int64 is a 422.",
+        })
+    });
+    let amount = amount.integer("amount");
     let amount = f.required("amount", amount);
-    let currency = f.string("currency");
+    let currency = f.doc(|| {
+        json!({
+            "pattern": "^[A-Za-z]{3}$",
+            "description": "ISO 4217 code, either case; stored lowercase. Three letters that are no ISO 4217 code are a 422.",
+        })
+    });
+    let currency = currency.string("currency");
     let currency = f.required("currency", currency);
-    let status = f.choice("status", statuses()).into_option();
-    let description = f.string("description").into_option();
+    let status = f
+        .doc(|| json!({ "description": "Default `succeeded`." }))
+        .choice("status", statuses())
+        .into_option();
+    let description = f
+        .doc(|| json!({ "maxLength": DESCRIPTION_MAX, "description": "Free text." }))
+        .string("description")
+        .into_option();
     let metadata = f.new_metadata("metadata");
     f.bind(pb::CreatePaymentRequest {
         customer,
@@ -42,6 +66,18 @@ pub fn create_request(body: Body, mut expand: Vec<String>) -> Bound<pb::CreatePa
         metadata,
         validate_only: false,
         expand,
+    })
+}
+
+/// What the document says of a create's `customer`.
+pub const CUSTOMER_OF_THE_KEY: &str =
+    "A customer of the key's account and mode; any other id is a 422.";
+
+/// What the document says of a create's `expand` beyond its type.
+pub fn expand_schema() -> Value {
+    json!({
+        "items": { "enum": ["customer"] },
+        "description": "`customer` puts the customer object where its id would be.",
     })
 }
 

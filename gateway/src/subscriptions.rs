@@ -5,13 +5,16 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::json;
 
 use crate::body::{Body, Bound};
 use crate::customers::CustomerRef;
 use crate::objects::{Time, TimeStyle, enum_name, metadata, status_schema, time};
+use crate::payments::{CUSTOMER_OF_THE_KEY, expand_schema};
 use std::sync::LazyLock;
 
 use crate::proto::pb;
+use customerd_wire::limits::PLAN_MAX;
 use customerd_wire::statuses::Status;
 
 /// A subscription's `status` on the wire, and the `status` filter of lists.
@@ -37,12 +40,20 @@ pub fn new_statuses() -> &'static [(&'static str, pb::SubscriptionStatus)] {
 pub fn create_request(body: Body, mut expand: Vec<String>) -> Bound<pb::CreateSubscriptionRequest> {
     let mut f = body.fields();
     // Expansions may come in the body as well as in the query.
-    expand.extend(f.string_list("expand").into_option().unwrap_or_default());
-    let customer = f.string("customer");
+    let expanded = f.doc(expand_schema).string_list("expand");
+    expand.extend(expanded.into_option().unwrap_or_default());
+    let customer = f
+        .doc(|| json!({ "minLength": 1, "description": CUSTOMER_OF_THE_KEY }))
+        .string("customer");
     let customer = f.required("customer", customer);
-    let plan = f.string("plan");
+    let plan = f
+        .doc(|| json!({ "minLength": 1, "maxLength": PLAN_MAX }))
+        .string("plan");
     let plan = f.required("plan", plan);
-    let status = f.choice("status", new_statuses()).into_option();
+    let status = f.doc(
+        || json!({ "description": "Default `active`; a new subscription cannot be `canceled`." }),
+    );
+    let status = status.choice("status", new_statuses()).into_option();
     let metadata = f.new_metadata("metadata");
     f.bind(pb::CreateSubscriptionRequest {
         customer: customer.unwrap_or_default(),

@@ -5,11 +5,12 @@
 use prost_types::FieldMask;
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::body::{Body, Bound, Field, Fields};
 use crate::objects::{Time, TimeStyle, enum_name, status_schema, time};
 use crate::proto::pb;
-use crate::validation::{Loc, Rule};
+use customerd_wire::limits::{DESCRIPTION_MAX, WEBHOOK_ENABLED_EVENTS_MAX, WEBHOOK_URL_MAX};
 use customerd_wire::statuses::Status;
 
 /// An endpoint's `status` on the wire.
@@ -24,11 +25,14 @@ pub fn statuses() -> &'static [(&'static str, pb::WebhookEndpointStatus)] {
 /// lengths) are the service's.
 pub fn create_request(body: Body, format: &str) -> Bound<pb::CreateWebhookEndpointRequest> {
     let mut f = body.fields();
-    let url = f.string("url");
+    let url = f.doc(url_schema).string("url");
     let url = f.required("url", url);
-    let enabled_events = f.string_list("enabled_events");
+    let enabled_events = f.doc(enabled_events_schema).string_list("enabled_events");
     let enabled_events = f.required("enabled_events", enabled_events);
-    let description = f.string("description").into_option();
+    let description = f
+        .doc(|| description_schema("Free text."))
+        .string("description")
+        .into_option();
     f.bind(pb::CreateWebhookEndpointRequest {
         url: url.unwrap_or_default(),
         enabled_events: enabled_events.unwrap_or_default(),
@@ -44,11 +48,14 @@ pub fn create_request(body: Body, format: &str) -> Bound<pb::CreateWebhookEndpoi
 pub fn update_request(id: String, body: Body) -> Bound<pb::UpdateWebhookEndpointRequest> {
     let mut f = body.fields();
     let mut paths = Vec::new();
-    let url = f.string("url");
+    let url = f.doc(url_schema).string("url");
     let url = present(&mut f, &mut paths, "url", url);
-    let enabled_events = f.string_list("enabled_events");
+    let enabled_events = f.doc(enabled_events_schema).string_list("enabled_events");
     let enabled_events = present(&mut f, &mut paths, "enabled_events", enabled_events);
-    let description = match f.string("description") {
+    let description = match f
+        .doc(|| description_schema("Free text; null clears it."))
+        .string("description")
+    {
         Field::Absent | Field::Invalid => None,
         Field::Null => {
             paths.push("description".to_owned());
@@ -59,7 +66,9 @@ pub fn update_request(id: String, body: Body) -> Bound<pb::UpdateWebhookEndpoint
             Some(text)
         }
     };
-    let status = f.choice("status", statuses());
+    let status = f
+        .doc(|| json!({ "description": "A disabled endpoint is sent nothing." }))
+        .choice("status", statuses());
     let status = present(&mut f, &mut paths, "status", status);
     f.bind(pb::UpdateWebhookEndpointRequest {
         id,
@@ -74,17 +83,33 @@ pub fn update_request(id: String, body: Body) -> Bound<pb::UpdateWebhookEndpoint
 /// The value of an update's field that may be left out but not cleared:
 /// null is a problem, a value goes into the mask.
 fn present<T>(f: &mut Fields, paths: &mut Vec<String>, name: &str, field: Field<T>) -> Option<T> {
-    match field {
-        Field::Absent | Field::Invalid => None,
-        Field::Null => {
-            f.problem(Loc::body().key(name), Rule::NotNull);
-            None
-        }
+    match f.not_null(name, field) {
+        Field::Absent | Field::Null | Field::Invalid => None,
         Field::Value(value) => {
             paths.push(name.to_owned());
             Some(value)
         }
     }
+}
+
+/// What the document says of `url` beyond its type.
+fn url_schema() -> Value {
+    json!({
+        "maxLength": WEBHOOK_URL_MAX,
+        "description": "http or https. A host that resolves to a loopback, private or link-local address is a 422 unless the server runs with `--webhook-allow-private`.",
+    })
+}
+
+/// What the document says of `enabled_events` beyond its type.
+fn enabled_events_schema() -> Value {
+    json!({
+        "minItems": 1, "maxItems": WEBHOOK_ENABLED_EVENTS_MAX,
+        "description": format!("Event types ({}), prefix patterns such as `customer.*`, or `*` for all.", customerd_wire::events::TYPES.join(", ")),
+    })
+}
+
+fn description_schema(description: &str) -> Value {
+    json!({ "maxLength": DESCRIPTION_MAX, "description": description })
 }
 
 /// The webhook endpoint object, the same fields in every profile; `secret`
