@@ -27,6 +27,8 @@ use crate::proto::pb;
 use crate::proto::pb::customer_filter::Kind;
 use crate::timestamps::Instant;
 use crate::validation::{Loc, Problem, Rule};
+use customerd_wire::fields::CUSTOMER_TEXTS;
+use customerd_wire::limits::{FILTER_MAX_CONDITIONS, FILTER_MAX_DEPTH};
 
 /// The query parameter's name.
 pub const PARAMETER: &str = "filters";
@@ -43,6 +45,31 @@ const OPERATORS: &[&str] = &[
     "is_null",
     "is_not_null",
 ];
+
+/// The grammar of the parameter, for the OpenAPI document: the fields
+/// and operators [`parse`] takes.
+pub fn grammar() -> String {
+    let fields: Vec<&str> = CUSTOMER_TEXTS.iter().map(|f| f.name).collect();
+    format!(
+        "A JSON document, evaluated by the database before paging:\n\n\
+```\n\
+filter    = condition | {{\"and\": [filter, ...]}} | {{\"or\": [filter, ...]}}\n\
+condition = {{\"field\": FIELD, \"op\": OP, \"value\": VALUE}}\n\
+FIELD     = {} | created_at | metadata.<key>\n\
+OP        = {}\n\
+```\n\n\
+`is_null` / `is_not_null` take no `value`. Text fields take eq, ne, contains, starts_with \
+(the last two ignore ASCII case), is_null, is_not_null; `ne` also matches a null field. \
+`metadata.<key>` is null when the key is absent. `created_at` takes eq, ne, gt, gte, lt, lte with \
+integer milliseconds or an ISO 8601 string; a time names its whole millisecond (or second), so eq \
+with a customer's own `created_at` finds it. `{{\"and\": []}}` matches all, `{{\"or\": []}}` none. \
+At most {FILTER_MAX_DEPTH} levels and {FILTER_MAX_CONDITIONS} conditions.\n\n\
+Example: `{{\"and\":[{{\"field\":\"email\",\"op\":\"contains\",\"value\":\"@example.com\"}},\
+{{\"or\":[{{\"field\":\"metadata.plan\",\"op\":\"eq\",\"value\":\"gold\"}},{{\"field\":\"created_at\",\"op\":\"gte\",\"value\":1705312800000}}]}}]}}`",
+        fields.join(" | "),
+        OPERATORS.join(" | "),
+    )
+}
 
 /// Parses the `filters` text into a filter tree, or every problem found in it.
 pub fn parse(text: &str) -> Result<pb::CustomerFilter, Vec<Problem>> {

@@ -28,8 +28,8 @@ use crate::proto::pb;
 use crate::{customers, filters, payments, subscriptions, webhooks};
 use customerd_wire::fields::CUSTOMER_TEXTS;
 use customerd_wire::limits::{
-    FILTER_MAX_CONDITIONS, FILTER_MAX_DEPTH, IDEMPOTENCY_KEY_MAX, SEARCH_PAGE_DEFAULT,
-    SEARCH_PAGE_MAX, SEARCH_QUERY_MAX,
+    FILTER_MAX_CONDITIONS, IDEMPOTENCY_KEY_MAX, SEARCH_PAGE_DEFAULT, SEARCH_PAGE_MAX,
+    SEARCH_QUERY_MAX,
 };
 
 /// What a reference to a component schema starts with.
@@ -437,29 +437,6 @@ fn paygate_customer_filters() -> Vec<Value> {
     ]
 }
 
-/// The grammar of the epoch profile's `filters` parameter.
-fn filters_grammar() -> String {
-    let fields: Vec<&str> = CUSTOMER_TEXTS.iter().map(|f| f.name).collect();
-    format!(
-        "A JSON document, evaluated by the database before paging:\n\n\
-```\n\
-filter    = condition | {{\"and\": [filter, ...]}} | {{\"or\": [filter, ...]}}\n\
-condition = {{\"field\": FIELD, \"op\": OP, \"value\": VALUE}}\n\
-FIELD     = {} | created_at | metadata.<key>\n\
-OP        = eq | ne | contains | starts_with | gt | gte | lt | lte | is_null | is_not_null\n\
-```\n\n\
-`is_null` / `is_not_null` take no `value`. Text fields take eq, ne, contains, starts_with \
-(the last two ignore ASCII case), is_null, is_not_null; `ne` also matches a null field. \
-`metadata.<key>` is null when the key is absent. `created_at` takes eq, ne, gt, gte, lt, lte with \
-integer milliseconds or an ISO 8601 string; a time names its whole millisecond (or second), so eq \
-with a customer's own `created_at` finds it. `{{\"and\": []}}` matches all, `{{\"or\": []}}` none. \
-At most {FILTER_MAX_DEPTH} levels and {FILTER_MAX_CONDITIONS} conditions.\n\n\
-Example: `{{\"and\":[{{\"field\":\"email\",\"op\":\"contains\",\"value\":\"@example.com\"}},\
-{{\"or\":[{{\"field\":\"metadata.plan\",\"op\":\"eq\",\"value\":\"gold\"}},{{\"field\":\"created_at\",\"op\":\"gte\",\"value\":1705312800000}}]}}]}}`",
-        fields.join(" | ")
-    )
-}
-
 /// The search query language, as `customers.proto` defines it.
 fn search_grammar() -> String {
     let fields: Vec<&str> = CUSTOMER_TEXTS.iter().map(|f| f.name).collect();
@@ -519,7 +496,7 @@ pub fn document() -> Value {
     let mut schemas = Value::Object(request_schemas());
     let mut paths = json!({});
     let string = json!({ "type": "string" });
-    let epoch_filters = query_parameter(filters::PARAMETER, &filters_grammar(), string);
+    let epoch_filters = query_parameter(filters::PARAMETER, &filters::grammar(), string);
     let tags = [
         add_profile::<Paygate>(&mut schemas, &mut paths, paygate_customer_filters()),
         add_profile::<FourGeeks>(&mut schemas, &mut paths, Vec::new()),
