@@ -23,8 +23,9 @@ use crate::error::{BODY_LIMIT, Detail, ErrorBody};
 use crate::profiles::epoch::Epoch;
 use crate::profiles::four_geeks::FourGeeks;
 use crate::profiles::paygate::Paygate;
-use crate::profiles::{Object, PagingStyle, Profile, SearchResult};
+use crate::profiles::{Object, Profile, SearchResult};
 use crate::proto::pb;
+use crate::query::{Query, instant_schema};
 use crate::{customers, filters, payments, subscriptions, webhooks};
 use customerd_wire::fields::CUSTOMER_TEXTS;
 use customerd_wire::limits::{
@@ -182,11 +183,11 @@ fn error_answers() -> [(&'static str, &'static str, String); 10] {
 
 /// Adds what profile `P` writes to `schemas` and its operations to `paths`;
 /// returns its tag.
-fn add_profile<P: Profile>(schemas: &mut Value, paths: &mut Value, filters: Vec<Value>) -> Value {
+fn add_profile<P: Profile>(schemas: &mut Value, paths: &mut Value) -> Value {
     let prefix: String = P::TAG[..1].to_uppercase() + &P::TAG[1..];
     let answers = merge(schemas, written::<P>(), &prefix);
     for op in OPERATIONS {
-        let parameters = op.params.iter().flat_map(|p| parameters::<P>(*p, &filters));
+        let parameters = op.params.iter().flat_map(|p| parameters::<P>(*p));
         let operation = operation::<P>(op, &answers, schemas, parameters.collect());
         paths[format!("{}{}", P::BASE, op.path)][op.method] = operation;
     }
@@ -275,24 +276,20 @@ fn visit_objects(value: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>))
 
 /// `parameter` of profile `P`: the parameters it stands for, one a line.
 #[rustfmt::skip]
-fn parameters<P: Profile>(parameter: Param, customer_filters: &[Value]) -> Vec<Value> {
+fn parameters<P: Profile>(parameter: Param) -> Vec<Value> {
     let string = || json!({ "type": "string" });
     let query = |name: &str, description: &str, schema: Value| {
         json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
     };
     match parameter {
         Param::Id(noun, prefix) => vec![json!({ "name": "id", "in": "path", "required": true, "description": format!("The {noun}'s id (`{prefix}_…`)."), "schema": string() })],
-        Param::Paging(noun) => match P::PAGING {
-            PagingStyle::Cursor { max, default } => vec![
-                limit_parameter(max, default),
-                query("starting_after", &format!("A {noun} id: return the {noun}s after (older than) it. Not with ending_before."), string()),
-                query("ending_before", &format!("A {noun} id: return the {noun}s before (newer than) it. Not with starting_after."), string()),
-            ],
-            PagingStyle::Offset { max, default } => vec![
-                limit_parameter(max, default),
-                query("offset", &format!("Number of {noun}s to skip."), json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX, "default": 0 })),
-            ],
-        },
+        Param::Paging(noun) => read(|q| { P::paging(q); }, |name, schema| match name {
+            "limit" => format!("Page size, {} to {}.", schema["minimum"], schema["maximum"]),
+            "starting_after" => format!("A {noun} id: return the {noun}s after (older than) it. Not with ending_before."),
+            "ending_before" => format!("A {noun} id: return the {noun}s before (newer than) it. Not with starting_after."),
+            "offset" => format!("Number of {noun}s to skip."),
+            _ => String::new(),
+        }),
         Param::Idempotency => vec![json!({
             "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "Makes the create safe to retry: a repeat with the same key (per account and mode, for 24 hours) returns the first response; the same key with other parameters is a 409.",
@@ -305,10 +302,10 @@ fn parameters<P: Profile>(parameter: Param, customer_filters: &[Value]) -> Vec<V
         })],
         Param::OfCustomer(noun) => vec![query("customer", &format!("Only the {noun}s of this customer (an id; one the key cannot see gives an empty list)."), string())],
         Param::Status => vec![query("status", "Only subscriptions in this status.", json!({ "type": "string", "enum": names(subscriptions::statuses()) }))],
-        Param::CustomerFilters => customer_filters.to_vec(),
+        Param::CustomerFilters => read(|q| P::customer_filters(q, &mut Default::default()), |name, _| customer_filter(name)),
         Param::SearchQuery => vec![
             json!({ "name": "query", "in": "query", "required": true, "description": search_grammar(), "schema": { "type": "string", "minLength": 1, "maxLength": SEARCH_QUERY_MAX } }),
-            limit_parameter(SEARCH_PAGE_MAX, SEARCH_PAGE_DEFAULT),
+            query("limit", &format!("Page size, 1 to {SEARCH_PAGE_MAX}."), json!({ "type": "integer", "minimum": 1, "maximum": SEARCH_PAGE_MAX, "default": SEARCH_PAGE_DEFAULT })),
             query("page", "`next_page` of the previous page.", string()),
         ],
         Param::EventFilters => vec![
@@ -404,37 +401,30 @@ fn json_content(schema: Value) -> Value {
     json!({ "application/json": { "schema": schema } })
 }
 
-fn query_parameter(name: &str, description: &str, schema: Value) -> Value {
-    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+/// The query parameters `reading` takes, as it records them, each described
+/// by `describe` from its name and schema.
+fn read(reading: impl FnOnce(&mut Query), describe: impl Fn(&str, &Value) -> String) -> Vec<Value> {
+    let mut query = Query::recording();
+    reading(&mut query);
+    let mut parameters = query.parameters();
+    for parameter in &mut parameters {
+        let name = parameter["name"].as_str().unwrap_or_default();
+        parameter["description"] = describe(name, &parameter["schema"]).into();
+    }
+    parameters
 }
 
-fn limit_parameter(max: i32, default: i32) -> Value {
-    let schema = json!({ "type": "integer", "minimum": 1, "maximum": max, "default": default });
-    query_parameter("limit", &format!("Page size, 1 to {max}."), schema)
-}
-
-fn instant_schema() -> Value {
-    json!({ "anyOf": [
-        { "type": "string", "format": "date-time" },
-        { "type": "string", "format": "date" },
-        { "type": "string", "pattern": "^[0-9]{1,11}$", "description": "unix seconds" },
-    ]})
-}
-
-/// The paygate profile's customer list filters.
-fn paygate_customer_filters() -> Vec<Value> {
+/// What the profiles' customer list filters say.
+fn customer_filter(name: &str) -> String {
     let instant = "ISO 8601 (`2024-01-15T10:00:00Z`, an offset, a fraction, or a bare date) or unix seconds. \
                    An instant names its whole second (or day, or fraction unit): `created[lte]` includes all of it.";
-    let created = |bound: &str, which: &str| {
-        let description = format!("Only customers created at or {which} this instant. {instant}");
-        query_parameter(&format!("created[{bound}]"), &description, instant_schema())
-    };
-    let email = "Only customers with exactly this email address.";
-    vec![
-        query_parameter("email", email, json!({ "type": "string" })),
-        created("gte", "after"),
-        created("lte", "before"),
-    ]
+    match name {
+        "email" => "Only customers with exactly this email address.".into(),
+        "created[gte]" => format!("Only customers created at or after this instant. {instant}"),
+        "created[lte]" => format!("Only customers created at or before this instant. {instant}"),
+        filters::PARAMETER => filters::grammar(),
+        _ => String::new(),
+    }
 }
 
 /// The search query language, as `customers.proto` defines it.
@@ -495,12 +485,10 @@ fn request_schemas() -> Map<String, Value> {
 pub fn document() -> Value {
     let mut schemas = Value::Object(request_schemas());
     let mut paths = json!({});
-    let string = json!({ "type": "string" });
-    let epoch_filters = query_parameter(filters::PARAMETER, &filters::grammar(), string);
     let tags = [
-        add_profile::<Paygate>(&mut schemas, &mut paths, paygate_customer_filters()),
-        add_profile::<FourGeeks>(&mut schemas, &mut paths, Vec::new()),
-        add_profile::<Epoch>(&mut schemas, &mut paths, vec![epoch_filters]),
+        add_profile::<Paygate>(&mut schemas, &mut paths),
+        add_profile::<FourGeeks>(&mut schemas, &mut paths),
+        add_profile::<Epoch>(&mut schemas, &mut paths),
     ];
     // `{id, object, deleted}`, its `object` that of the deleted resource.
     for op in OPERATIONS {
@@ -628,6 +616,19 @@ mod tests {
             .cloned()
             .unwrap_or_default();
         assert_eq!(customer_param["schema"]["pattern"], nul_free);
+    }
+
+    #[test]
+    fn every_parameter_a_reader_records_is_described() {
+        let doc = document();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for p in op["parameters"].as_array().unwrap() {
+                    let described = p["description"].as_str().is_some_and(|d| !d.is_empty());
+                    assert!(described, "{method} {path} {}", p["name"]);
+                }
+            }
+        }
     }
 
     #[test]

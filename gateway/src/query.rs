@@ -5,6 +5,7 @@
 //! silently returns everything.
 
 use prost_types::Timestamp;
+use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::timestamps::Instant;
@@ -15,6 +16,9 @@ use crate::validation::{Loc, Problem, Rule, choose};
 pub struct Query {
     pairs: Vec<(String, String)>,
     problems: Vec<Problem>,
+    /// The parameters read so far, as the OpenAPI document describes them,
+    /// when the query is [`Query::recording`].
+    recording: Option<Vec<Value>>,
 }
 
 /// The paging parameters of a list, as a profile reads them; the same fields
@@ -44,6 +48,31 @@ impl Query {
         Self {
             pairs,
             problems: Vec::new(),
+            recording: None,
+        }
+    }
+
+    /// An empty query that notes every parameter read from it and its
+    /// schema, for the OpenAPI document: [`Query::parameters`] gives them.
+    pub fn recording() -> Self {
+        Self {
+            recording: Some(Vec::new()),
+            ..Self::default()
+        }
+    }
+
+    /// The parameters a [`Query::recording`] was asked for, in order, each
+    /// as an OpenAPI parameter without a description.
+    pub fn parameters(self) -> Vec<Value> {
+        self.recording.unwrap_or_default()
+    }
+
+    /// Notes that parameter `name` is read as `schema`, when recording.
+    fn note(&mut self, name: &str, schema: impl FnOnce() -> Value) {
+        if let Some(recording) = &mut self.recording {
+            recording.push(
+                json!({ "name": name, "in": "query", "required": false, "schema": schema() }),
+            );
         }
     }
 
@@ -59,6 +88,12 @@ impl Query {
 
     /// Removes every occurrence of `name`, returning the last value.
     pub fn string(&mut self, name: &str) -> Option<String> {
+        self.note(name, || json!({ "type": "string" }));
+        self.text(name)
+    }
+
+    /// [`Self::string`], not noted.
+    fn text(&mut self, name: &str) -> Option<String> {
         let mut last = None;
         self.pairs.retain(|(k, v)| {
             if k == name {
@@ -74,6 +109,12 @@ impl Query {
     /// Every value of a list parameter, in order: `name=x`, `name[]=x` and
     /// `name[0]=x` all name an item (the form Stripe's clients send).
     pub fn list(&mut self, name: &str) -> Vec<String> {
+        if let Some(recording) = &mut self.recording {
+            recording.push(json!({
+                "name": format!("{name}[]"), "in": "query", "required": false, "style": "form", "explode": true,
+                "schema": { "type": "array", "items": { "type": "string" } },
+            }));
+        }
         let mut items = Vec::new();
         self.pairs.retain(|(k, v)| {
             let item = k == name
@@ -91,7 +132,11 @@ impl Query {
 
     /// An integer in `min..=max`, `default` when absent.
     pub fn integer(&mut self, name: &str, min: i32, max: i32, default: i32) -> i32 {
-        let Some(text) = self.string(name) else {
+        self.note(
+            name,
+            || json!({ "type": "integer", "minimum": min, "maximum": max, "default": default }),
+        );
+        let Some(text) = self.text(name) else {
             return default;
         };
         match text.trim().parse::<i64>() {
@@ -107,7 +152,11 @@ impl Query {
 
     /// One of the wire names in `table`; any other value is a problem listing them.
     pub fn choice<T: Copy>(&mut self, name: &str, table: &[(&'static str, T)]) -> Option<T> {
-        let text = self.string(name)?;
+        self.note(name, || {
+            let names: Vec<&str> = table.iter().map(|(name, _)| *name).collect();
+            json!({ "type": "string", "enum": names })
+        });
+        let text = self.text(name)?;
         match choose(&text, table) {
             Ok(value) => Some(value),
             Err(rule) => {
@@ -140,7 +189,8 @@ impl Query {
     /// An instant (unix seconds or ISO 8601); `bound` picks the start or end of
     /// the span the text names (see [`crate::timestamps`]).
     pub fn instant(&mut self, name: &str, bound: Bound) -> Option<Timestamp> {
-        let text = self.string(name)?;
+        self.note(name, instant_schema);
+        let text = self.text(name)?;
         match Instant::parse(&text) {
             Some(i) => Some(match bound {
                 Bound::Lower => i.first(),
@@ -172,9 +222,34 @@ impl Query {
     }
 }
 
+/// The schema of what [`Query::instant`] reads.
+pub fn instant_schema() -> Value {
+    json!({ "anyOf": [
+        { "type": "string", "format": "date-time" },
+        { "type": "string", "format": "date" },
+        { "type": "string", "pattern": "^[0-9]{1,11}$", "description": "unix seconds" },
+    ]})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recording_query_notes_each_parameter_as_read() {
+        let mut q = Query::recording();
+        q.offset_paging(50, 20);
+        q.instant("created[gte]", Bound::Lower);
+        let names: Vec<Value> = q.parameters().iter().map(|p| p["name"].clone()).collect();
+        assert_eq!(names, ["limit", "offset", "created[gte]"]);
+        let mut q = Query::recording();
+        q.cursor_paging(100, 10);
+        assert_eq!(
+            q.parameters()[0],
+            json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 10 } })
+        );
+        assert!(Query::parse(Some("limit=5")).parameters().is_empty());
+    }
 
     #[test]
     fn lists_take_every_spelling_in_order() {
