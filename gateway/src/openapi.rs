@@ -295,10 +295,11 @@ fn parameters<P: Profile>(parameter: Param) -> Vec<Value> {
             "description": "Makes the create safe to retry: a repeat with the same key (per account and mode, for 24 hours) returns the first response; the same key with other parameters is a 409.",
             "schema": { "type": "string", "maxLength": IDEMPOTENCY_KEY_MAX, "pattern": "^[\\t\\x20-\\x7e]*$" },
         })],
+        // What a create's body says of its `expand`.
         Param::Expand => vec![json!({
             "name": "expand[]", "in": "query", "required": false, "style": "form", "explode": true,
-            "description": "`customer` puts the customer object where its id would be.",
-            "schema": { "type": "array", "items": { "type": "string", "enum": ["customer"] } },
+            "description": payments::expand_schema()["description"],
+            "schema": { "type": "array", "items": { "type": "string", "enum": payments::expand_schema()["items"]["enum"] } },
         })],
         Param::OfCustomer(noun) => vec![query("customer", &format!("Only the {noun}s of this customer (an id; one the key cannot see gives an empty list)."), string())],
         Param::Status => vec![query("status", "Only subscriptions in this status.", json!({ "type": "string", "enum": names(subscriptions::statuses()) }))],
