@@ -5,8 +5,8 @@
 //! type the reader takes, whether it may be null or left out, and what the
 //! reading code says of it beyond that (`Fields::doc`: the limits the service
 //! checks it against, a description). The OpenAPI document runs each body's
-//! reader once so, and so describes exactly the fields the reader takes.
-//! Bodies read from requests record nothing.
+//! reader once on such a body, so it describes exactly the fields the reader
+//! takes. Bodies read from requests record nothing.
 
 use serde_json::{Map, Value, json};
 
@@ -65,7 +65,8 @@ impl Recording {
     }
 }
 
-/// Puts `extra` into `base`, object into object, anything else replacing.
+/// Puts `extra` into `base`, object into object, anything else replacing;
+/// a null says nothing.
 fn merge(base: &mut Value, extra: Value) {
     match (base, extra) {
         (Value::Object(base), Value::Object(extra)) => {
