@@ -29,6 +29,7 @@ pub mod filters;
 pub mod objects;
 pub mod observe;
 pub mod openapi;
+pub mod operations;
 pub mod payments;
 pub mod probes;
 pub mod profiles;
@@ -103,6 +104,46 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every operation of the table is served in every profile: a request
+    /// without a key reaches its handler (401), a method no operation of the
+    /// path names is a 405, and a path no operation names a 404.
+    #[tokio::test]
+    async fn the_router_serves_every_operation_and_nothing_else() {
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode};
+        use profiles::Profile;
+        use tower::ServiceExt;
+
+        let unused = tower::service_fn(|_: http::Request<tonic::body::Body>| async {
+            Err::<http::Response<tonic::body::Body>, _>(UpstreamError::new("no upstream here"))
+        });
+        let app = router(Upstream::new(GrpcService::new(unused)));
+        let status = |method: &str, path: String| {
+            let request = Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::empty())
+                .unwrap();
+            let app = app.clone();
+            async move { app.oneshot(request).await.unwrap().status() }
+        };
+        for base in [Paygate::BASE, FourGeeks::BASE, Epoch::BASE] {
+            for op in operations::OPERATIONS {
+                let path = format!("{base}{}", op.path.replace("{id}", "x_1"));
+                let method = op.verb.name().to_ascii_uppercase();
+                assert_eq!(
+                    status(&method, path.clone()).await,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path}"
+                );
+            }
+            let put = status("PUT", format!("{base}/customers")).await;
+            assert_eq!(put, StatusCode::METHOD_NOT_ALLOWED);
+            let unknown = status("GET", format!("{base}/refunds")).await;
+            assert_eq!(unknown, StatusCode::NOT_FOUND);
+        }
+    }
 
     #[test]
     fn every_webhook_format_is_a_profile() {

@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::body::{Body, Bound};
 use crate::customers::Deleted;
 use crate::error::{BODY_LIMIT, Detail, ErrorBody};
+use crate::operations::{Answer, OPERATIONS, Op, Param};
 use crate::profiles::epoch::Epoch;
 use crate::profiles::four_geeks::FourGeeks;
 use crate::profiles::paygate::Paygate;
@@ -36,132 +37,8 @@ use customerd_wire::limits::{
 /// What a reference to a component schema starts with.
 const SCHEMAS: &str = "#/components/schemas/";
 
-/// A parameter (or group of them) of an operation.
-#[derive(Clone, Copy)]
-enum Param {
-    /// The `{id}` of a noun whose ids start with the prefix.
-    Id(&'static str, &'static str),
-    /// The profile's paging over the noun.
-    Paging(&'static str),
-    Idempotency,
-    Expand,
-    /// The `customer` filter of a list of the noun.
-    OfCustomer(&'static str),
-    /// The `status` filter of a subscription list.
-    Status,
-    /// The profile's own customer list filters.
-    CustomerFilters,
-    /// A search's query and paging.
-    SearchQuery,
-    EventFilters,
-    /// Where an event stream starts, and what it carries.
-    StreamFrom,
-    /// The `event` filter of a delivery list.
-    Event,
-}
-
-/// What an operation answers with 200.
-#[derive(Clone, Copy)]
-enum Answer {
-    /// One object of the resource, and what it is.
-    Object(&'static str, &'static str),
-    /// One page of the resource, and what it is.
-    List(&'static str, &'static str),
-    /// The profile's answer to a deletion of the resource.
-    Deleted(&'static str),
-    /// The resource, with the `secret` that only its create shows.
-    Created(&'static str),
-    Search,
-    /// Server-sent events.
-    Stream,
-}
-
-/// One operation of every profile.
-struct Op {
-    method: &'static str,
-    path: &'static str,
-    /// The operationId, after the profile's tag.
-    id: &'static str,
-    params: &'static [Param],
-    /// The request body's schema.
-    body: Option<&'static str>,
-    answer: Answer,
-    /// Whether it may resume after an event no longer kept, a 410.
-    gone: bool,
-    summary: &'static str,
-}
-
 const EVENT_TYPES: &str =
     "An event type (`customer.created`, …), a prefix pattern such as `customer.*`, or `*`.";
-
-/// Every operation of every profile, which [`crate::profiles::routes`] serves.
-#[rustfmt::skip]
-const OPERATIONS: &[Op] = {
-    use Answer::*;
-    use Param::*;
-    const PAGE_OF_PAYMENTS: &str = "One page of payments, newest first.";
-    const PAGE_OF_SUBSCRIPTIONS: &str = "One page of subscriptions, newest first.";
-    &[
-        Op { method: "post", path: "/customers", id: "create_customer", params: &[Idempotency], body: Some("CustomerCreate"), answer: Object("Customer", "The new customer."), gone: false,
-            summary: "Create a customer." },
-        Op { method: "get", path: "/customers", id: "list_customers", params: &[Paging("customer"), CustomerFilters], body: None, answer: List("Customer", "One page of customers."), gone: false,
-            summary: "List customers, newest first." },
-        Op { method: "get", path: "/customers/search", id: "search_customers", params: &[SearchQuery], body: None, answer: Search, gone: false,
-            summary: "Search customers with Stripe's query language, newest first." },
-        Op { method: "get", path: "/customers/{id}", id: "retrieve_customer", params: &[Id("customer", "cus")], body: None, answer: Object("Customer", "The customer."), gone: false,
-            summary: "Retrieve a customer." },
-        Op { method: "patch", path: "/customers/{id}", id: "update_customer", params: &[Id("customer", "cus")], body: Some("CustomerUpdate"), answer: Object("Customer", "The updated customer."), gone: false,
-            summary: "Update a customer: omitted fields keep, null clears, metadata merges (null or \"\" removes a key, `\"metadata\": null` clears all)." },
-        Op { method: "post", path: "/customers/{id}", id: "update_customer_post", params: &[Id("customer", "cus")], body: Some("CustomerUpdate"), answer: Object("Customer", "The updated customer."), gone: false,
-            summary: "Update a customer (POST, as Stripe-style clients send it); same as PATCH." },
-        Op { method: "delete", path: "/customers/{id}", id: "delete_customer", params: &[Id("customer", "cus")], body: None, answer: Deleted("Customer"), gone: false,
-            summary: "Delete a customer: its active, trialing and past-due subscriptions are canceled and its payments detached (`customer: null`)." },
-        Op { method: "get", path: "/customers/{id}/payments", id: "list_customer_payments", params: &[Id("customer", "cus"), Paging("payment"), Expand], body: None, answer: List("Payment", PAGE_OF_PAYMENTS), gone: false,
-            summary: "List a customer's payments, newest first; 404 for a customer the key cannot see (or a deleted one)." },
-        Op { method: "get", path: "/customers/{id}/subscriptions", id: "list_customer_subscriptions", params: &[Id("customer", "cus"), Paging("subscription"), Status, Expand], body: None, answer: List("Subscription", PAGE_OF_SUBSCRIPTIONS), gone: false,
-            summary: "List a customer's subscriptions, newest first; 404 for a customer the key cannot see (or a deleted one)." },
-        Op { method: "post", path: "/payments", id: "create_payment", params: &[Idempotency, Expand], body: Some("PaymentCreate"), answer: Object("Payment", "The new payment."), gone: false,
-            summary: "Record a payment, optionally for a customer of the key's account and mode." },
-        Op { method: "get", path: "/payments", id: "list_payments", params: &[Paging("payment"), OfCustomer("payment"), Expand], body: None, answer: List("Payment", PAGE_OF_PAYMENTS), gone: false,
-            summary: "List payments, newest first." },
-        Op { method: "get", path: "/payments/{id}", id: "retrieve_payment", params: &[Id("payment", "pay"), Expand], body: None, answer: Object("Payment", "The payment."), gone: false,
-            summary: "Retrieve a payment." },
-        Op { method: "post", path: "/subscriptions", id: "create_subscription", params: &[Idempotency, Expand], body: Some("SubscriptionCreate"), answer: Object("Subscription", "The new subscription."), gone: false,
-            summary: "Subscribe a customer of the key's account and mode to a plan." },
-        Op { method: "get", path: "/subscriptions", id: "list_subscriptions", params: &[Paging("subscription"), OfCustomer("subscription"), Status, Expand], body: None, answer: List("Subscription", PAGE_OF_SUBSCRIPTIONS), gone: false,
-            summary: "List subscriptions, newest first." },
-        Op { method: "get", path: "/subscriptions/{id}", id: "retrieve_subscription", params: &[Id("subscription", "sub"), Expand], body: None, answer: Object("Subscription", "The subscription."), gone: false,
-            summary: "Retrieve a subscription." },
-        Op { method: "delete", path: "/subscriptions/{id}", id: "delete_subscription", params: &[Id("subscription", "sub")], body: None, answer: Object("Subscription", "The canceled subscription."), gone: false,
-            summary: "Cancel a subscription, as the Stripe SDKs send it; same as `POST …/cancel`." },
-        Op { method: "post", path: "/subscriptions/{id}/cancel", id: "cancel_subscription", params: &[Id("subscription", "sub")], body: Some("SubscriptionCancel"), answer: Object("Subscription", "The canceled subscription."), gone: false,
-            summary: "Cancel a subscription. One already canceled is a 409 and keeps its `canceled_at`." },
-        Op { method: "get", path: "/events", id: "list_events", params: &[Paging("event"), EventFilters], body: None, answer: List("Event", "One page of events."), gone: true,
-            summary: "List events, newest first." },
-        Op { method: "get", path: "/events/{id}", id: "retrieve_event", params: &[Id("event", "evt")], body: None, answer: Object("Event", "The event."), gone: false,
-            summary: "Retrieve an event." },
-        Op { method: "get", path: "/events/stream", id: "stream_events", params: &[StreamFrom], body: None, answer: Stream, gone: true,
-            summary: "Server-sent events, oldest first: each as `id: evt_…`, `event: <type>`, `data: <the event as one line of JSON>`; \
-                      from after `Last-Event-ID` or `starting_after`, else from now on; a comment line at least every 15 s. \
-                      A watcher that leaves too many events unread is ended with an `error` event; reconnect to resume." },
-        Op { method: "post", path: "/webhook_endpoints", id: "create_webhook_endpoint", params: &[], body: Some("WebhookEndpointCreate"), answer: Created("WebhookEndpoint"), gone: false,
-            summary: "Create a webhook endpoint: the events it names are POSTed to its URL as JSON in this profile's format, signed with the `secret` this reply alone shows \
-                      (header `{SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">`)." },
-        Op { method: "get", path: "/webhook_endpoints", id: "list_webhook_endpoints", params: &[Paging("webhook endpoint")], body: None, answer: List("WebhookEndpoint", "One page of webhook endpoints."), gone: false,
-            summary: "List webhook endpoints, newest first." },
-        Op { method: "get", path: "/webhook_endpoints/{id}", id: "retrieve_webhook_endpoint", params: &[Id("webhook endpoint", "we")], body: None, answer: Object("WebhookEndpoint", "The endpoint."), gone: false,
-            summary: "Retrieve a webhook endpoint (without its secret)." },
-        Op { method: "patch", path: "/webhook_endpoints/{id}", id: "update_webhook_endpoint", params: &[Id("webhook endpoint", "we")], body: Some("WebhookEndpointUpdate"), answer: Object("WebhookEndpoint", "The updated endpoint."), gone: false,
-            summary: "Update a webhook endpoint: omitted fields keep, `description: null` clears; `enabled_events` replaces the list. \
-                      A disabled endpoint is sent nothing; enabled again, it receives the events committed from then on." },
-        Op { method: "post", path: "/webhook_endpoints/{id}", id: "update_webhook_endpoint_post", params: &[Id("webhook endpoint", "we")], body: Some("WebhookEndpointUpdate"), answer: Object("WebhookEndpoint", "The updated endpoint."), gone: false,
-            summary: "Update a webhook endpoint (POST, as Stripe-style clients send it); same as PATCH." },
-        Op { method: "delete", path: "/webhook_endpoints/{id}", id: "delete_webhook_endpoint", params: &[Id("webhook endpoint", "we")], body: None, answer: Deleted("WebhookEndpoint"), gone: false,
-            summary: "Delete a webhook endpoint; its pending deliveries are dropped." },
-        Op { method: "get", path: "/webhook_endpoints/{id}/deliveries", id: "list_webhook_deliveries", params: &[Id("webhook endpoint", "we"), Paging("delivery attempt"), Event], body: None, answer: List("WebhookDelivery", "One page of delivery attempts."), gone: false,
-            summary: "List an endpoint's delivery attempts, newest first; 404 for an endpoint the key cannot see." },
-    ]
-};
 
 /// The error answers: status, response name, what it means. 413 and 415
 /// answer bodies only, 410 only what resumes after an event.
@@ -189,7 +66,7 @@ fn add_profile<P: Profile>(schemas: &mut Value, paths: &mut Value) -> Value {
     for op in OPERATIONS {
         let parameters = op.params.iter().flat_map(|p| parameters::<P>(*p));
         let operation = operation::<P>(op, &answers, schemas, parameters.collect());
-        paths[format!("{}{}", P::BASE, op.path)][op.method] = operation;
+        paths[format!("{}{}", P::BASE, op.path)][op.verb.name()] = operation;
     }
     json!({ "name": P::TAG, "description": P::SUMMARY })
 }

@@ -10,7 +10,7 @@ use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use tonic::transport::Channel;
@@ -22,6 +22,7 @@ use crate::body::Body;
 use crate::customers::{self, CustomerJson, Deleted};
 use crate::error::{ApiError, from_body, from_query, json_response};
 use crate::objects::TimeStyle;
+use crate::operations::{Handler, OPERATIONS};
 use crate::payments::PaymentJson;
 use crate::proto::pb;
 use crate::proto::pb::customer_service_client::CustomerServiceClient;
@@ -474,68 +475,56 @@ async fn search_customers<P: Profile>(
     Ok(json_response(StatusCode::OK, &result))
 }
 
-/// Every route of profile `P` under its base path.
+/// Every operation of [`OPERATIONS`], as profile `P` serves it under its
+/// base path.
 pub fn routes<P: Profile>() -> Router<Upstream> {
+    let mut paths: Vec<(&str, MethodRouter<Upstream>)> = Vec::new();
+    for op in OPERATIONS {
+        let endpoint = on::<P>(op.verb.filter(), op.serve);
+        match paths.iter_mut().find(|(path, _)| *path == op.path) {
+            Some((_, methods)) => *methods = std::mem::take(methods).merge(endpoint),
+            None => paths.push((op.path, endpoint)),
+        }
+    }
     // Full paths rather than a nested router: nothing to strip per request.
-    let at = |path: &str| format!("{}{path}", P::BASE);
+    paths
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(&format!("{}{path}", P::BASE), methods)
+        })
+}
+
+/// The handler of profile `P` that serves `handler`, for the requests `filter` lets in.
+fn on<P: Profile>(filter: MethodFilter, handler: Handler) -> MethodRouter<Upstream> {
+    use axum::routing::on as serve;
     type Customer = pb::Customer;
     type Payment = pb::Payment;
     type Subscription = pb::Subscription;
     type WebhookEndpoint = pb::WebhookEndpoint;
-    Router::new()
-        .route(
-            &at("/customers"),
-            get(list_all::<P, Customer>).post(create::<P, Customer>),
-        )
-        .route(&at("/customers/search"), get(search_customers::<P>))
-        .route(
-            &at("/customers/{id}"),
-            get(retrieve::<P, Customer>)
-                .patch(update_customer::<P>)
-                .post(update_customer::<P>)
-                .delete(delete_customer::<P>),
-        )
-        .route(
-            &at("/customers/{id}/payments"),
-            get(list_of_customer::<P, Payment>),
-        )
-        .route(
-            &at("/customers/{id}/subscriptions"),
-            get(list_of_customer::<P, Subscription>),
-        )
-        .route(
-            &at("/payments"),
-            get(list_all::<P, Payment>).post(create::<P, Payment>),
-        )
-        .route(&at("/payments/{id}"), get(retrieve::<P, Payment>))
-        .route(
-            &at("/subscriptions"),
-            get(list_all::<P, Subscription>).post(create::<P, Subscription>),
-        )
-        .route(
-            &at("/subscriptions/{id}"),
-            get(retrieve::<P, Subscription>).delete(cancel_subscription::<P>),
-        )
-        .route(
-            &at("/subscriptions/{id}/cancel"),
-            post(cancel_subscription::<P>),
-        )
-        .route(&at("/events"), get(events::list::<P>))
-        .route(&at("/events/stream"), get(events::stream::<P>))
-        .route(&at("/events/{id}"), get(events::retrieve::<P>))
-        .route(
-            &at("/webhook_endpoints"),
-            get(list_all::<P, WebhookEndpoint>).post(create::<P, WebhookEndpoint>),
-        )
-        .route(
-            &at("/webhook_endpoints/{id}"),
-            get(retrieve::<P, WebhookEndpoint>)
-                .patch(webhooks::update::<P>)
-                .post(webhooks::update::<P>)
-                .delete(webhooks::delete::<P>),
-        )
-        .route(
-            &at("/webhook_endpoints/{id}/deliveries"),
-            get(webhooks::deliveries::<P>),
-        )
+    match handler {
+        Handler::CreateCustomer => serve(filter, create::<P, Customer>),
+        Handler::ListCustomers => serve(filter, list_all::<P, Customer>),
+        Handler::SearchCustomers => serve(filter, search_customers::<P>),
+        Handler::RetrieveCustomer => serve(filter, retrieve::<P, Customer>),
+        Handler::UpdateCustomer => serve(filter, update_customer::<P>),
+        Handler::DeleteCustomer => serve(filter, delete_customer::<P>),
+        Handler::CustomerPayments => serve(filter, list_of_customer::<P, Payment>),
+        Handler::CustomerSubscriptions => serve(filter, list_of_customer::<P, Subscription>),
+        Handler::CreatePayment => serve(filter, create::<P, Payment>),
+        Handler::ListPayments => serve(filter, list_all::<P, Payment>),
+        Handler::RetrievePayment => serve(filter, retrieve::<P, Payment>),
+        Handler::CreateSubscription => serve(filter, create::<P, Subscription>),
+        Handler::ListSubscriptions => serve(filter, list_all::<P, Subscription>),
+        Handler::RetrieveSubscription => serve(filter, retrieve::<P, Subscription>),
+        Handler::CancelSubscription => serve(filter, cancel_subscription::<P>),
+        Handler::ListEvents => serve(filter, events::list::<P>),
+        Handler::RetrieveEvent => serve(filter, events::retrieve::<P>),
+        Handler::StreamEvents => serve(filter, events::stream::<P>),
+        Handler::CreateWebhookEndpoint => serve(filter, create::<P, WebhookEndpoint>),
+        Handler::ListWebhookEndpoints => serve(filter, list_all::<P, WebhookEndpoint>),
+        Handler::RetrieveWebhookEndpoint => serve(filter, retrieve::<P, WebhookEndpoint>),
+        Handler::UpdateWebhookEndpoint => serve(filter, webhooks::update::<P>),
+        Handler::DeleteWebhookEndpoint => serve(filter, webhooks::delete::<P>),
+        Handler::ListWebhookDeliveries => serve(filter, webhooks::deliveries::<P>),
+    }
 }
