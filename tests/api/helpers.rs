@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use customerd::auth::{self, Mode};
 use customerd::config::Settings;
@@ -208,6 +209,28 @@ impl TestApp {
             .await
             .expect("create key")
             .secret
+    }
+}
+
+/// Runs `check` until it answers `Ok`, and returns what it found; panics
+/// with `what` and the last `Err` if that takes longer than `within`. For
+/// conditions that nothing announces, checked every 20 ms.
+pub async fn eventually<T, E: std::fmt::Debug>(
+    within: Duration,
+    what: &str,
+    mut check: impl AsyncFnMut() -> Result<T, E>,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        let last = match check().await {
+            Ok(found) => return found,
+            Err(last) => last,
+        };
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not within {within:?}; last seen: {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

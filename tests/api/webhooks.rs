@@ -7,14 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use customerd::config::Settings;
+use customerd::db::entities::webhook_delivery::{self, DeliveryState};
 use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
 use customerd::proto::customers::v1::webhook_endpoint_service_client::WebhookEndpointServiceClient;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 use tonic::transport::Channel;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, authed, spawn_app_configured, violations};
+use crate::helpers::{Backend, TestApp, authed, eventually, spawn_app_configured, violations};
 use crate::receiver::{Received, Receiver};
 
 pub async fn client(app: &TestApp) -> WebhookEndpointServiceClient<Channel> {
@@ -83,6 +84,46 @@ pub async fn deliveries(app: &TestApp, endpoint: &str) -> Vec<pb::WebhookDeliver
     all
 }
 
+/// The attempts listed for `endpoint` (oldest first) once `done` holds of
+/// them; panics with `what` after 10 s.
+pub async fn attempts_until(
+    app: &TestApp,
+    endpoint: &str,
+    what: &str,
+    done: impl Fn(&[pb::WebhookDelivery]) -> bool,
+) -> Vec<pb::WebhookDelivery> {
+    eventually(Duration::from_secs(10), what, async || {
+        let attempts = deliveries(app, endpoint).await;
+        if done(&attempts) {
+            Ok(attempts)
+        } else {
+            Err(attempts)
+        }
+    })
+    .await
+}
+
+/// The deliveries scheduled for `endpoint` as the database holds them, in
+/// the order they were scheduled: (event id, state). Scheduling follows the
+/// endpoint's event stream in order and records the deliveries with the new
+/// cursor in one transaction, so once an event has a delivery here, no
+/// earlier event of the stream gets one later; and a delivery no longer
+/// pending is never attempted again.
+pub async fn scheduled(
+    db: &sea_orm::DatabaseConnection,
+    endpoint: &str,
+) -> Vec<(String, DeliveryState)> {
+    webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::EndpointId.eq(endpoint))
+        .order_by_asc(webhook_delivery::Column::Id)
+        .all(db)
+        .await
+        .expect("read the deliveries")
+        .into_iter()
+        .map(|d| (d.event_id, d.state))
+        .collect()
+}
+
 /// Checks `Customerd-Signature` as a receiver would, with HMAC-SHA256 over
 /// `"<t>.<body>"`.
 pub fn signed_by(received: &Received, secret: &str) -> bool {
@@ -123,12 +164,14 @@ async fn delivers_signed_events_in_the_profiles_format(backend: Backend) {
     assert_eq!(endpoint.format, "paygate");
     let customer = create_customer(&app, "Ada").await;
     // Not subscribed: never sent.
-    app.rest()
+    let payment = app
+        .rest()
         .post(
             "/v1/payments",
             serde_json::json!({"amount": 100, "currency": "usd", "customer": customer.id}),
         )
         .await;
+    assert_eq!(payment.status, 200, "{}", payment.body);
     let got = receiver
         .wait_for(Duration::from_secs(10), "customer.created", |r| {
             !r.is_empty()
@@ -147,15 +190,34 @@ async fn delivers_signed_events_in_the_profiles_format(backend: Backend) {
     // The body is the event exactly as the profile's REST API shows it.
     let shown = app.rest().ok(&format!("/v1/events/{}", first.event)).await;
     assert_eq!(body, shown);
-    // A payment event was written after it; give it time to (not) arrive.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A payment event was written after it, and is not sent: a customer
+    // event written after the payment is, and once that one is scheduled,
+    // the payment never will be (see `scheduled`).
+    let marker = create_customer(&app, "After the payment").await;
+    let got = receiver
+        .wait_for(Duration::from_secs(10), "the later customer.created", |r| {
+            r.len() >= 2
+        })
+        .await;
+    assert_eq!(got.len(), 2, "only subscribed types are sent");
+    assert_eq!(got[1].json()["type"], "customer.created");
+    assert_eq!(got[1].json()["data"]["object"]["id"], marker.id.as_str());
+    let events: Vec<String> = scheduled(&app.db, &endpoint.id)
+        .await
+        .into_iter()
+        .map(|(event, _)| event)
+        .collect();
     assert_eq!(
-        receiver.received().len(),
-        1,
-        "only subscribed types are sent"
+        events,
+        [first.event.clone(), got[1].event.clone()],
+        "only subscribed types are scheduled"
     );
-    let attempts = deliveries(&app, &endpoint.id).await;
-    assert_eq!(attempts.len(), 1);
+    let attempts = attempts_until(&app, &endpoint.id, "both attempts recorded", |a| {
+        a.len() >= 2
+    })
+    .await;
+    assert_eq!(attempts.len(), 2, "only subscribed types are sent");
+    assert_eq!(attempts[1].event_id, got[1].event);
     assert_eq!(attempts[0].event_id, first.event);
     assert_eq!(attempts[0].event_type, "customer.created");
     assert_eq!(attempts[0].attempt, 1);
@@ -178,7 +240,16 @@ async fn a_failing_receiver_gets_the_event_again_with_growing_gaps(backend: Back
             r.len() > failures
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Recorded as delivered (the delivery stops being pending in the same
+    // transaction), it is never claimed again.
+    let attempts = attempts_until(&app, &endpoint.id, "the delivery recorded", |a| {
+        a.iter().any(|a| a.delivered)
+    })
+    .await;
+    assert_eq!(
+        scheduled(&app.db, &endpoint.id).await,
+        [(got[0].event.clone(), DeliveryState::Delivered)]
+    );
     let got_after = receiver.received();
     assert_eq!(got_after.len(), failures + 1, "delivered, then never again");
     assert!(
@@ -190,7 +261,6 @@ async fn a_failing_receiver_gets_the_event_again_with_growing_gaps(backend: Back
         assert!(pair[1] > pair[0], "gaps do not grow: {gaps:?}");
     }
     assert!(gaps[0] >= Duration::from_millis(140), "{gaps:?}");
-    let attempts = deliveries(&app, &endpoint.id).await;
     let numbers: Vec<i32> = attempts.iter().map(|a| a.attempt).collect();
     assert_eq!(numbers, [1, 2, 3, 4]);
     for failed in &attempts[..failures] {
@@ -216,24 +286,20 @@ async fn a_delivery_is_given_up_after_the_max_age(backend: Backend) {
     receiver
         .wait_for(Duration::from_secs(10), "a few attempts", |r| r.len() >= 2)
         .await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let attempts = loop {
-        let attempts = deliveries(&app, &endpoint.id).await;
-        if attempts.last().is_some_and(|a| a.next_retry_at.is_none()) {
-            break attempts;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never given up: {attempts:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let attempts = attempts_until(&app, &endpoint.id, "never given up", |a| {
+        a.last().is_some_and(|a| a.next_retry_at.is_none())
+    })
+    .await;
     let sent = receiver.received().len();
     // A retry that comes due past the max age is given up unsent (recorded
     // without a status); every other attempt reached the receiver.
     let answered = attempts.iter().filter(|a| a.status_code.is_some()).count();
     assert_eq!(answered, sent, "{attempts:?}");
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Given up in the transaction that recorded the last attempt: no longer
+    // pending, so never claimed again.
+    let given_up = scheduled(&app.db, &endpoint.id).await;
+    assert_eq!(given_up.len(), 1, "{given_up:?}");
+    assert_eq!(given_up[0].1, DeliveryState::Failed, "{given_up:?}");
     assert_eq!(receiver.received().len(), sent, "retried after giving up");
     let metrics = crate::helpers::http_client()
         .get(format!("{}/metrics", app.http_url()))
@@ -260,7 +326,7 @@ async fn a_delivery_is_given_up_after_the_max_age(backend: Backend) {
 async fn a_disabled_endpoint_receives_nothing(backend: Backend) {
     let app = spawn(backend, Duration::from_secs(30)).await;
     let (on, off) = (Receiver::ok().await, Receiver::ok().await);
-    create_endpoint(&app, &on.url(), &["*"]).await;
+    let enabled = create_endpoint(&app, &on.url(), &["*"]).await;
     let disabled = create_endpoint(&app, &off.url(), &["*"]).await;
     let set_status = |status: pb::WebhookEndpointStatus| pb::UpdateWebhookEndpointRequest {
         id: disabled.id.clone(),
@@ -280,12 +346,25 @@ async fn a_disabled_endpoint_receives_nothing(backend: Backend) {
         .unwrap();
     assert_eq!(updated.status, pb::WebhookEndpointStatus::Disabled as i32);
     assert!(updated.secret.is_empty(), "the secret is shown once");
-    create_customer(&app, "While disabled").await;
-    on.wait_for(Duration::from_secs(10), "enabled endpoint", |r| {
-        r.len() == 1
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let missed = create_customer(&app, "While disabled").await;
+    let sent = on
+        .wait_for(Duration::from_secs(10), "enabled endpoint", |r| {
+            r.len() == 1
+        })
+        .await;
+    assert_eq!(sent[0].json()["data"]["object"]["id"], missed.id.as_str());
+    // One round schedules an event for every enabled endpoint of its
+    // stream: the event was scheduled for the enabled endpoint and not for
+    // the disabled one, and enabling that one again moves its cursor past
+    // the event, so it never will be.
+    let events: Vec<String> = scheduled(&app.db, &enabled.id)
+        .await
+        .into_iter()
+        .map(|(event, _)| event)
+        .collect();
+    assert_eq!(events, [sent[0].event.clone()]);
+    let nothing = scheduled(&app.db, &disabled.id).await;
+    assert!(nothing.is_empty(), "{nothing:?}");
     assert!(
         off.received().is_empty(),
         "a disabled endpoint was sent an event"
@@ -303,7 +382,18 @@ async fn a_disabled_endpoint_receives_nothing(backend: Backend) {
     let got = off
         .wait_for(Duration::from_secs(10), "enabled again", |r| !r.is_empty())
         .await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Scheduled in order: with the later event's delivery recorded, the
+    // missed one would have its own by now.
+    let events: Vec<String> = scheduled(&app.db, &disabled.id)
+        .await
+        .into_iter()
+        .map(|(event, _)| event)
+        .collect();
+    assert_eq!(
+        events,
+        [got[0].event.clone()],
+        "the missed event was scheduled"
+    );
     assert_eq!(off.received().len(), 1);
     assert_eq!(got[0].json()["data"]["object"]["id"], later.id.as_str());
 }
@@ -355,17 +445,14 @@ async fn private_addresses_are_refused_when_created_and_when_sent(backend: Backe
             .await
             .unwrap();
         create_customer(&app, "Rebound").await;
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        let attempt = loop {
-            if let Some(first) = deliveries(&app, &endpoint.id).await.into_iter().next() {
-                break first;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{url}: no attempt recorded"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let attempt = attempts_until(
+            &app,
+            &endpoint.id,
+            &format!("{url}: an attempt recorded"),
+            |a| !a.is_empty(),
+        )
+        .await
+        .remove(0);
         assert!(!attempt.delivered);
         assert_eq!(attempt.status_code, None);
         let error = attempt.error.unwrap_or_default();
@@ -475,6 +562,10 @@ async fn what_waited_past_the_max_age_while_disabled_is_not_sent(backend: Backen
         ))
         .await
         .unwrap();
+    // Time passing is what this tests: the retry comes due while the
+    // endpoint is disabled, and it stays disabled until the delivery is older
+    // than the max age (1.5 s from when it was scheduled, before the first
+    // attempt).
     tokio::time::sleep(Duration::from_secs(2)).await;
     webhooks
         .update_webhook_endpoint(authed(
@@ -483,15 +574,7 @@ async fn what_waited_past_the_max_age_while_disabled_is_not_sent(backend: Backen
         ))
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let attempts = loop {
-        let attempts = deliveries(&app, &endpoint.id).await;
-        if attempts.len() >= 2 {
-            break attempts;
-        }
-        assert!(std::time::Instant::now() < deadline, "{attempts:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let attempts = attempts_until(&app, &endpoint.id, "the retry recorded", |a| a.len() >= 2).await;
     assert_eq!(receiver.received().len(), 1, "sent after its max age");
     let last = attempts.last().unwrap();
     assert_eq!(last.status_code, None);
