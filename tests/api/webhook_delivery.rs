@@ -6,16 +6,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use customerd::config::Settings;
+use customerd::db::entities::webhook_delivery::DeliveryState;
 use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
 use customerd::proto::customers::v1::webhook_endpoint_service_client::WebhookEndpointServiceClient;
 use tonic::transport::Channel;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, authed, fresh_database, spawn_app_on};
+use crate::helpers::{Backend, authed, eventually, fresh_database, spawn_app_on};
 use crate::process::{ServerProcess, run_ok};
 use crate::receiver::Receiver;
-use crate::webhooks::{create_endpoint, deliveries, signed_by};
+use crate::webhooks::{create_endpoint, deliveries, scheduled, signed_by};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs TEST_POSTGRES_URL"]
@@ -86,7 +87,25 @@ async fn two_replicas_never_attempt_one_delivery_at_once() {
     let got = receiver
         .wait_for(Duration::from_secs(60), "every event delivered", complete)
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Each delivery ends with its delivered attempt recorded; one no longer
+    // pending is never claimed again, so nothing can be sent after this.
+    eventually(
+        Duration::from_secs(20),
+        "every delivery recorded as delivered",
+        async || {
+            let stored = scheduled(&first.db, &endpoint.id).await;
+            let open = stored
+                .iter()
+                .filter(|(_, state)| *state != DeliveryState::Delivered)
+                .count();
+            if stored.len() == created && open == 0 {
+                Ok(())
+            } else {
+                Err(format!("{} scheduled, {open} not delivered", stored.len()))
+            }
+        },
+    )
+    .await;
     let got_after = receiver.received();
     assert_eq!(
         got_after.len(),
@@ -178,30 +197,42 @@ async fn a_delivery_killed_mid_flight_is_attempted_again(backend: Backend) {
         .await
         .unwrap();
     let mut client = WebhookEndpointServiceClient::new(channel);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let attempts = loop {
-        let attempts = client
-            .list_webhook_deliveries(authed(
-                &key,
-                pb::ListWebhookDeliveriesRequest {
-                    webhook_endpoint: endpoint.id.clone(),
-                    ..Default::default()
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .deliveries;
-        if !attempts.is_empty() || Instant::now() > deadline {
-            break attempts;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let attempts = eventually(
+        Duration::from_secs(10),
+        "the attempt after the kill recorded",
+        async || {
+            let attempts = client
+                .list_webhook_deliveries(authed(
+                    &key,
+                    pb::ListWebhookDeliveriesRequest {
+                        webhook_endpoint: endpoint.id.clone(),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+                .deliveries;
+            if attempts.is_empty() {
+                Err(attempts)
+            } else {
+                Ok(attempts)
+            }
+        },
+    )
+    .await;
     // The killed attempt left no record; the one after it is the second.
     assert_eq!(attempts.len(), 1, "{attempts:?}");
     assert_eq!(attempts[0].attempt, 2);
     assert!(attempts[0].delivered);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Recorded as delivered, the delivery is no longer pending, and so never
+    // claimed again (the killed server's claim died with it).
+    let db = customerd::db::connect(&url, None).await.unwrap();
+    assert_eq!(
+        scheduled(&db, &endpoint.id).await,
+        [(first[0].event.clone(), DeliveryState::Delivered)]
+    );
+    db.close().await.ok();
     assert_eq!(receiver.received().len(), 2);
 }
 

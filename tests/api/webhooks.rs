@@ -85,14 +85,14 @@ pub async fn deliveries(app: &TestApp, endpoint: &str) -> Vec<pb::WebhookDeliver
 }
 
 /// The attempts listed for `endpoint` (oldest first) once `done` holds of
-/// them; panics with `what` after 10 s.
+/// them; panics with `what` after 15 s.
 pub async fn attempts_until(
     app: &TestApp,
     endpoint: &str,
     what: &str,
     done: impl Fn(&[pb::WebhookDelivery]) -> bool,
 ) -> Vec<pb::WebhookDelivery> {
-    eventually(Duration::from_secs(10), what, async || {
+    eventually(Duration::from_secs(15), what, async || {
         let attempts = deliveries(app, endpoint).await;
         if done(&attempts) {
             Ok(attempts)
