@@ -34,7 +34,7 @@ async fn calls_beyond_the_limit_are_refused_at_once() {
     let create = |n: usize| {
         let mut client = client.clone();
         let key = key.clone();
-        tokio::spawn(async move {
+        async move {
             let started = Instant::now();
             let reply = client
                 .create_customer(authed(
@@ -51,20 +51,31 @@ async fn calls_beyond_the_limit_are_refused_at_once() {
                     .map_err(|s| (s.code(), s.metadata().clone())),
                 started.elapsed(),
             )
-        })
+        }
     };
-    let admitted: Vec<_> = (0..LIMIT).map(create).collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
-    // Twice the limit in all: the excess is refused without waiting.
-    let excess: Vec<_> = (LIMIT..2 * LIMIT).map(create).collect();
-    for call in excess {
-        let (outcome, took) = call.await.unwrap();
+    // Twice the limit at once: whichever arrive first are admitted and stay
+    // in flight; the excess is refused without waiting. The refusals are
+    // the sign that the limit is taken, so they are awaited first.
+    let mut calls = tokio::task::JoinSet::new();
+    for n in 0..2 * LIMIT {
+        calls.spawn(create(n));
+    }
+    for _ in 0..LIMIT {
+        let (outcome, took) = tokio::time::timeout(Duration::from_secs(20), calls.join_next())
+            .await
+            .expect("the excess is refused while the admitted calls wait")
+            .unwrap()
+            .unwrap();
         let (code, metadata) = outcome.expect_err("refused");
         assert_eq!(code, Code::ResourceExhausted);
         assert_eq!(metadata.get("retry-after").unwrap(), "1");
         assert!(took < Duration::from_millis(250), "refused after {took:?}");
     }
+    assert_eq!(calls.len(), LIMIT);
+    assert!(
+        calls.try_join_next().is_none(),
+        "the admitted calls are in flight"
+    );
     let rest = Rest::new(format!("http://{}", server.http), Some(&key));
     let refused = rest.post("/v1/customers", json!({"name": "over"})).await;
     assert_eq!(refused.status, 429, "{}", refused.body);
@@ -78,8 +89,7 @@ async fn calls_beyond_the_limit_are_refused_at_once() {
     assert_eq!(ready.status(), 200);
 
     lock.rollback().await.unwrap();
-    for call in admitted {
-        let (outcome, _) = call.await.unwrap();
+    for (outcome, _) in calls.join_all().await {
         outcome.expect("an admitted call completes");
     }
     // With the burst over, calls are admitted again.
