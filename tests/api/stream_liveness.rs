@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
 use customerd::proto::customers::v1::event_service_client::EventServiceClient;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 use tokio_stream::StreamExt;
 
@@ -42,7 +42,22 @@ async fn a_client_that_stops_reading_cannot_hold_a_stopping_server() {
         server.http
     );
     stream.write_all(request.as_bytes()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The answer's head comes once the watch is in place: events from then
+    // on are streamed.
+    let mut head = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buffer = [0; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buffer).await.unwrap();
+            assert!(n > 0, "the connection closed");
+            head.extend_from_slice(&buffer[..n]);
+        }
+    })
+    .await
+    .expect("the stream's answer begins");
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/event-stream"), "{head}");
     let mut customers = CustomerServiceClient::connect(server.grpc_url())
         .await
         .unwrap();
