@@ -235,6 +235,7 @@ async fn write_for_a_while(urls: &[String], key: &str) -> u64 {
             )));
         }
     }
+    // A time wait: the load runs for a fixed while.
     tokio::time::sleep(WRITING).await;
     stop.store(true, Ordering::Relaxed);
     for w in writers {

@@ -175,8 +175,9 @@ async fn a_watcher_that_stops_reading_is_ended_and_can_resume() {
         });
     }
     creates.join_all().await;
-    // Longer than the server waits for a client to make room.
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // A time wait, as what is tested is a deadline: longer than the server
+    // waits for a client to make room before it ends the watch.
+    tokio::time::sleep(customerd::events::hub::SLOW_READER_GRACE + Duration::from_secs(2)).await;
     let mut received = Vec::new();
     let ended = loop {
         match tokio::time::timeout(Duration::from_secs(10), stalled.next()).await {
@@ -329,6 +330,8 @@ async fn pruned_events_are_gone_and_resuming_after_them_is_refused() {
         .into_inner()
         .events;
     assert_eq!(listed.len(), 3);
+    // A time wait, as what is tested is an age: the events become older
+    // than the 1 s retention.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let db = customerd::db::connect(&url, None).await.unwrap();
     let pruned = customerd::events::retention::prune(&db, Duration::from_secs(1))

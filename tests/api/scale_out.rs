@@ -507,6 +507,7 @@ async fn kill_and_restart(victim: &mut ServerProcess, url: &str, seen: &Seen) ->
     let (grpc, http) = (victim.grpc, victim.http);
     victim.kill();
     let at_kill = seen.acknowledged.load(Ordering::Relaxed);
+    // A time wait: the replica stays down for the schedule's gap.
     tokio::time::sleep(RESTART_AT - KILL_AT).await;
     let mut restart = customerd();
     restart.args(["serve", "--database-url", url]).args([
@@ -651,6 +652,8 @@ async fn replicas_behind_haproxy_lose_no_write_when_one_is_killed() {
     let stop = Arc::new(AtomicBool::new(false));
     let clients = start_clients(&proxy, &seen, &shared, &stop);
     let began = Instant::now();
+    // Time waits, as the schedule is what is tested: load for KILL_AT, kill
+    // a replica (restarted at RESTART_AT), and load on until LOAD.
     tokio::time::sleep(KILL_AT).await;
     let at_kill = kill_and_restart(&mut replicas[1], &url, &seen).await;
     tokio::time::sleep(LOAD.saturating_sub(began.elapsed())).await;
