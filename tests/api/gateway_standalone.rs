@@ -2,12 +2,12 @@
 //! of a separately started server.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use customerd::proto::customers::v1 as pb;
 use serde_json::json;
 
-use crate::helpers::{Backend, Rest, authed, spawn_app};
+use crate::helpers::{Backend, Rest, authed, eventually, spawn_app};
 use crate::process::{customerd, spawn_listening};
 
 #[tokio::test]
@@ -61,14 +61,10 @@ async fn standalone_gateway_forwards_to_a_remote_server_and_stops_on_sigterm() {
         .status()
         .unwrap();
     assert!(terminated.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the gateway did not stop");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = eventually(Duration::from_secs(10), "the gateway stops", async || {
+        child.try_wait().unwrap().ok_or("running")
+    })
+    .await;
     assert!(status.success(), "{status}");
 }
 

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_server::{
@@ -19,7 +19,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Server};
 use tonic::{Request, Response, Status};
 
-use crate::helpers::{Rest, send};
+use crate::helpers::{Rest, eventually, send};
 
 /// Answers GetCustomer by id; echoes the metadata it was sent in the customer.
 struct StandIn {
@@ -320,11 +320,15 @@ async fn shutdown_lets_in_flight_requests_finish() {
     slow.arrived.notified().await;
     stop.send(()).unwrap();
     // The gateway stops taking connections while the request is still in flight.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while TcpStream::connect(addr).await.is_ok() {
-        assert!(Instant::now() < deadline, "the gateway still listens");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(
+        Duration::from_secs(10),
+        "the gateway stops listening",
+        async || match TcpStream::connect(addr).await {
+            Ok(_) => Err("still listening"),
+            Err(_) => Ok(()),
+        },
+    )
+    .await;
     assert!(!in_flight.is_finished());
     slow.answer.notify_one();
     let reply = in_flight.await.unwrap();

@@ -3,7 +3,7 @@
 //! kept out, every error on the exact field, and an endpoint's deliveries.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use customerd::auth::Mode;
 use reqwest::Method;
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::gateway_lists::walk;
-use crate::helpers::{Backend, Rest, ids, is_iso_second, is_millis, spawn_app};
+use crate::helpers::{Backend, Rest, eventually, ids, is_iso_second, is_millis, spawn_app};
 use crate::receiver::Receiver;
 use crate::webhooks::{signed_by, spawn};
 
@@ -566,15 +566,15 @@ async fn a_new_endpoint_has_no_deliveries(backend: Backend) {
 
 /// Lists `path` until `done` holds of its items, or panics after 10 s.
 async fn listed_until(rest: &Rest, path: &str, done: impl Fn(&[Value]) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually(Duration::from_secs(10), path, async || {
         let list = rest.ok(path).await;
         if done(items_of(&list)) {
-            return list;
+            Ok(list)
+        } else {
+            Err(list)
         }
-        assert!(Instant::now() < deadline, "{path}: {list}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 /// The deliveries of the endpoint `id` at `base`: the retry that delivered

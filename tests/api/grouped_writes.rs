@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
@@ -15,7 +15,7 @@ use tonic::transport::Channel;
 
 use crate::backend_tests;
 use crate::events::{customer_of, every_event};
-use crate::helpers::{Backend, authed, fresh_database, spawn_app};
+use crate::helpers::{Backend, authed, eventually, fresh_database, spawn_app};
 use crate::process::{ServerProcess, run_ok};
 
 fn numbered(i: usize) -> pb::CreateCustomerRequest {
@@ -201,7 +201,6 @@ async fn create_until_killed(mut server: ServerProcess, key: &str) -> BTreeMap<S
         .await
         .unwrap();
     let acknowledged = Arc::new(Mutex::new(BTreeMap::new()));
-    let started = Instant::now();
     let writers: Vec<_> = (0..32)
         .map(|w| {
             let (mut client, key) = (CustomerServiceClient::new(channel.clone()), key.to_owned());
@@ -221,13 +220,15 @@ async fn create_until_killed(mut server: ServerProcess, key: &str) -> BTreeMap<S
         })
         .collect();
     // Kill it mid-stream, once plenty has been acknowledged.
-    while acknowledged.lock().await.len() < 300 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "creates are acknowledged"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(
+        Duration::from_secs(60),
+        "creates are acknowledged",
+        async || match acknowledged.lock().await.len() {
+            n if n >= 300 => Ok(()),
+            n => Err(n),
+        },
+    )
+    .await;
     server.kill();
     for writer in writers {
         writer.await.unwrap();

@@ -2,12 +2,12 @@
 //! including while the server drains after SIGTERM.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::helpers::{Backend, fresh_database, http_client};
+use crate::helpers::{Backend, eventually, fresh_database, http_client};
 use crate::process::ServerProcess;
 
 #[tokio::test]
@@ -64,13 +64,9 @@ async fn probes_answer_and_health_turns_not_serving_on_sigterm() {
     // With the watcher gone, the drain ends and the process exits cleanly.
     drop(watch);
     drop(health);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the server did not stop");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = eventually(Duration::from_secs(30), "the server stops", async || {
+        server.child.try_wait().unwrap().ok_or("running")
+    })
+    .await;
     assert!(status.success(), "{status}");
 }
