@@ -124,29 +124,11 @@ async fn advance<C: ConnectionTrait>(
         .collect()
 }
 
-/// An event ready to be written but for its number, which counts `back`
-/// from its stream's new last number.
-struct Fresh {
-    stream: usize,
-    back: i64,
-    id: String,
-    kind: &'static str,
-    body: Vec<u8>,
-}
-
-/// At most this many events are written with the statement that also moves
-/// their counters on (PostgreSQL takes at most 65,535 parameters).
-const EVENTS_PER_STATEMENT: usize = 4096;
-
 /// Writes `changes` as events, in order, at the end of their transaction:
 /// each stream's counter is moved on once (streams in one order, so
 /// concurrent transactions cannot deadlock on them) and its events take the
 /// numbers it freed. Returns the streams' new heads, to be announced once
 /// the transaction has committed (see [`announce`]).
-///
-/// On PostgreSQL one statement moves the counters on and inserts the events
-/// numbered from them; elsewhere (or for a very large transaction) the
-/// counters move first and the events follow.
 pub async fn append<C: ConnectionTrait>(db: &C, changes: Vec<Change>) -> Result<Vec<Head>, DbErr> {
     if changes.is_empty() {
         return Ok(Vec::new());
@@ -158,142 +140,39 @@ pub async fn append<C: ConnectionTrait>(db: &C, changes: Vec<Change>) -> Result<
             .or_default()
             .push(change);
     }
+    let streams: Vec<(&str, bool, i64)> = by_stream
+        .iter()
+        .map(|((account_id, live), changes)| (account_id.as_str(), *live, changes.len() as i64))
+        .collect();
+    let lasts = advance(db, &streams).await?;
     let now = ids::now_micros();
-    let mut streams: Vec<(String, bool, i64)> = Vec::with_capacity(by_stream.len());
-    let mut fresh = Vec::new();
-    for (stream, ((account_id, live), changes)) in by_stream.into_iter().enumerate() {
-        let count = changes.len() as i64;
+    let mut heads = Vec::with_capacity(by_stream.len());
+    let mut rows = Vec::new();
+    for (((account_id, live), changes), last) in by_stream.into_iter().zip(lasts) {
+        let first = last - changes.len() as i64 + 1;
         for (offset, change) in changes.into_iter().enumerate() {
             let id = ids::event_id();
+            let seq = first + offset as i64;
             let kind = change.kind;
-            // The number is the row's own column, left out of the body.
-            let body = body(change.into_event(id.clone(), 0, now));
-            fresh.push(Fresh {
-                stream,
-                back: count - 1 - offset as i64,
+            let body = body(change.into_event(id.clone(), seq, now));
+            rows.push(event::ActiveModel::from(event::Model {
                 id,
-                kind,
-                body,
-            });
-        }
-        streams.push((account_id, live, count));
-    }
-    let keys: Vec<(&str, bool, i64)> = streams
-        .iter()
-        .map(|(account_id, live, count)| (account_id.as_str(), *live, *count))
-        .collect();
-    let lasts = if db.get_database_backend() == DatabaseBackend::Postgres
-        && fresh.len() <= EVENTS_PER_STATEMENT
-    {
-        advance_and_insert(db, &keys, fresh, now).await?
-    } else {
-        let lasts = advance(db, &keys).await?;
-        let rows = fresh.into_iter().map(|event| {
-            let (account_id, live, _) = &streams[event.stream];
-            event::ActiveModel::from(event::Model {
-                id: event.id,
                 account_id: account_id.clone(),
-                live: *live,
-                seq: lasts[event.stream] - event.back,
-                kind: event.kind.to_owned(),
+                live,
+                seq,
+                kind: kind.to_owned(),
                 created_at: now,
-                body: event.body,
-            })
-        });
-        crate::db::insert_all(db, rows.collect()).await?;
-        lasts
-    };
-    Ok(streams
-        .into_iter()
-        .zip(lasts)
-        .map(|((account_id, live, _), seq)| Head {
+                body,
+            }));
+        }
+        heads.push(Head {
             account_id,
             live,
-            seq,
-        })
-        .collect())
-}
-
-/// `($n, …)` for the next `count` of `values`' PostgreSQL parameters.
-fn placeholders(values: &[Value], count: usize) -> String {
-    let first = values.len() + 1;
-    let list: Vec<String> = (first..first + count).map(|n| format!("${n}")).collect();
-    format!("({})", list.join(", "))
-}
-
-/// [`advance`] and the insert of the events it numbers, in one PostgreSQL
-/// statement: the counters' upsert is a data-modifying `WITH` whose returned
-/// values number the inserted rows, and it locks the counter rows to the
-/// commit just as [`advance`] does. Returns the streams' new last numbers.
-async fn advance_and_insert<C: ConnectionTrait>(
-    db: &C,
-    streams: &[(&str, bool, i64)],
-    fresh: Vec<Fresh>,
-    now: i64,
-) -> Result<Vec<i64>, DbErr> {
-    let mut values: Vec<Value> = Vec::with_capacity(1 + streams.len() * 3 + fresh.len() * 6);
-    values.push(now.into());
-    let mut counters = Vec::with_capacity(streams.len());
-    for (account_id, live, count) in streams {
-        counters.push(placeholders(&values, 3));
-        values.extend([(*account_id).into(), (*live).into(), (*count).into()]);
+            seq: last,
+        });
     }
-    let expected = fresh.len();
-    let mut rows = Vec::with_capacity(expected);
-    for event in fresh {
-        let (account_id, live, _) = streams[event.stream];
-        rows.push(placeholders(&values, 6));
-        values.extend([
-            event.id.into(),
-            account_id.into(),
-            live.into(),
-            event.back.into(),
-            event.kind.into(),
-            event.body.into(),
-        ]);
-    }
-    let sql = format!(
-        "WITH counters AS (\
-           INSERT INTO event_streams (account_id, live, seq) VALUES {} \
-           ON CONFLICT (account_id, live) DO UPDATE SET seq = event_streams.seq + excluded.seq \
-           RETURNING account_id, live, seq), \
-         fresh (id, account_id, live, back, kind, body) AS (VALUES {}) \
-         INSERT INTO events (id, account_id, live, seq, type, created_at, body) \
-         SELECT f.id, f.account_id, f.live, c.seq - f.back, f.kind, $1, f.body \
-         FROM fresh f JOIN counters c ON c.account_id = f.account_id AND c.live = f.live \
-         RETURNING account_id, live, seq",
-        counters.join(", "),
-        rows.join(", "),
-    );
-    let written = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await?;
-    if written.len() != expected {
-        return Err(DbErr::Custom(format!(
-            "{} of {expected} events were written",
-            written.len()
-        )));
-    }
-    let mut last: HashMap<(String, bool), i64> = HashMap::with_capacity(streams.len());
-    for row in written {
-        let seq: i64 = row.try_get("", "seq")?;
-        let top = last
-            .entry((row.try_get("", "account_id")?, row.try_get("", "live")?))
-            .or_insert(seq);
-        *top = (*top).max(seq);
-    }
-    streams
-        .iter()
-        .map(|(account_id, live, _)| {
-            last.get(&((*account_id).to_owned(), *live))
-                .copied()
-                .ok_or_else(|| DbErr::Custom("an event stream wrote no event".into()))
-        })
-        .collect()
+    crate::db::insert_all(db, rows).await?;
+    Ok(heads)
 }
 
 /// Tells the other servers on PostgreSQL where these streams stand, after
