@@ -3,40 +3,24 @@
 //! REST gateway's calls (they carry none). A call past it is answered
 //! DEADLINE_EXCEEDED (503 over REST) and its work is dropped.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{HeaderMap, Request, Response};
 use tonic::Status;
-use tower::{Layer, Service};
 
-#[derive(Clone)]
-pub struct DeadlineLayer {
-    max: Duration,
-}
+use crate::guard::{BoxFuture, Guard, GuardLayer, Inner};
+
+/// The layer that bounds every call's time.
+pub type DeadlineLayer = GuardLayer<Deadline>;
 
 impl DeadlineLayer {
     pub fn new(max: Duration) -> Self {
-        Self { max }
-    }
-}
-
-impl<S> Layer<S> for DeadlineLayer {
-    type Service = Deadline<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        Deadline {
-            inner,
-            max: self.max,
-        }
+        GuardLayer::with(Deadline { max })
     }
 }
 
 #[derive(Clone)]
-pub struct Deadline<S> {
-    inner: S,
+pub struct Deadline {
     max: Duration,
 }
 
@@ -62,24 +46,13 @@ pub fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
 /// How much earlier than a caller's `grpc-timeout` this layer answers.
 const AHEAD_OF_TONIC: Duration = Duration::from_millis(5);
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Deadline<S>
+impl<S, ReqBody, ResBody> Guard<S, ReqBody, ResBody> for Deadline
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send + 'static,
-    S::Future: Send + 'static,
+    S: Inner<ReqBody, ResBody>,
     ReqBody: Send + 'static,
     ResBody: Default + Send + 'static,
 {
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+    fn call(&self, inner: &mut S, req: Request<ReqBody>) -> BoxFuture<Response<ResBody>, S::Error> {
         // tonic's server enforces a caller's `grpc-timeout` too, outside this
         // layer and with a timer started just before this one, answering
         // CANCELLED; a caller's own deadline is therefore kept a few
@@ -88,7 +61,7 @@ where
             Some(asked) if asked < self.max => (asked, asked.saturating_sub(AHEAD_OF_TONIC)),
             _ => (self.max, self.max),
         };
-        let future = self.inner.call(req);
+        let future = inner.call(req);
         Box::pin(async move {
             match tokio::time::timeout(timer, future).await {
                 Ok(response) => response,

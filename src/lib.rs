@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod error;
 pub mod events;
 pub mod expand;
+pub mod guard;
 pub mod idempotency;
 pub mod ids;
 pub mod metadata;

@@ -6,17 +6,15 @@
 //! by the gateway); a unary call's code is its `grpc-status` header, which
 //! tonic sends with every error, and OK otherwise.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::OnceLock;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use http::{Request, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::{DatabaseConnection, DbBackend};
 use tonic::Code;
-use tower::{Layer, Service};
+
+use crate::guard::{BoxFuture, Guard, GuardLayer, Inner};
 
 pub use customerd_gateway::observe::{DURATION, REQUESTS, record};
 
@@ -67,44 +65,22 @@ pub fn render(handle: &PrometheusHandle, db: &DatabaseConnection) -> String {
 }
 
 /// Counts and times the gRPC calls that arrive over the network.
+pub type GrpcMetricsLayer = GuardLayer<CountCalls>;
+
 #[derive(Clone, Default)]
-pub struct GrpcMetricsLayer;
+pub struct CountCalls;
 
-impl<S> Layer<S> for GrpcMetricsLayer {
-    type Service = GrpcMetrics<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        GrpcMetrics { inner }
-    }
-}
-
-#[derive(Clone)]
-pub struct GrpcMetrics<S> {
-    inner: S,
-}
-
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GrpcMetrics<S>
+impl<S, ReqBody, ResBody> Guard<S, ReqBody, ResBody> for CountCalls
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send + 'static,
-    S::Future: Send + 'static,
+    S: Inner<ReqBody, ResBody>,
     ReqBody: Send + 'static,
     ResBody: Send + 'static,
 {
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+    fn call(&self, inner: &mut S, req: Request<ReqBody>) -> BoxFuture<Response<ResBody>, S::Error> {
         // `/package.Service/Method`, without the leading slash.
         let method = req.uri().path().trim_start_matches('/').to_owned();
         let started = Instant::now();
-        let future = self.inner.call(req);
+        let future = inner.call(req);
         Box::pin(async move {
             let response = future.await?;
             let code = response

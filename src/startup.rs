@@ -195,7 +195,7 @@ impl Application {
         let upstream = Upstream::new(GrpcService::new(in_process));
         // Over TCP, browsers' grpc-web and CORS as well.
         let network = ServiceBuilder::new()
-            .layer(GrpcMetricsLayer)
+            .layer(GrpcMetricsLayer::default())
             .layer(cors(&settings.cors_allowed_origins))
             .layer(tonic_web::GrpcWebLayer::new())
             .service(calls);

@@ -1,72 +1,47 @@
 //! A tower layer that authenticates every `customers.v1` call once, before any
 //! handler runs, and attaches the caller's [`Tenant`](super::Tenant).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use customerd_wire::headers::presented_key;
 use http::{Request, Response};
 use tonic::Status;
-use tower::{Layer, Service};
 
 use super::KeyCache;
+use crate::guard::{BoxFuture, Guard, GuardLayer, Inner};
 
 /// Paths under this prefix need a key; health and reflection do not.
 const PROTECTED_PREFIX: &str = "/customers.v1.";
 
-#[derive(Clone)]
-pub struct AuthLayer {
-    keys: KeyCache,
-}
+/// The layer that authenticates calls.
+pub type AuthLayer = GuardLayer<Authenticate>;
 
 impl AuthLayer {
     pub fn new(keys: KeyCache) -> Self {
-        Self { keys }
-    }
-}
-
-impl<S> Layer<S> for AuthLayer {
-    type Service = Auth<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        Auth {
-            inner,
-            keys: self.keys.clone(),
-        }
+        GuardLayer::with(Authenticate { keys })
     }
 }
 
 #[derive(Clone)]
-pub struct Auth<S> {
-    inner: S,
+pub struct Authenticate {
     keys: KeyCache,
 }
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Auth<S>
+impl<S, ReqBody, ResBody> Guard<S, ReqBody, ResBody> for Authenticate
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
+    S: Inner<ReqBody, ResBody> + Clone,
     ReqBody: Send + 'static,
     ResBody: Default + Send + 'static,
 {
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+    fn call(
+        &self,
+        inner: &mut S,
+        mut req: Request<ReqBody>,
+    ) -> BoxFuture<Response<ResBody>, S::Error> {
         if !req.uri().path().starts_with(PROTECTED_PREFIX) {
-            return Box::pin(self.inner.call(req));
+            return Box::pin(inner.call(req));
         }
         // The clone is not ready; the instance that was polled ready serves this call.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let clone = inner.clone();
+        let mut inner = std::mem::replace(inner, clone);
         let keys = self.keys.clone();
         let key = presented_key(req.headers());
         Box::pin(async move {
