@@ -117,18 +117,7 @@ pub fn parse(v: &mut Violations, request: &impl Paged) -> PageRequest {
         request.offset(),
         request.include_total_count(),
     );
-    let limit = match limit {
-        0 => DEFAULT_LIMIT,
-        n if (1..=PAGE_MAX).contains(&n) => n as u64,
-        _ => {
-            v.add(
-                "limit",
-                Reason::OutOfRange,
-                format!("must be between 1 and {PAGE_MAX}"),
-            );
-            DEFAULT_LIMIT
-        }
-    };
+    let limit = v.limit(limit, DEFAULT_LIMIT, PAGE_MAX);
     if offset < 0 {
         v.add("offset", Reason::OutOfRange, "must not be negative");
     }

@@ -87,6 +87,14 @@ impl Violations {
         true
     }
 
+    /// An optional text filter, checked as [`text`](Self::text).
+    pub fn text_filter(&mut self, field: &str, value: &Option<String>) -> Option<String> {
+        if let Some(value) = value {
+            self.text(field, value);
+        }
+        value.clone()
+    }
+
     pub fn max_chars(&mut self, field: &str, value: &str, max: usize) {
         if !self.text(field, value) {
             return;
@@ -161,6 +169,34 @@ impl Violations {
             self.add(field, Reason::OutOfRange, "is out of range");
         }
         micros
+    }
+
+    /// A list's `limit`: `default` when unset (zero), else between 1 and `max`.
+    pub fn limit(&mut self, limit: i32, default: u64, max: i32) -> u64 {
+        match limit {
+            0 => default,
+            n if (1..=max).contains(&n) => n as u64,
+            _ => {
+                self.add(
+                    "limit",
+                    Reason::OutOfRange,
+                    format!("must be between 1 and {max}"),
+                );
+                default
+            }
+        }
+    }
+
+    /// The bounds of a list's `created_gte` and `created_lte` filters, in
+    /// microseconds since the Unix epoch.
+    pub fn created_range(
+        &mut self,
+        gte: Option<&prost_types::Timestamp>,
+        lte: Option<&prost_types::Timestamp>,
+    ) -> (Option<i64>, Option<i64>) {
+        let gte = gte.and_then(|ts| self.timestamp("created_gte", ts));
+        let lte = lte.and_then(|ts| self.timestamp("created_lte", ts));
+        (gte, lte)
     }
 
     /// Checks a whole metadata map as stored (count, keys, values).

@@ -122,14 +122,8 @@ pub fn list_query(req: &pb::ListCustomersRequest) -> Result<ListQuery> {
     if let Some(email) = &req.email {
         v.max_chars("email", email, EMAIL_MAX);
     }
-    let created_gte = req
-        .created_gte
-        .as_ref()
-        .and_then(|ts| v.timestamp("created_gte", ts));
-    let created_lte = req
-        .created_lte
-        .as_ref()
-        .and_then(|ts| v.timestamp("created_lte", ts));
+    let (created_gte, created_lte) =
+        v.created_range(req.created_gte.as_ref(), req.created_lte.as_ref());
     let filter = req
         .filter
         .as_ref()

@@ -88,26 +88,9 @@ impl EventService for EventApi {
         let tenant = Tenant::of(&request)?;
         let req = request.into_inner();
         let mut v = Violations::default();
-        let limit = match req.limit {
-            0 => LIMIT_DEFAULT,
-            n if (1..=LIMIT_MAX).contains(&n) => n as u64,
-            _ => {
-                v.add(
-                    "limit",
-                    Reason::OutOfRange,
-                    format!("must be between 1 and {LIMIT_MAX}"),
-                );
-                LIMIT_DEFAULT
-            }
-        };
-        let created_gte = req
-            .created_gte
-            .as_ref()
-            .and_then(|ts| v.timestamp("created_gte", ts));
-        let created_lte = req
-            .created_lte
-            .as_ref()
-            .and_then(|ts| v.timestamp("created_lte", ts));
+        let limit = v.limit(req.limit, LIMIT_DEFAULT, LIMIT_MAX);
+        let (created_gte, created_lte) =
+            v.created_range(req.created_gte.as_ref(), req.created_lte.as_ref());
         if req.offset < 0 {
             v.add("offset", Reason::OutOfRange, "must not be negative");
         } else if req.offset > 0 && !(req.starting_after.is_empty() && req.ending_before.is_empty())

@@ -73,14 +73,9 @@ pub fn new_payment(req: pb::CreatePaymentRequest) -> Result<NewPayment> {
 
 pub fn list_query(req: &pb::ListPaymentsRequest) -> Result<PaymentQuery> {
     let mut v = Violations::default();
-    if let Some(customer) = &req.customer {
-        v.text("customer", customer);
-    }
+    let customer = v.text_filter("customer", &req.customer);
     let page = paging::parse(&mut v, req);
-    v.finish(PaymentQuery {
-        page,
-        customer: req.customer.clone(),
-    })
+    v.finish(PaymentQuery { page, customer })
 }
 
 /// A customer's payments, from `ListCustomerPayments`.

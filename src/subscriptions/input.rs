@@ -76,12 +76,10 @@ fn query(
 
 pub fn list_query(req: &pb::ListSubscriptionsRequest) -> Result<SubscriptionQuery> {
     let mut v = Violations::default();
-    if let Some(customer) = &req.customer {
-        v.text("customer", customer);
-    }
+    let customer = v.text_filter("customer", &req.customer);
     let page = paging::parse(&mut v, req);
     let status = status(&mut v, "status", req.status);
-    query(v, page, req.customer.clone(), status)
+    query(v, page, customer, status)
 }
 
 /// A customer's subscriptions, from `ListCustomerSubscriptions`.
