@@ -1,8 +1,9 @@
-use sea_orm::sea_query::{ColumnDef, Table};
+use sea_orm::sea_query::ColumnDef;
 use sea_orm::{DbErr, DeriveIden, DeriveMigrationName};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
-use super::exact_collation;
+use super::{big, create_indexes, create_table, drop_table, objects_table, string};
+
 use crate::db::indexes;
 
 #[derive(DeriveMigrationName)]
@@ -11,111 +12,62 @@ pub struct Migration;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let mut payments = Table::create();
-        payments
-            .table(Payments::Table)
-            .if_not_exists()
-            .col(
-                ColumnDef::new(Payments::Id)
-                    .string_len(32)
-                    .not_null()
-                    .primary_key(),
-            )
-            .col(
-                ColumnDef::new(Payments::AccountId)
-                    .string_len(32)
-                    .not_null(),
-            )
-            .col(ColumnDef::new(Payments::Live).boolean().not_null())
+        let payments = objects_table(Payments::Table)
             .col(ColumnDef::new(Payments::CustomerId).string_len(32).null())
-            .col(ColumnDef::new(Payments::Amount).big_integer().not_null())
-            .col(ColumnDef::new(Payments::Currency).string_len(3).not_null())
-            .col(ColumnDef::new(Payments::Status).string_len(16).not_null())
+            .col(big(Payments::Amount))
+            .col(string(Payments::Currency, 3))
+            .col(string(Payments::Status, 16))
             .col(
                 ColumnDef::new(Payments::Description)
                     .string_len(1000)
                     .null(),
             )
             .col(ColumnDef::new(Payments::Metadata).text().not_null())
-            .col(ColumnDef::new(Payments::CreatedAt).big_integer().not_null());
-        exact_collation(manager, &mut payments).await?;
-        manager.create_table(payments).await?;
-        manager.create_index(indexes::PAYMENTS.create()).await?;
-        manager
-            .create_index(indexes::PAYMENTS_BY_CUSTOMER.create())
-            .await?;
+            .col(big(Payments::CreatedAt))
+            .to_owned();
+        create_table(manager, payments).await?;
+        create_indexes(
+            manager,
+            [
+                indexes::PAYMENTS.create(),
+                indexes::PAYMENTS_BY_CUSTOMER.create(),
+            ],
+        )
+        .await?;
 
-        let mut subscriptions = Table::create();
-        subscriptions
-            .table(Subscriptions::Table)
-            .if_not_exists()
-            .col(
-                ColumnDef::new(Subscriptions::Id)
-                    .string_len(32)
-                    .not_null()
-                    .primary_key(),
-            )
-            .col(
-                ColumnDef::new(Subscriptions::AccountId)
-                    .string_len(32)
-                    .not_null(),
-            )
-            .col(ColumnDef::new(Subscriptions::Live).boolean().not_null())
-            .col(
-                ColumnDef::new(Subscriptions::CustomerId)
-                    .string_len(32)
-                    .not_null(),
-            )
-            .col(
-                ColumnDef::new(Subscriptions::Plan)
-                    .string_len(256)
-                    .not_null(),
-            )
-            .col(
-                ColumnDef::new(Subscriptions::Status)
-                    .string_len(16)
-                    .not_null(),
-            )
+        let subscriptions = objects_table(Subscriptions::Table)
+            .col(string(Subscriptions::CustomerId, 32))
+            .col(string(Subscriptions::Plan, 256))
+            .col(string(Subscriptions::Status, 16))
             .col(ColumnDef::new(Subscriptions::Metadata).text().not_null())
-            .col(
-                ColumnDef::new(Subscriptions::CreatedAt)
-                    .big_integer()
-                    .not_null(),
-            )
+            .col(big(Subscriptions::CreatedAt))
             .col(
                 ColumnDef::new(Subscriptions::CanceledAt)
                     .big_integer()
                     .null(),
-            );
-        exact_collation(manager, &mut subscriptions).await?;
-        manager.create_table(subscriptions).await?;
-        manager
-            .create_index(indexes::SUBSCRIPTIONS.create())
-            .await?;
-        manager
-            .create_index(indexes::SUBSCRIPTIONS_BY_CUSTOMER.create())
-            .await?;
-        manager
-            .create_index(indexes::SUBSCRIPTIONS_BY_STATUS.create())
-            .await
+            )
+            .to_owned();
+        create_table(manager, subscriptions).await?;
+        create_indexes(
+            manager,
+            [
+                indexes::SUBSCRIPTIONS.create(),
+                indexes::SUBSCRIPTIONS_BY_CUSTOMER.create(),
+                indexes::SUBSCRIPTIONS_BY_STATUS.create(),
+            ],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Subscriptions::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Payments::Table).to_owned())
-            .await
+        drop_table(manager, Subscriptions::Table).await?;
+        drop_table(manager, Payments::Table).await
     }
 }
 
 #[derive(DeriveIden)]
 enum Payments {
     Table,
-    Id,
-    AccountId,
-    Live,
     CustomerId,
     Amount,
     Currency,
@@ -128,9 +80,6 @@ enum Payments {
 #[derive(DeriveIden)]
 enum Subscriptions {
     Table,
-    Id,
-    AccountId,
-    Live,
     CustomerId,
     Plan,
     Status,

@@ -3,11 +3,11 @@
 //! rows. A tenant's total is the sum of its slots; each transaction adds to
 //! one slot, so concurrent transactions seldom wait for the same row.
 
-use sea_orm::sea_query::{ColumnDef, Expr, Func, Index, Query, Table};
+use sea_orm::sea_query::{ColumnDef, Expr, Func, Index, Query};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, DeriveIden, DeriveMigrationName};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
-use super::exact_collation;
+use super::{big, create_table, drop_table, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -15,30 +15,17 @@ pub struct Migration;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let mut counts = Table::create();
-        counts
-            .table(CustomerCounts::Table)
-            .if_not_exists()
-            .col(
-                ColumnDef::new(CustomerCounts::AccountId)
-                    .string_len(32)
-                    .not_null(),
-            )
-            .col(ColumnDef::new(CustomerCounts::Live).boolean().not_null())
+        let customer_counts = tenant_table(CustomerCounts::Table)
             .col(ColumnDef::new(CustomerCounts::Slot).integer().not_null())
-            .col(
-                ColumnDef::new(CustomerCounts::Count)
-                    .big_integer()
-                    .not_null(),
-            )
+            .col(big(CustomerCounts::Count))
             .primary_key(
                 Index::create()
                     .col(CustomerCounts::AccountId)
                     .col(CustomerCounts::Live)
                     .col(CustomerCounts::Slot),
-            );
-        exact_collation(manager, &mut counts).await?;
-        manager.create_table(counts).await?;
+            )
+            .to_owned();
+        create_table(manager, customer_counts).await?;
         // The customers that exist already, in slot 0.
         let existing = Query::select()
             .column(Customers::AccountId)
@@ -83,9 +70,7 @@ impl MigrationTrait for Migration {
         for statement in drops {
             db.execute_unprepared(statement).await?;
         }
-        manager
-            .drop_table(Table::drop().table(CustomerCounts::Table).to_owned())
-            .await
+        drop_table(manager, CustomerCounts::Table).await
     }
 }
 

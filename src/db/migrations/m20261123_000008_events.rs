@@ -1,11 +1,11 @@
 //! The event log: one row per change, written in the change's transaction,
 //! and one counter per (account, mode) stream that orders them.
 
-use sea_orm::sea_query::{ColumnDef, Index, Table};
+use sea_orm::sea_query::{ColumnDef, Index, IndexCreateStatement};
 use sea_orm::{DbErr, DeriveIden, DeriveMigrationName};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
-use super::exact_collation;
+use super::{big, create_table, drop_table, index, objects_table, string, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -13,78 +13,52 @@ pub struct Migration;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let mut streams = Table::create();
-        streams
-            .table(EventStreams::Table)
-            .if_not_exists()
-            .col(
-                ColumnDef::new(EventStreams::AccountId)
-                    .string_len(32)
-                    .not_null(),
-            )
-            .col(ColumnDef::new(EventStreams::Live).boolean().not_null())
+        let event_streams = tenant_table(EventStreams::Table)
             // The sequence number of the stream's last event.
-            .col(ColumnDef::new(EventStreams::Seq).big_integer().not_null())
+            .col(big(EventStreams::Seq))
             .primary_key(
                 Index::create()
                     .col(EventStreams::AccountId)
                     .col(EventStreams::Live),
-            );
-        exact_collation(manager, &mut streams).await?;
-        manager.create_table(streams).await?;
-
-        let mut events = Table::create();
-        events
-            .table(Events::Table)
-            .if_not_exists()
-            .col(
-                ColumnDef::new(Events::Id)
-                    .string_len(32)
-                    .not_null()
-                    .primary_key(),
             )
-            .col(ColumnDef::new(Events::AccountId).string_len(32).not_null())
-            .col(ColumnDef::new(Events::Live).boolean().not_null())
-            .col(ColumnDef::new(Events::Seq).big_integer().not_null())
-            .col(ColumnDef::new(Events::Type).string_len(64).not_null())
-            .col(ColumnDef::new(Events::CreatedAt).big_integer().not_null())
+            .to_owned();
+        create_table(manager, event_streams).await?;
+
+        let events = objects_table(Events::Table)
+            .col(big(Events::Seq))
+            .col(string(Events::Type, 64))
+            .col(big(Events::CreatedAt))
             // The encoded `customers.v1.Event` (id, sequence and time included).
-            .col(ColumnDef::new(Events::Body).blob().not_null());
-        exact_collation(manager, &mut events).await?;
-        manager.create_table(events).await?;
+            .col(ColumnDef::new(Events::Body).blob().not_null())
+            .to_owned();
+        create_table(manager, events).await?;
         manager
             .create_index(
-                Index::create()
-                    .name("events_by_stream")
-                    .table(Events::Table)
-                    .col(Events::AccountId)
-                    .col(Events::Live)
-                    .col(Events::Seq)
-                    .unique()
-                    .to_owned(),
+                index(
+                    "events_by_stream",
+                    Events::Table,
+                    [Events::AccountId, Events::Live, Events::Seq],
+                )
+                .unique()
+                .to_owned(),
             )
             .await?;
-        // Retention deletes the oldest events of every stream.
-        manager
-            .create_index(
-                Index::create()
-                    .name("events_by_time")
-                    .table(Events::Table)
-                    .col(Events::CreatedAt)
-                    .to_owned(),
-            )
-            .await
+        manager.create_index(events_by_time()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Events::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(EventStreams::Table).to_owned())
-            .await
+        drop_table(manager, Events::Table).await?;
+        drop_table(manager, EventStreams::Table).await
     }
 }
+
+/// Retention deleted the oldest events of every stream through this index,
+/// until its migration 10 dropped it.
+pub(super) fn events_by_time() -> IndexCreateStatement {
+    index(EVENTS_BY_TIME, Events::Table, [Events::CreatedAt])
+}
+
+pub(super) const EVENTS_BY_TIME: &str = "events_by_time";
 
 #[derive(DeriveIden)]
 enum EventStreams {
@@ -97,7 +71,6 @@ enum EventStreams {
 #[derive(DeriveIden)]
 enum Events {
     Table,
-    Id,
     AccountId,
     Live,
     Seq,

@@ -14,7 +14,7 @@ impl MigrationTrait for Migration {
         manager
             .drop_index(
                 Index::drop()
-                    .name("events_by_time")
+                    .name(super::m20261123_000008_events::EVENTS_BY_TIME)
                     .table(Events::Table)
                     .to_owned(),
             )
@@ -23,13 +23,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .create_index(
-                Index::create()
-                    .name("events_by_time")
-                    .table(Events::Table)
-                    .col(Events::CreatedAt)
-                    .to_owned(),
-            )
+            .create_index(super::m20261123_000008_events::events_by_time())
             .await
     }
 }
@@ -37,5 +31,4 @@ impl MigrationTrait for Migration {
 #[derive(DeriveIden)]
 enum Events {
     Table,
-    CreatedAt,
 }

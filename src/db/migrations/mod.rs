@@ -1,6 +1,9 @@
 //! Schema migrations, applied in order at start and by `customerd migrate`.
 
-use sea_orm::sea_query::TableCreateStatement;
+use sea_orm::sea_query::{
+    Alias, ColumnDef, Index, IndexCreateStatement, IntoIden, IntoTableRef, Table,
+    TableCreateStatement,
+};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager};
 
@@ -60,4 +63,95 @@ async fn exact_collation(
     };
     table.character_set("utf8mb4").collate(collation);
     Ok(())
+}
+
+/// Creates `table` with the exact collation (see [`exact_collation`]).
+async fn create_table(
+    manager: &SchemaManager<'_>,
+    mut table: TableCreateStatement,
+) -> Result<(), DbErr> {
+    exact_collation(manager, &mut table).await?;
+    manager.create_table(table).await
+}
+
+/// A new table, unless it exists.
+fn new_table(table: impl IntoTableRef) -> TableCreateStatement {
+    Table::create().table(table).if_not_exists().to_owned()
+}
+
+/// A new table of rows that belong to an account's live or test data:
+/// `account_id` and `live` are its first columns.
+fn tenant_table(table: impl IntoTableRef) -> TableCreateStatement {
+    let mut create = new_table(table);
+    create
+        .col(string(Alias::new("account_id"), 32))
+        .col(flag(Alias::new("live")));
+    create
+}
+
+/// A new table of objects that belong to an account's live or test data:
+/// their `id`, then `account_id` and `live`.
+fn objects_table(table: impl IntoTableRef) -> TableCreateStatement {
+    let mut create = new_table(table);
+    create
+        .col(id(Alias::new("id")))
+        .col(string(Alias::new("account_id"), 32))
+        .col(flag(Alias::new("live")));
+    create
+}
+
+/// Creates `indexes`, in order.
+async fn create_indexes(
+    manager: &SchemaManager<'_>,
+    indexes: impl IntoIterator<Item = IndexCreateStatement>,
+) -> Result<(), DbErr> {
+    for index in indexes {
+        manager.create_index(index).await?;
+    }
+    Ok(())
+}
+
+/// Drops `table`.
+async fn drop_table(manager: &SchemaManager<'_>, table: impl IntoTableRef) -> Result<(), DbErr> {
+    manager
+        .drop_table(Table::drop().table(table).to_owned())
+        .await
+}
+
+/// The index `name` on `table`'s `columns`, in order.
+fn index<C: IntoIden>(
+    name: &str,
+    table: impl IntoTableRef,
+    columns: impl IntoIterator<Item = C>,
+) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(column);
+    }
+    index
+}
+
+/// A row's id: its primary key.
+fn id(column: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(column)
+        .string_len(32)
+        .not_null()
+        .primary_key()
+        .to_owned()
+}
+
+/// A required string of at most `len` characters (32 for an id of another row).
+fn string(column: impl IntoIden, len: u32) -> ColumnDef {
+    ColumnDef::new(column).string_len(len).not_null().to_owned()
+}
+
+/// A required flag.
+fn flag(column: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(column).boolean().not_null().to_owned()
+}
+
+/// A required 64-bit number: a time in microseconds, a count, a sequence.
+fn big(column: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(column).big_integer().not_null().to_owned()
 }
