@@ -165,69 +165,60 @@ resource!(
     subscription
 );
 
-impl Listed for pb::Payment {
-    fn list<P: Profile>(
-        upstream: &Upstream,
-        caller: &Caller,
-        query: &mut Query,
-        paging: &Paging,
-        of: Option<String>,
-    ) -> Page<Self> {
-        match of {
-            Some(id) => {
-                let request = caller.request(pb::ListCustomerPaymentsRequest {
-                    id,
-                    expand: query.list("expand"),
-                    ..paging.into()
-                });
-                let mut client = upstream.customers();
-                page(async move { client.list_customer_payments(request).await })
-            }
-            None => {
-                let request = caller.request(pb::ListPaymentsRequest {
-                    customer: query.string("customer"),
-                    expand: query.list("expand"),
-                    ..paging.into()
-                });
-                let mut client = upstream.payments();
-                page(async move { client.list_payments(request).await })
+/// The list of payments or subscriptions: a customer's through
+/// `CustomerService` when `of` names one, else the tenant's (filtered by
+/// the `customer` parameter) through the object's own service. `$field`s
+/// are the list's own filters, bound from `$query` before `expand`.
+macro_rules! listed_by_customer {
+    ($object:ty, customers.$of_customer:ident($by_customer:ident),
+     $client:ident.$list:ident($all:ident),
+     |$query:ident| { $($field:ident: $value:expr),* $(,)? }) => {
+        impl Listed for $object {
+            fn list<P: Profile>(
+                upstream: &Upstream,
+                caller: &Caller,
+                $query: &mut Query,
+                paging: &Paging,
+                of: Option<String>,
+            ) -> Page<Self> {
+                match of {
+                    Some(id) => {
+                        let request = caller.request(pb::$by_customer {
+                            id,
+                            $($field: $value,)*
+                            expand: $query.list("expand"),
+                            ..paging.into()
+                        });
+                        let mut client = upstream.customers();
+                        page(async move { client.$of_customer(request).await })
+                    }
+                    None => {
+                        let request = caller.request(pb::$all {
+                            customer: $query.string("customer"),
+                            $($field: $value,)*
+                            expand: $query.list("expand"),
+                            ..paging.into()
+                        });
+                        let mut client = upstream.$client();
+                        page(async move { client.$list(request).await })
+                    }
+                }
             }
         }
-    }
+    };
 }
 
-impl Listed for pb::Subscription {
-    fn list<P: Profile>(
-        upstream: &Upstream,
-        caller: &Caller,
-        query: &mut Query,
-        paging: &Paging,
-        of: Option<String>,
-    ) -> Page<Self> {
-        match of {
-            Some(id) => {
-                let status = query.choice("status", subscriptions::statuses());
-                let request = caller.request(pb::ListCustomerSubscriptionsRequest {
-                    id,
-                    status: subscriptions::status_filter(status),
-                    expand: query.list("expand"),
-                    ..paging.into()
-                });
-                let mut client = upstream.customers();
-                page(async move { client.list_customer_subscriptions(request).await })
-            }
-            None => {
-                let request = caller.request(pb::ListSubscriptionsRequest {
-                    customer: query.string("customer"),
-                    status: subscriptions::status_filter(
-                        query.choice("status", subscriptions::statuses()),
-                    ),
-                    expand: query.list("expand"),
-                    ..paging.into()
-                });
-                let mut client = upstream.subscriptions();
-                page(async move { client.list_subscriptions(request).await })
-            }
-        }
+listed_by_customer!(
+    pb::Payment,
+    customers.list_customer_payments(ListCustomerPaymentsRequest),
+    payments.list_payments(ListPaymentsRequest),
+    |query| {}
+);
+listed_by_customer!(
+    pb::Subscription,
+    customers.list_customer_subscriptions(ListCustomerSubscriptionsRequest),
+    subscriptions.list_subscriptions(ListSubscriptionsRequest),
+    |query| {
+        status: subscriptions::status_filter(query.choice("status", subscriptions::statuses())),
     }
-}
+);
