@@ -12,9 +12,9 @@ use super::texts::{self, Texts};
 use super::{Customer, CustomerChanges, ListQuery, MetadataChange, NewCustomer};
 use crate::auth::Tenant;
 use crate::db::entities::{customer, customer_count, customer_metadata};
-use crate::db::{Owned, Tx, indexes, text_search};
+use crate::db::{OfCustomer, Owned, Tx, indexes, page_owned, text_search};
 use crate::error::{Error, Reason, Result};
-use crate::paging::{self, Keyset, Page};
+use crate::paging::Page;
 use crate::validation::{METADATA_MAX_KEYS, shown};
 use crate::{ids, payments, subscriptions};
 
@@ -259,6 +259,24 @@ pub async fn require<C: ConnectionTrait>(
     ))
 }
 
+/// Inserts `row`, a new object of the tenant, after locking the customer it
+/// names (if any; see [`require`]), and returns it.
+pub async fn insert_naming<E, C>(db: &C, tenant: &Tenant, row: E::Model) -> Result<E::Model>
+where
+    E: OfCustomer,
+    E::Model: Clone,
+    E::ActiveModel: From<E::Model>,
+    C: ConnectionTrait,
+{
+    if let Some(customer) = E::customer_of(&row) {
+        require(db, tenant, customer, "customer").await?;
+    }
+    E::insert(E::ActiveModel::from(row.clone()))
+        .exec_without_returning(db)
+        .await?;
+    Ok(row)
+}
+
 /// Whether the tenant has a customer with this id.
 pub async fn exists<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<bool> {
     if !ids::could_exist(id) {
@@ -430,28 +448,14 @@ pub async fn list(
     let mut paging = query.page.clone();
     paging.include_total &= kept_total.is_none();
     let scope = customer::Entity::find().filter(customer::Entity::scope(tenant));
-    let mut page = paging::fetch(
-        db,
-        RESOURCE,
-        scope,
-        filtered(
-            db.get_database_backend(),
-            tenant,
-            &query,
-            rare_term(db, &query).await?,
-        ),
-        Keyset {
-            created: customer::Column::CreatedAt,
-            id: customer::Column::Id,
-            index: if query.email.is_some() {
-                indexes::CUSTOMERS_BY_EMAIL.name
-            } else {
-                indexes::CUSTOMERS.name
-            },
-        },
-        &paging,
-    )
-    .await?;
+    let index = if query.email.is_some() {
+        indexes::CUSTOMERS_BY_EMAIL
+    } else {
+        indexes::CUSTOMERS
+    };
+    let backend = db.get_database_backend();
+    let rows = filtered(backend, tenant, &query, rare_term(db, &query).await?);
+    let mut page = page_owned(db, scope, rows, index, &paging).await?;
     page.total = page.total.or(kept_total);
     let mut metadata = load_metadata(db, page.items.iter().map(|r| r.id.clone()).collect()).await?;
     Ok(page.map(|row| {

@@ -18,7 +18,7 @@ mod writer;
 
 pub use exclusive::exclusively;
 pub use migrations::Migrator;
-pub use owned::{Owned, find_owned};
+pub use owned::{OfCustomer, Owned, find_owned, page_owned};
 pub use presence::Presence;
 pub use writer::{BoxFuture, Isolation, Tx, Writer, begin as begin_write};
 

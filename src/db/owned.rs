@@ -3,10 +3,12 @@
 
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
-use super::entities::{customer, payment, subscription};
+use super::entities::{customer, payment, subscription, webhook_attempt, webhook_endpoint};
+use super::indexes::KeysetIndex;
 use crate::auth::Tenant;
 use crate::error::{Error, Result};
 use crate::ids;
+use crate::paging::{self, Keyset, Page, PageRequest};
 
 /// A table whose rows carry their account and mode.
 pub trait Owned: EntityTrait {
@@ -15,6 +17,7 @@ pub trait Owned: EntityTrait {
     const ACCOUNT: Self::Column;
     const LIVE: Self::Column;
     const ID: Self::Column;
+    const CREATED: Self::Column;
 
     /// The condition that keeps a query to `tenant`'s rows.
     fn scope(tenant: &Tenant) -> Condition {
@@ -47,23 +50,76 @@ pub async fn find_owned<E: Owned, C: ConnectionTrait>(
         .ok_or_else(|| Error::not_found(E::RESOURCE, id))
 }
 
-impl Owned for customer::Entity {
-    const RESOURCE: &'static str = "customer";
-    const ACCOUNT: customer::Column = customer::Column::AccountId;
-    const LIVE: customer::Column = customer::Column::Live;
-    const ID: customer::Column = customer::Column::Id;
+/// One page of `filtered`, newest first, read through `index`; cursors must
+/// name a row of `scope` (see [`paging::fetch`]).
+pub async fn page_owned<E, C>(
+    db: &C,
+    scope: Select<E>,
+    filtered: Select<E>,
+    index: KeysetIndex,
+    page: &PageRequest,
+) -> Result<Page<E::Model>>
+where
+    E: Owned,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let keyset = Keyset {
+        created: E::CREATED,
+        id: E::ID,
+        index: index.name,
+    };
+    paging::fetch(db, E::RESOURCE, scope, filtered, keyset, page).await
 }
 
-impl Owned for payment::Entity {
-    const RESOURCE: &'static str = "payment";
-    const ACCOUNT: payment::Column = payment::Column::AccountId;
-    const LIVE: payment::Column = payment::Column::Live;
-    const ID: payment::Column = payment::Column::Id;
+/// A table whose rows may name a customer of their tenant: payments and
+/// subscriptions.
+pub trait OfCustomer: Owned {
+    const CUSTOMER: Self::Column;
+
+    /// The customer a row names, if any.
+    fn customer_of(row: &Self::Model) -> Option<&str>;
+
+    /// `tenant`'s rows that name customer `id`.
+    fn of_customer(tenant: &Tenant, id: &str) -> Select<Self> {
+        Self::of(tenant).filter(Self::CUSTOMER.eq(id))
+    }
 }
 
-impl Owned for subscription::Entity {
-    const RESOURCE: &'static str = "subscription";
-    const ACCOUNT: subscription::Column = subscription::Column::AccountId;
-    const LIVE: subscription::Column = subscription::Column::Live;
-    const ID: subscription::Column = subscription::Column::Id;
+/// Implements [`Owned`] for entities whose tenant, id and time columns have
+/// the usual names.
+macro_rules! owned {
+    ($($entity:ident: $resource:literal),* $(,)?) => {$(
+        impl Owned for $entity::Entity {
+            const RESOURCE: &'static str = $resource;
+            const ACCOUNT: $entity::Column = $entity::Column::AccountId;
+            const LIVE: $entity::Column = $entity::Column::Live;
+            const ID: $entity::Column = $entity::Column::Id;
+            const CREATED: $entity::Column = $entity::Column::CreatedAt;
+        }
+    )*};
+}
+
+owned!(
+    customer: "customer",
+    payment: "payment",
+    subscription: "subscription",
+    webhook_endpoint: "webhook_endpoint",
+    webhook_attempt: "webhook_delivery",
+);
+
+impl OfCustomer for payment::Entity {
+    const CUSTOMER: payment::Column = payment::Column::CustomerId;
+
+    fn customer_of(row: &payment::Model) -> Option<&str> {
+        row.customer_id.as_deref()
+    }
+}
+
+impl OfCustomer for subscription::Entity {
+    const CUSTOMER: subscription::Column = subscription::Column::CustomerId;
+
+    fn customer_of(row: &subscription::Model) -> Option<&str> {
+        Some(&row.customer_id)
+    }
 }

@@ -7,12 +7,10 @@ use super::{NewPayment, Payment, PaymentQuery};
 use crate::auth::Tenant;
 use crate::customers;
 use crate::db::entities::payment;
-use crate::db::{Owned, find_owned, indexes};
+use crate::db::{OfCustomer, Owned, find_owned, indexes, page_owned};
 use crate::error::Result;
-use crate::paging::{self, Keyset, Page};
+use crate::paging::Page;
 use crate::{ids, metadata};
-
-const RESOURCE: &str = <payment::Entity as Owned>::RESOURCE;
 
 fn assemble(row: payment::Model) -> Result<Payment> {
     Ok(Payment {
@@ -38,7 +36,7 @@ pub async fn create<C: ConnectionTrait>(
         id: ids::payment_id(),
         account_id: tenant.account_id.clone(),
         live: tenant.live,
-        customer_id: new.customer.clone(),
+        customer_id: new.customer,
         amount: new.amount,
         currency: new.currency,
         status: new.status,
@@ -46,13 +44,7 @@ pub async fn create<C: ConnectionTrait>(
         metadata: metadata::encode(&new.metadata),
         created_at: ids::now_micros(),
     };
-    if let Some(customer) = &new.customer {
-        customers::store::require(db, tenant, customer, "customer").await?;
-    }
-    payment::Entity::insert(payment::ActiveModel::from(row.clone()))
-        .exec_without_returning(db)
-        .await?;
-    assemble(row)
+    assemble(customers::store::insert_naming::<payment::Entity, _>(db, tenant, row).await?)
 }
 
 pub async fn get(db: &DatabaseConnection, tenant: &Tenant, id: &str) -> Result<Payment> {
@@ -65,27 +57,14 @@ pub async fn list(
     query: &PaymentQuery,
 ) -> Result<Page<Payment>> {
     let scope = payment::Entity::of(tenant);
-    let mut filtered = scope.clone();
-    if let Some(customer) = &query.customer {
-        filtered = filtered.filter(payment::Column::CustomerId.eq(customer.as_str()));
-    }
-    let page = paging::fetch(
-        db,
-        RESOURCE,
-        scope,
-        filtered,
-        Keyset {
-            created: payment::Column::CreatedAt,
-            id: payment::Column::Id,
-            index: if query.customer.is_some() {
-                indexes::PAYMENTS_BY_CUSTOMER.name
-            } else {
-                indexes::PAYMENTS.name
-            },
-        },
-        &query.page,
-    )
-    .await?;
+    let (filtered, index) = match &query.customer {
+        Some(customer) => (
+            payment::Entity::of_customer(tenant, customer),
+            indexes::PAYMENTS_BY_CUSTOMER,
+        ),
+        None => (scope.clone(), indexes::PAYMENTS),
+    };
+    let page = page_owned(db, scope, filtered, index, &query.page).await?;
     page.try_map(assemble)
 }
 
@@ -96,9 +75,7 @@ pub async fn detach_customer<C: ConnectionTrait>(
     tenant: &Tenant,
     customer_id: &str,
 ) -> Result<Vec<Payment>> {
-    let attached = payment::Entity::find()
-        .filter(payment::Entity::scope(tenant))
-        .filter(payment::Column::CustomerId.eq(customer_id))
+    let attached = payment::Entity::of_customer(tenant, customer_id)
         .all(db)
         .await?;
     if attached.is_empty() {

@@ -9,9 +9,9 @@ use super::{NewSubscription, Subscription, SubscriptionQuery, SubscriptionStatus
 use crate::auth::Tenant;
 use crate::customers;
 use crate::db::entities::subscription;
-use crate::db::{Owned, find_owned, indexes};
+use crate::db::{OfCustomer, Owned, find_owned, indexes, page_owned};
 use crate::error::{Error, Result};
-use crate::paging::{self, Keyset, Page};
+use crate::paging::Page;
 use crate::{ids, metadata};
 
 const RESOURCE: &str = <subscription::Entity as Owned>::RESOURCE;
@@ -39,18 +39,14 @@ pub async fn create<C: ConnectionTrait>(
         id: ids::subscription_id(),
         account_id: tenant.account_id.clone(),
         live: tenant.live,
-        customer_id: new.customer.clone(),
+        customer_id: new.customer,
         plan: new.plan,
         status: new.status,
         metadata: metadata::encode(&new.metadata),
         created_at: ids::now_micros(),
         canceled_at: None,
     };
-    customers::store::require(db, tenant, &new.customer, "customer").await?;
-    subscription::Entity::insert(subscription::ActiveModel::from(row.clone()))
-        .exec_without_returning(db)
-        .await?;
-    assemble(row)
+    assemble(customers::store::insert_naming::<subscription::Entity, _>(db, tenant, row).await?)
 }
 
 async fn find<C: ConnectionTrait>(db: &C, tenant: &Tenant, id: &str) -> Result<Subscription> {
@@ -110,11 +106,7 @@ pub async fn cancel_all_of_customer<C: ConnectionTrait>(
     customer_id: &str,
     now: i64,
 ) -> Result<Vec<Subscription>> {
-    let of_customer = || {
-        subscription::Entity::find()
-            .filter(subscription::Entity::scope(tenant))
-            .filter(subscription::Column::CustomerId.eq(customer_id))
-    };
+    let of_customer = || subscription::Entity::of_customer(tenant, customer_id);
     let ids: Vec<String> = of_customer()
         .filter(cancelable())
         .all(db)
@@ -146,29 +138,17 @@ pub async fn list(
     query: &SubscriptionQuery,
 ) -> Result<Page<Subscription>> {
     let scope = subscription::Entity::of(tenant);
-    let mut filtered = scope.clone();
-    if let Some(customer) = &query.customer {
-        filtered = filtered.filter(subscription::Column::CustomerId.eq(customer.as_str()));
-    }
+    let (mut filtered, index) = match (&query.customer, query.status) {
+        (Some(customer), _) => (
+            subscription::Entity::of_customer(tenant, customer),
+            indexes::SUBSCRIPTIONS_BY_CUSTOMER,
+        ),
+        (None, Some(_)) => (scope.clone(), indexes::SUBSCRIPTIONS_BY_STATUS),
+        (None, None) => (scope.clone(), indexes::SUBSCRIPTIONS),
+    };
     if let Some(status) = query.status {
         filtered = filtered.filter(subscription::Column::Status.eq(status));
     }
-    let page = paging::fetch(
-        db,
-        RESOURCE,
-        scope,
-        filtered,
-        Keyset {
-            created: subscription::Column::CreatedAt,
-            id: subscription::Column::Id,
-            index: match (&query.customer, query.status) {
-                (Some(_), _) => indexes::SUBSCRIPTIONS_BY_CUSTOMER.name,
-                (None, Some(_)) => indexes::SUBSCRIPTIONS_BY_STATUS.name,
-                (None, None) => indexes::SUBSCRIPTIONS.name,
-            },
-        },
-        &query.page,
-    )
-    .await?;
+    let page = page_owned(db, scope, filtered, index, &query.page).await?;
     page.try_map(assemble)
 }

@@ -10,25 +10,11 @@ use super::{Changes, NewEndpoint};
 use crate::auth::Tenant;
 use crate::db::entities::webhook_endpoint::{self, EndpointStatus};
 use crate::db::entities::{webhook_attempt, webhook_delivery};
-use crate::db::{Owned, begin_write, find_owned, indexes};
+use crate::db::{Owned, begin_write, find_owned, indexes, page_owned};
 use crate::error::Result;
 use crate::events::log;
 use crate::ids;
-use crate::paging::{self, Keyset, Page, PageRequest};
-
-impl Owned for webhook_endpoint::Entity {
-    const RESOURCE: &'static str = "webhook_endpoint";
-    const ACCOUNT: webhook_endpoint::Column = webhook_endpoint::Column::AccountId;
-    const LIVE: webhook_endpoint::Column = webhook_endpoint::Column::Live;
-    const ID: webhook_endpoint::Column = webhook_endpoint::Column::Id;
-}
-
-impl Owned for webhook_attempt::Entity {
-    const RESOURCE: &'static str = "webhook_delivery";
-    const ACCOUNT: webhook_attempt::Column = webhook_attempt::Column::AccountId;
-    const LIVE: webhook_attempt::Column = webhook_attempt::Column::Live;
-    const ID: webhook_attempt::Column = webhook_attempt::Column::Id;
-}
+use crate::paging::{Page, PageRequest};
 
 /// Creates an endpoint that receives the events committed from now on, and
 /// returns it with its secret (the only time the secret leaves the server).
@@ -78,19 +64,8 @@ pub async fn list(
     page: &PageRequest,
 ) -> Result<Page<webhook_endpoint::Model>> {
     let scope = webhook_endpoint::Entity::of(tenant);
-    paging::fetch(
-        db,
-        <webhook_endpoint::Entity as Owned>::RESOURCE,
-        scope.clone(),
-        scope,
-        Keyset {
-            created: webhook_endpoint::Column::CreatedAt,
-            id: webhook_endpoint::Column::Id,
-            index: indexes::WEBHOOK_ENDPOINTS.name,
-        },
-        page,
-    )
-    .await
+    let index = indexes::WEBHOOK_ENDPOINTS;
+    page_owned(db, scope.clone(), scope, index, page).await
 }
 
 /// Applies `changes`. An endpoint enabled again receives the events
@@ -175,19 +150,7 @@ pub async fn attempts(
     if let Some(event_id) = event_id {
         filtered = filtered.filter(webhook_attempt::Column::EventId.eq(event_id));
     }
-    paging::fetch(
-        db,
-        <webhook_attempt::Entity as Owned>::RESOURCE,
-        scope,
-        filtered,
-        Keyset {
-            created: webhook_attempt::Column::CreatedAt,
-            id: webhook_attempt::Column::Id,
-            index: indexes::WEBHOOK_ATTEMPTS.name,
-        },
-        page,
-    )
-    .await
+    page_owned(db, scope, filtered, indexes::WEBHOOK_ATTEMPTS, page).await
 }
 
 /// Seals the secrets stored as issued, once the server has a key; returns
