@@ -24,3 +24,39 @@ pub fn rfc3339(micros: i64) -> String {
 pub fn count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
+
+/// A list response is one page of objects: `$items`, whether more lie
+/// beyond, and the total when asked for.
+macro_rules! list_responses {
+    ($($response:ident { $items:ident: $object:ident }),* $(,)?) => {$(
+        impl From<crate::paging::Page<customers::v1::$object>> for customers::v1::$response {
+            fn from(page: crate::paging::Page<customers::v1::$object>) -> Self {
+                Self {
+                    $items: page.items,
+                    has_more: page.has_more,
+                    total_count: page.total.map(count),
+                }
+            }
+        }
+    )*};
+}
+
+list_responses!(
+    ListCustomersResponse {
+        customers: Customer
+    },
+    ListPaymentsResponse { payments: Payment },
+    ListCustomerPaymentsResponse { payments: Payment },
+    ListSubscriptionsResponse {
+        subscriptions: Subscription
+    },
+    ListCustomerSubscriptionsResponse {
+        subscriptions: Subscription
+    },
+    ListWebhookEndpointsResponse {
+        webhook_endpoints: WebhookEndpoint
+    },
+    ListWebhookDeliveriesResponse {
+        deliveries: WebhookDelivery
+    },
+);

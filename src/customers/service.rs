@@ -10,7 +10,6 @@ use crate::auth::Tenant;
 use crate::db::{Isolation, Writer};
 use crate::events::{self, Object, Origin};
 use crate::idempotency;
-use crate::proto::count;
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::customer_service_server::CustomerService;
 use crate::{payments, subscriptions};
@@ -178,11 +177,7 @@ impl CustomerService for CustomerApi {
         let tenant = Tenant::of(&request)?;
         let query = input::list_query(request.get_ref())?;
         let page = store::list(&self.db, &tenant, query).await?;
-        Ok(Response::new(pb::ListCustomersResponse {
-            customers: page.items.into_iter().map(Into::into).collect(),
-            has_more: page.has_more,
-            total_count: page.total.map(count),
-        }))
+        Ok(Response::new(page.map(pb::Customer::from).into()))
     }
 
     async fn search_customers(

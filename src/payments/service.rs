@@ -3,14 +3,14 @@
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
-use super::{Payment, PaymentStatus, input, store};
+use super::{NewPayment, Payment, PaymentQuery, PaymentStatus, input, store};
 use crate::auth::Tenant;
 use crate::db::{Isolation, Writer};
 use crate::error::both;
 use crate::events::{self, Object};
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::payment_service_server::PaymentService;
-use crate::proto::{count, timestamp};
+use crate::proto::timestamp;
 use crate::{expand, idempotency};
 
 const CREATE: &str = "/customers.v1.PaymentService/CreatePayment";
@@ -54,6 +54,15 @@ impl From<Payment> for pb::Payment {
     }
 }
 
+expand::expandable!(
+    Payment as pb::Payment,
+    new: NewPayment,
+    query: PaymentQuery,
+    event: events::PAYMENT_CREATED,
+    Object::Payment,
+    store: store
+);
+
 #[tonic::async_trait]
 impl PaymentService for PaymentApi {
     async fn create_payment(
@@ -66,18 +75,12 @@ impl PaymentService for PaymentApi {
             Isolation::Savepoint,
             CREATE,
             request,
-            |req| {
-                let expand = expand::parse(&req.expand);
-                both(expand, input::new_payment(req))
-            },
+            |req| both(expand::parse(&req.expand), input::new_payment(req)),
             |tx, (expand, new)| {
                 Box::pin(async move {
-                    let tenant = tx.tenant();
-                    let created = store::create(&*tx, tenant, new).await?;
-                    let object = Object::Payment(created.clone().into());
-                    tx.record(events::PAYMENT_CREATED, object, None);
+                    let payment = expand::create::<Payment>(tx, new, expand).await?;
                     Ok(pb::CreatePaymentResponse {
-                        payment: Some(expand::message(&*tx, tenant, created, expand).await?),
+                        payment: Some(payment),
                     })
                 })
             },
@@ -90,10 +93,10 @@ impl PaymentService for PaymentApi {
         request: Request<pb::GetPaymentRequest>,
     ) -> Result<Response<pb::GetPaymentResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let expand = expand::parse(&request.get_ref().expand)?;
-        let found = store::get(&self.db, &tenant, &request.get_ref().id).await?;
+        let req = request.get_ref();
+        let payment = expand::get::<Payment>(&self.db, &tenant, &req.id, &req.expand).await?;
         Ok(Response::new(pb::GetPaymentResponse {
-            payment: Some(expand::message(&self.db, &tenant, found, expand).await?),
+            payment: Some(payment),
         }))
     }
 
@@ -103,13 +106,9 @@ impl PaymentService for PaymentApi {
     ) -> Result<Response<pb::ListPaymentsResponse>, Status> {
         let tenant = Tenant::of(&request)?;
         let req = request.get_ref();
-        let (expand, query) = both(expand::parse(&req.expand), input::list_query(req))?;
-        let page = store::list(&self.db, &tenant, &query).await?;
-        Ok(Response::new(pb::ListPaymentsResponse {
-            payments: expand::messages(&self.db, &tenant, page.items, expand).await?,
-            has_more: page.has_more,
-            total_count: page.total.map(count),
-        }))
+        let query = input::list_query(req);
+        let page = expand::page::<Payment>(&self.db, &tenant, &req.expand, query, None).await?;
+        Ok(Response::new(page.into()))
     }
 }
 
@@ -119,14 +118,7 @@ pub async fn list_of_customer(
     tenant: &Tenant,
     req: &pb::ListCustomerPaymentsRequest,
 ) -> Result<pb::ListCustomerPaymentsResponse, Status> {
-    let (expand, query) = both(expand::parse(&req.expand), input::customer_query(req))?;
-    if !crate::customers::store::exists(db, tenant, &req.id).await? {
-        return Err(crate::error::Error::not_found("customer", &req.id).into());
-    }
-    let page = store::list(db, tenant, &query).await?;
-    Ok(pb::ListCustomerPaymentsResponse {
-        payments: expand::messages(db, tenant, page.items, expand).await?,
-        has_more: page.has_more,
-        total_count: page.total.map(count),
-    })
+    let query = input::customer_query(req);
+    let page = expand::page::<Payment>(db, tenant, &req.expand, query, Some(&req.id)).await?;
+    Ok(page.into())
 }

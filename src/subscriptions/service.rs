@@ -3,14 +3,14 @@
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
-use super::{Subscription, SubscriptionStatus, input, store};
+use super::{NewSubscription, Subscription, SubscriptionQuery, SubscriptionStatus, input, store};
 use crate::auth::Tenant;
 use crate::db::{Isolation, Writer};
 use crate::error::both;
 use crate::events::{self, Object, Origin};
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::subscription_service_server::SubscriptionService;
-use crate::proto::{count, timestamp};
+use crate::proto::timestamp;
 use crate::{expand, idempotency};
 
 const CREATE: &str = "/customers.v1.SubscriptionService/CreateSubscription";
@@ -53,6 +53,15 @@ impl From<Subscription> for pb::Subscription {
     }
 }
 
+expand::expandable!(
+    Subscription as pb::Subscription,
+    new: NewSubscription,
+    query: SubscriptionQuery,
+    event: events::SUBSCRIPTION_CREATED,
+    Object::Subscription,
+    store: store
+);
+
 #[tonic::async_trait]
 impl SubscriptionService for SubscriptionApi {
     async fn create_subscription(
@@ -65,18 +74,12 @@ impl SubscriptionService for SubscriptionApi {
             Isolation::Savepoint,
             CREATE,
             request,
-            |req| {
-                let expand = expand::parse(&req.expand);
-                both(expand, input::new_subscription(req))
-            },
+            |req| both(expand::parse(&req.expand), input::new_subscription(req)),
             |tx, (expand, new)| {
                 Box::pin(async move {
-                    let tenant = tx.tenant();
-                    let created = store::create(&*tx, tenant, new).await?;
-                    let object = Object::Subscription(created.clone().into());
-                    tx.record(events::SUBSCRIPTION_CREATED, object, None);
+                    let subscription = expand::create::<Subscription>(tx, new, expand).await?;
                     Ok(pb::CreateSubscriptionResponse {
-                        subscription: Some(expand::message(&*tx, tenant, created, expand).await?),
+                        subscription: Some(subscription),
                     })
                 })
             },
@@ -89,10 +92,11 @@ impl SubscriptionService for SubscriptionApi {
         request: Request<pb::GetSubscriptionRequest>,
     ) -> Result<Response<pb::GetSubscriptionResponse>, Status> {
         let tenant = Tenant::of(&request)?;
-        let expand = expand::parse(&request.get_ref().expand)?;
-        let found = store::get(&self.db, &tenant, &request.get_ref().id).await?;
+        let req = request.get_ref();
+        let subscription =
+            expand::get::<Subscription>(&self.db, &tenant, &req.id, &req.expand).await?;
         Ok(Response::new(pb::GetSubscriptionResponse {
-            subscription: Some(expand::message(&self.db, &tenant, found, expand).await?),
+            subscription: Some(subscription),
         }))
     }
 
@@ -128,13 +132,10 @@ impl SubscriptionService for SubscriptionApi {
     ) -> Result<Response<pb::ListSubscriptionsResponse>, Status> {
         let tenant = Tenant::of(&request)?;
         let req = request.get_ref();
-        let (expand, query) = both(expand::parse(&req.expand), input::list_query(req))?;
-        let page = store::list(&self.db, &tenant, &query).await?;
-        Ok(Response::new(pb::ListSubscriptionsResponse {
-            subscriptions: expand::messages(&self.db, &tenant, page.items, expand).await?,
-            has_more: page.has_more,
-            total_count: page.total.map(count),
-        }))
+        let query = input::list_query(req);
+        let page =
+            expand::page::<Subscription>(&self.db, &tenant, &req.expand, query, None).await?;
+        Ok(Response::new(page.into()))
     }
 }
 
@@ -144,14 +145,7 @@ pub async fn list_of_customer(
     tenant: &Tenant,
     req: &pb::ListCustomerSubscriptionsRequest,
 ) -> Result<pb::ListCustomerSubscriptionsResponse, Status> {
-    let (expand, query) = both(expand::parse(&req.expand), input::customer_query(req))?;
-    if !crate::customers::store::exists(db, tenant, &req.id).await? {
-        return Err(crate::error::Error::not_found("customer", &req.id).into());
-    }
-    let page = store::list(db, tenant, &query).await?;
-    Ok(pb::ListCustomerSubscriptionsResponse {
-        subscriptions: expand::messages(db, tenant, page.items, expand).await?,
-        has_more: page.has_more,
-        total_count: page.total.map(count),
-    })
+    let query = input::customer_query(req);
+    let page = expand::page::<Subscription>(db, tenant, &req.expand, query, Some(&req.id)).await?;
+    Ok(page.into())
 }

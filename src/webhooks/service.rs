@@ -13,7 +13,7 @@ use crate::db::entities::webhook_endpoint::{self, EndpointStatus};
 use crate::error::{Error, Reason, Result};
 use crate::proto::customers::v1 as pb;
 use crate::proto::customers::v1::webhook_endpoint_service_server::WebhookEndpointService;
-use crate::proto::{count, timestamp};
+use crate::proto::timestamp;
 
 pub struct WebhookApi {
     db: DatabaseConnection,
@@ -120,15 +120,8 @@ impl WebhookEndpointService for WebhookApi {
         let tenant = Tenant::of(&request)?;
         let page = input::page(request.get_ref())?;
         let page = store::list(&self.db, &tenant, &page).await?;
-        Ok(Response::new(pb::ListWebhookEndpointsResponse {
-            webhook_endpoints: page
-                .items
-                .into_iter()
-                .map(|row| endpoint_to_proto(row, None))
-                .collect(),
-            has_more: page.has_more,
-            total_count: page.total.map(count),
-        }))
+        let page = page.map(|row| endpoint_to_proto(row, None));
+        Ok(Response::new(page.into()))
     }
 
     async fn update_webhook_endpoint(
@@ -178,10 +171,6 @@ impl WebhookEndpointService for WebhookApi {
             &page,
         )
         .await?;
-        Ok(Response::new(pb::ListWebhookDeliveriesResponse {
-            deliveries: page.items.into_iter().map(attempt_to_proto).collect(),
-            has_more: page.has_more,
-            total_count: page.total.map(count),
-        }))
+        Ok(Response::new(page.map(attempt_to_proto).into()))
     }
 }
