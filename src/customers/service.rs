@@ -5,9 +5,9 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
-use super::{CustomerCache, input, search, store};
+use super::{Customer, CustomerCache, input, search, store};
 use crate::auth::Tenant;
-use crate::db::{Isolation, Writer};
+use crate::db::{BoxFuture, Isolation, Tx, Writer, write_one};
 use crate::events::{self, Object, Origin};
 use crate::idempotency;
 use crate::proto::customers::v1 as pb;
@@ -25,6 +25,26 @@ pub struct CustomerApi {
 impl CustomerApi {
     pub fn new(db: DatabaseConnection, writer: Writer, cache: CustomerCache) -> Self {
         Self { db, writer, cache }
+    }
+
+    /// Runs `op` on customer `id` (see [`write_one`]) and forgets the
+    /// customer's cached copy, whatever the outcome.
+    async fn write<F>(
+        &self,
+        tenant: Tenant,
+        origin: Origin,
+        id: String,
+        op: F,
+    ) -> Result<pb::Customer, Status>
+    where
+        F: for<'t> Fn(Tx<'t>, String) -> BoxFuture<'t, crate::error::Result<Customer>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let written = write_one(&self.writer, tenant, origin, id.clone(), op).await;
+        self.cache.written(&id);
+        Ok(written?.into())
     }
 }
 
@@ -85,37 +105,26 @@ impl CustomerService for CustomerApi {
         }
         let origin = Origin::of(&request);
         let id = request.into_inner().id;
-        let target = id.clone();
         // A rule (the metadata key limit) is checked after the writes.
-        let updated = self
-            .writer
-            .write(
-                Isolation::Savepoint,
-                tenant,
-                Some(id.clone()),
-                origin,
-                move |tx| {
-                    let (changes, id) = (Arc::clone(&changes), target.clone());
-                    Box::pin(async move {
-                        let (before, after) =
-                            store::update(&*tx, tx.tenant(), &id, &changes).await?;
-                        // An update that changes nothing is no event.
-                        let changed = events::customer_changes(&before, &after);
-                        if !changed.is_empty() {
-                            let previous = Object::Customer(before.into());
-                            let object = Object::Customer(after.clone().into());
-                            let previous = Some((previous, changed));
-                            tx.record(events::CUSTOMER_UPDATED, object, previous);
-                        }
-                        Ok(after)
-                    })
-                },
-            )
-            .await;
-        self.cache.written(&id);
-        let customer = updated?;
+        let customer = self
+            .write(tenant, origin, id, move |tx, id| {
+                let changes = Arc::clone(&changes);
+                Box::pin(async move {
+                    let (before, after) = store::update(&*tx, tx.tenant(), &id, &changes).await?;
+                    // An update that changes nothing is no event.
+                    let changed = events::customer_changes(&before, &after);
+                    if !changed.is_empty() {
+                        let previous = Object::Customer(before.into());
+                        let object = Object::Customer(after.clone().into());
+                        let previous = Some((previous, changed));
+                        tx.record(events::CUSTOMER_UPDATED, object, previous);
+                    }
+                    Ok(after)
+                })
+            })
+            .await?;
         Ok(Response::new(pb::UpdateCustomerResponse {
-            customer: Some(customer.into()),
+            customer: Some(customer),
         }))
     }
 
@@ -126,47 +135,36 @@ impl CustomerService for CustomerApi {
         let tenant = Tenant::of(&request)?;
         let origin = Origin::of(&request);
         let id = request.into_inner().id;
-        let target = id.clone();
-        let deleted = self
-            .writer
-            .write(
-                Isolation::Savepoint,
-                tenant,
-                Some(id.clone()),
-                origin,
-                move |tx| {
-                    let id = target.clone();
-                    Box::pin(async move {
-                        let deletion = store::delete(&*tx, tx.tenant(), &id).await?;
-                        // What went with it first, then the customer itself.
-                        for subscription in deletion.canceled {
-                            let object = Object::Subscription(subscription.into());
-                            tx.record(events::SUBSCRIPTION_CANCELED, object, None);
-                        }
-                        for payment in deletion.detached {
-                            let before: pb::Payment = payment.into();
-                            let after = pb::Payment {
-                                customer: None,
-                                ..before.clone()
-                            };
-                            let previous = (Object::Payment(before), vec!["customer".to_owned()]);
-                            tx.record(
-                                events::PAYMENT_UPDATED,
-                                Object::Payment(after),
-                                Some(previous),
-                            );
-                        }
-                        let object = Object::Customer(deletion.customer.clone().into());
-                        tx.record(events::CUSTOMER_DELETED, object, None);
-                        Ok(deletion.customer)
-                    })
-                },
-            )
-            .await;
-        self.cache.written(&id);
-        let customer = deleted?;
+        let customer = self
+            .write(tenant, origin, id, |tx, id| {
+                Box::pin(async move {
+                    let deletion = store::delete(&*tx, tx.tenant(), &id).await?;
+                    // What went with it first, then the customer itself.
+                    for subscription in deletion.canceled {
+                        let object = Object::Subscription(subscription.into());
+                        tx.record(events::SUBSCRIPTION_CANCELED, object, None);
+                    }
+                    for payment in deletion.detached {
+                        let before: pb::Payment = payment.into();
+                        let after = pb::Payment {
+                            customer: None,
+                            ..before.clone()
+                        };
+                        let previous = (Object::Payment(before), vec!["customer".to_owned()]);
+                        tx.record(
+                            events::PAYMENT_UPDATED,
+                            Object::Payment(after),
+                            Some(previous),
+                        );
+                    }
+                    let object = Object::Customer(deletion.customer.clone().into());
+                    tx.record(events::CUSTOMER_DELETED, object, None);
+                    Ok(deletion.customer)
+                })
+            })
+            .await?;
         Ok(Response::new(pb::DeleteCustomerResponse {
-            customer: Some(customer.into()),
+            customer: Some(customer),
         }))
     }
 

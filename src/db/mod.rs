@@ -22,6 +22,28 @@ pub use owned::{OfCustomer, Owned, find_owned, page_owned};
 pub use presence::Presence;
 pub use writer::{BoxFuture, Isolation, Tx, Writer, begin as begin_write};
 
+/// Runs `op` through `writer` on the tenant's existing row `id`, which the
+/// write locks first (see [`Writer::write`]), in a savepoint of its group;
+/// each run of `op` gets its own copy of the id.
+pub async fn write_one<T, F>(
+    writer: &Writer,
+    tenant: crate::auth::Tenant,
+    origin: crate::events::Origin,
+    id: String,
+    op: F,
+) -> crate::error::Result<T>
+where
+    T: Send + 'static,
+    F: for<'t> Fn(Tx<'t>, String) -> BoxFuture<'t, crate::error::Result<T>> + Send + Sync + 'static,
+{
+    let target = id.clone();
+    writer
+        .write(Isolation::Savepoint, tenant, Some(id), origin, move |tx| {
+            op(tx, target.clone())
+        })
+        .await
+}
+
 /// Rows per insert statement, well within every backend's limit on bound values.
 const ROWS_PER_INSERT: usize = 500;
 

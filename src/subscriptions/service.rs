@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 
 use super::{NewSubscription, Subscription, SubscriptionQuery, SubscriptionStatus, input, store};
 use crate::auth::Tenant;
-use crate::db::{Isolation, Writer};
+use crate::db::{Isolation, Writer, write_one};
 use crate::error::both;
 use crate::events::{self, Object, Origin};
 use crate::proto::customers::v1 as pb;
@@ -107,20 +107,16 @@ impl SubscriptionService for SubscriptionApi {
         let tenant = Tenant::of(&request)?;
         let origin = Origin::of(&request);
         let id = request.into_inner().id;
-        let target = id.clone();
         // Canceling twice is refused after the (empty) update.
-        let subscription = self
-            .writer
-            .write(Isolation::Savepoint, tenant, Some(id), origin, move |tx| {
-                let id = target.clone();
-                Box::pin(async move {
-                    let canceled = store::cancel(&*tx, tx.tenant(), &id).await?;
-                    let object = Object::Subscription(canceled.clone().into());
-                    tx.record(events::SUBSCRIPTION_CANCELED, object, None);
-                    Ok(canceled)
-                })
+        let subscription = write_one(&self.writer, tenant, origin, id, |tx, id| {
+            Box::pin(async move {
+                let canceled = store::cancel(&*tx, tx.tenant(), &id).await?;
+                let object = Object::Subscription(canceled.clone().into());
+                tx.record(events::SUBSCRIPTION_CANCELED, object, None);
+                Ok(canceled)
             })
-            .await?;
+        })
+        .await?;
         Ok(Response::new(pb::CancelSubscriptionResponse {
             subscription: Some(subscription.into()),
         }))
