@@ -82,34 +82,14 @@ async fn create_with_nothing_gives_nulls(backend: Backend) {
 async fn get_returns_what_create_stored(backend: Backend) {
     let app = spawn_app(backend).await;
     let created = create(&app, full_create()).await;
-    let fetched = app
-        .customers()
-        .await
-        .get_customer(authed(
-            &app.key,
-            pb::GetCustomerRequest {
-                id: created.id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let fetched = app.get_customer(&created.id).await.unwrap();
     assert_eq!(fetched, created);
 }
 
 async fn get_unknown_id_is_not_found(backend: Backend) {
     let app = spawn_app(backend).await;
     let err = app
-        .customers()
-        .await
-        .get_customer(authed(
-            &app.key,
-            pb::GetCustomerRequest {
-                id: "cus_000000000000000000000000".into(),
-            },
-        ))
+        .get_customer("cus_000000000000000000000000")
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
@@ -227,15 +207,7 @@ async fn update_with_mask_clears_named_fields_and_keeps_the_rest(backend: Backen
     assert_eq!(cleared.email.as_deref(), Some("new@example.com"));
 
     // The stored state is what the responses said.
-    let fetched = app
-        .customers()
-        .await
-        .get_customer(authed(&app.key, pb::GetCustomerRequest { id: created.id }))
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let fetched = app.get_customer(&created.id).await.unwrap();
     assert_eq!(fetched, cleared);
 }
 
@@ -292,20 +264,7 @@ async fn update_beyond_fifty_metadata_keys_is_rejected_and_changes_nothing(backe
         "{}",
         v[0].1
     );
-    let fetched = app
-        .customers()
-        .await
-        .get_customer(authed(
-            &app.key,
-            pb::GetCustomerRequest {
-                id: created.id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let fetched = app.get_customer(&created.id).await.unwrap();
     assert_eq!(fetched, created);
 }
 
@@ -389,15 +348,7 @@ async fn concurrent_metadata_updates_lose_nothing(backend: Backend) {
             .unwrap()
             .expect("every concurrent update succeeds");
     }
-    let fetched = app
-        .customers()
-        .await
-        .get_customer(authed(&app.key, pb::GetCustomerRequest { id: created.id }))
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let fetched = app.get_customer(&created.id).await.unwrap();
     let want: BTreeMap<String, String> = (0..50)
         .map(|i| (format!("key{i}"), format!("value{i}")))
         .collect();

@@ -4,10 +4,9 @@
 use std::process::Command;
 use std::time::Duration;
 
-use customerd::proto::customers::v1 as pb;
 use serde_json::json;
 
-use crate::helpers::{Backend, Rest, authed, eventually, spawn_app};
+use crate::helpers::{Backend, Rest, eventually, spawn_app};
 use crate::process::{customerd, spawn_listening};
 
 #[tokio::test]
@@ -38,15 +37,7 @@ async fn standalone_gateway_forwards_to_a_remote_server_and_stops_on_sigterm() {
         .await;
     assert_eq!(created.status, 200, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_owned();
-    let stored = app
-        .customers()
-        .await
-        .get_customer(authed(&app.key, pb::GetCustomerRequest { id: id.clone() }))
-        .await
-        .unwrap()
-        .into_inner()
-        .customer
-        .unwrap();
+    let stored = app.get_customer(&id).await.unwrap();
     assert_eq!(stored.email.as_deref(), Some("remote@example.com"));
     let listed = rest.get("/v1/customers").await;
     assert_eq!(listed.body["data"][0]["id"], json!(id));

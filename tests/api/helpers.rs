@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use customerd::auth::{self, Mode};
 use customerd::config::Settings;
+use customerd::proto::customers::v1 as pb;
 use customerd::proto::customers::v1::customer_service_client::CustomerServiceClient;
 use customerd::proto::customers::v1::payment_service_client::PaymentServiceClient;
 use customerd::proto::customers::v1::subscription_service_client::SubscriptionServiceClient;
@@ -201,6 +202,16 @@ impl TestApp {
     /// A REST client of this app's gateway sending no key at all.
     pub fn rest_without_key(&self) -> Rest {
         Rest::new(self.http_url(), None)
+    }
+
+    /// `GetCustomer` of `id` with the app's key.
+    pub async fn get_customer(&self, id: &str) -> Result<pb::Customer, tonic::Status> {
+        let request = authed(&self.key, pb::GetCustomerRequest { id: id.to_owned() });
+        let reply = self.customers().await.get_customer(request).await?;
+        Ok(reply
+            .into_inner()
+            .customer
+            .expect("GetCustomer returns the customer"))
     }
 
     /// A new key for `account` in `mode`.
