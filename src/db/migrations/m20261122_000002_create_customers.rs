@@ -2,9 +2,9 @@ use sea_orm::sea_query::{ColumnDef, ForeignKey, ForeignKeyAction, Index};
 use sea_orm::{DbErr, DeriveIden, DeriveMigrationName};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
-use super::{big, create_indexes, create_table, drop_table, new_table, objects_table, string};
+use super::{big, create_table, drop_table, keyset_indexes, new_table, objects_table, string};
 
-use crate::db::indexes;
+use crate::db::indexes::{CUSTOMERS, CUSTOMERS_BY_EMAIL};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -26,14 +26,7 @@ impl MigrationTrait for Migration {
             .to_owned();
         create_table(manager, customers).await?;
 
-        create_indexes(
-            manager,
-            [
-                indexes::CUSTOMERS.create(),
-                indexes::CUSTOMERS_BY_EMAIL.create(),
-            ],
-        )
-        .await?;
+        keyset_indexes(manager, &[CUSTOMERS, CUSTOMERS_BY_EMAIL]).await?;
 
         let customer_metadata = new_table(CustomerMetadata::Table)
             .col(string(CustomerMetadata::CustomerId, 32))

@@ -2,9 +2,12 @@ use sea_orm::sea_query::ColumnDef;
 use sea_orm::{DbErr, DeriveIden, DeriveMigrationName};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
-use super::{big, create_indexes, create_table, drop_table, objects_table, string};
+use super::{big, create_table, drop_table, keyset_indexes, objects_table, string};
 
-use crate::db::indexes;
+use crate::db::indexes::{
+    PAYMENTS, PAYMENTS_BY_CUSTOMER, SUBSCRIPTIONS, SUBSCRIPTIONS_BY_CUSTOMER,
+    SUBSCRIPTIONS_BY_STATUS,
+};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -26,14 +29,7 @@ impl MigrationTrait for Migration {
             .col(big(Payments::CreatedAt))
             .to_owned();
         create_table(manager, payments).await?;
-        create_indexes(
-            manager,
-            [
-                indexes::PAYMENTS.create(),
-                indexes::PAYMENTS_BY_CUSTOMER.create(),
-            ],
-        )
-        .await?;
+        keyset_indexes(manager, &[PAYMENTS, PAYMENTS_BY_CUSTOMER]).await?;
 
         let subscriptions = objects_table(Subscriptions::Table)
             .col(string(Subscriptions::CustomerId, 32))
@@ -48,12 +44,12 @@ impl MigrationTrait for Migration {
             )
             .to_owned();
         create_table(manager, subscriptions).await?;
-        create_indexes(
+        keyset_indexes(
             manager,
-            [
-                indexes::SUBSCRIPTIONS.create(),
-                indexes::SUBSCRIPTIONS_BY_CUSTOMER.create(),
-                indexes::SUBSCRIPTIONS_BY_STATUS.create(),
+            &[
+                SUBSCRIPTIONS,
+                SUBSCRIPTIONS_BY_CUSTOMER,
+                SUBSCRIPTIONS_BY_STATUS,
             ],
         )
         .await

@@ -4,9 +4,12 @@ use sea_orm::sea_query::ColumnDef;
 use sea_orm::{DbErr, DeriveIden, DeriveMigrationName};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
-use super::{big, create_table, drop_table, flag, id, index, new_table, objects_table, string};
+use super::{
+    big, create_table, drop_table, flag, id, index, keyset_indexes, new_table, objects_table,
+    string,
+};
 
-use crate::db::indexes;
+use crate::db::indexes::{WEBHOOK_ATTEMPTS, WEBHOOK_ENDPOINTS};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -31,9 +34,7 @@ impl MigrationTrait for Migration {
             .col(big(WebhookEndpoints::UpdatedAt))
             .to_owned();
         create_table(manager, webhook_endpoints).await?;
-        manager
-            .create_index(indexes::WEBHOOK_ENDPOINTS.create())
-            .await?;
+        keyset_indexes(manager, &[WEBHOOK_ENDPOINTS]).await?;
 
         let webhook_deliveries = new_table(WebhookDeliveries::Table)
             .col(id(WebhookDeliveries::Id))
@@ -103,9 +104,7 @@ impl MigrationTrait for Migration {
             )
             .to_owned();
         create_table(manager, webhook_attempts).await?;
-        manager
-            .create_index(indexes::WEBHOOK_ATTEMPTS.create())
-            .await
+        keyset_indexes(manager, &[WEBHOOK_ATTEMPTS]).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

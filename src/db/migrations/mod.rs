@@ -7,6 +7,8 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 use sea_orm_migration::{MigrationTrait, MigratorTrait, SchemaManager};
 
+use crate::db::indexes::KeysetIndex;
+
 mod m20261122_000001_create_accounts_and_keys;
 mod m20261122_000002_create_customers;
 mod m20261122_000003_create_payments_and_subscriptions;
@@ -100,13 +102,10 @@ fn objects_table(table: impl IntoTableRef) -> TableCreateStatement {
     create
 }
 
-/// Creates `indexes`, in order.
-async fn create_indexes(
-    manager: &SchemaManager<'_>,
-    indexes: impl IntoIterator<Item = IndexCreateStatement>,
-) -> Result<(), DbErr> {
+/// Creates the keyset `indexes` (see [`indexes`](crate::db::indexes)), in order.
+async fn keyset_indexes(manager: &SchemaManager<'_>, indexes: &[KeysetIndex]) -> Result<(), DbErr> {
     for index in indexes {
-        manager.create_index(index).await?;
+        manager.create_index(index.create()).await?;
     }
     Ok(())
 }
