@@ -13,7 +13,7 @@ use customerd::proto::customers::v1::webhook_endpoint_service_client::WebhookEnd
 use tonic::transport::Channel;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, authed, eventually, fresh_database, spawn_app_on};
+use crate::helpers::{Backend, TestApp, authed, eventually, fresh_database, spawn_app_on};
 use crate::process::{ServerProcess, run_ok};
 use crate::receiver::Receiver;
 use crate::webhooks::{create_endpoint, deliveries, scheduled, signed_by};
@@ -41,8 +41,50 @@ async fn two_replicas_never_attempt_one_delivery_at_once() {
     }))
     .await;
     let endpoint = create_endpoint(&first, &receiver.url(), &["*"]).await;
+    let created = create_from_both(&first, &second).await;
+    // Every event delivered, and sent exactly as often as the receiver asked.
+    let complete = |all: &[crate::receiver::Received]| {
+        let mut ids: Vec<&str> = all.iter().map(|r| r.event.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        let failed_first = ids.iter().filter(|id| fails_first(id)).count();
+        ids.len() == created && all.len() == created + failed_first
+    };
+    let got = receiver
+        .wait_for(Duration::from_secs(60), "every event delivered", complete)
+        .await;
+    // Each delivery ends with its delivered attempt recorded; one no longer
+    // pending is never claimed again, so nothing can be sent after this.
+    all_recorded_delivered(&first.db, &endpoint.id, created).await;
+    let got_after = receiver.received();
+    assert_eq!(
+        got_after.len(),
+        got.len(),
+        "an event was sent again after delivery"
+    );
+    for request in &got_after {
+        assert_eq!(
+            request.overlapping, 0,
+            "{} attempted twice at once",
+            request.event
+        );
+        assert!(signed_by(request, &endpoint.secret));
+    }
+    for event in got_after.iter().map(|r| &r.event) {
+        let times = got_after.iter().filter(|r| &r.event == event).count();
+        let expected = if fails_first(event) { 2 } else { 1 };
+        assert_eq!(times, expected, "{event} sent {times} times");
+    }
+    // Each attempt recorded once, by whichever replica made it.
+    let attempts = deliveries(&second, &endpoint.id).await;
+    assert_eq!(attempts.len(), got_after.len());
+}
+
+/// Creates 40 customers from each of three writers on each app, at once;
+/// how many in all.
+async fn create_from_both(first: &TestApp, second: &TestApp) -> usize {
     let mut targets = Vec::new();
-    for app in [&first, &second] {
+    for app in [first, second] {
         targets.push((app.channel().await, app.key.clone()));
     }
     let writers: Vec<_> = targets
@@ -76,24 +118,16 @@ async fn two_replicas_never_attempt_one_delivery_at_once() {
     for writer in writers {
         created += writer.await.unwrap().len();
     }
-    // Every event delivered, and sent exactly as often as the receiver asked.
-    let complete = |all: &[crate::receiver::Received]| {
-        let mut ids: Vec<&str> = all.iter().map(|r| r.event.as_str()).collect();
-        ids.sort();
-        ids.dedup();
-        let failed_first = ids.iter().filter(|id| fails_first(id)).count();
-        ids.len() == created && all.len() == created + failed_first
-    };
-    let got = receiver
-        .wait_for(Duration::from_secs(60), "every event delivered", complete)
-        .await;
-    // Each delivery ends with its delivered attempt recorded; one no longer
-    // pending is never claimed again, so nothing can be sent after this.
+    created
+}
+
+/// Waits until the endpoint's `created` deliveries are all recorded as delivered.
+async fn all_recorded_delivered(db: &sea_orm::DatabaseConnection, endpoint: &str, created: usize) {
     eventually(
         Duration::from_secs(20),
         "every delivery recorded as delivered",
         async || {
-            let stored = scheduled(&first.db, &endpoint.id).await;
+            let stored = scheduled(db, endpoint).await;
             let open = stored
                 .iter()
                 .filter(|(_, state)| *state != DeliveryState::Delivered)
@@ -106,28 +140,6 @@ async fn two_replicas_never_attempt_one_delivery_at_once() {
         },
     )
     .await;
-    let got_after = receiver.received();
-    assert_eq!(
-        got_after.len(),
-        got.len(),
-        "an event was sent again after delivery"
-    );
-    for request in &got_after {
-        assert_eq!(
-            request.overlapping, 0,
-            "{} attempted twice at once",
-            request.event
-        );
-        assert!(signed_by(request, &endpoint.secret));
-    }
-    for event in got_after.iter().map(|r| &r.event) {
-        let times = got_after.iter().filter(|r| &r.event == event).count();
-        let expected = if fails_first(event) { 2 } else { 1 };
-        assert_eq!(times, expected, "{event} sent {times} times");
-    }
-    // Each attempt recorded once, by whichever replica made it.
-    let attempts = deliveries(&second, &endpoint.id).await;
-    assert_eq!(attempts.len(), got_after.len());
 }
 
 async fn a_delivery_killed_mid_flight_is_attempted_again(backend: Backend) {
@@ -149,30 +161,7 @@ async fn a_delivery_killed_mid_flight_is_attempted_again(backend: Backend) {
         .connect()
         .await
         .unwrap();
-    let endpoint = WebhookEndpointServiceClient::new(channel.clone())
-        .create_webhook_endpoint(authed(
-            &key,
-            pb::CreateWebhookEndpointRequest {
-                url: receiver.url(),
-                enabled_events: vec!["customer.created".into()],
-                ..Default::default()
-            },
-        ))
-        .await
-        .expect("endpoint created")
-        .into_inner()
-        .webhook_endpoint
-        .unwrap();
-    CustomerServiceClient::new(channel)
-        .create_customer(authed(
-            &key,
-            pb::CreateCustomerRequest {
-                name: Some("Killed mid-delivery".into()),
-                ..Default::default()
-            },
-        ))
-        .await
-        .expect("created");
+    let endpoint = subscribe_and_create(channel, &key, receiver.url(), "customer.created").await;
     let first = receiver
         .wait_for(Duration::from_secs(10), "the first attempt", |r| {
             !r.is_empty()
@@ -196,31 +185,7 @@ async fn a_delivery_killed_mid_flight_is_attempted_again(backend: Backend) {
         .connect()
         .await
         .unwrap();
-    let mut client = WebhookEndpointServiceClient::new(channel);
-    let attempts = eventually(
-        Duration::from_secs(10),
-        "the attempt after the kill recorded",
-        async || {
-            let attempts = client
-                .list_webhook_deliveries(authed(
-                    &key,
-                    pb::ListWebhookDeliveriesRequest {
-                        webhook_endpoint: endpoint.id.clone(),
-                        ..Default::default()
-                    },
-                ))
-                .await
-                .unwrap()
-                .into_inner()
-                .deliveries;
-            if attempts.is_empty() {
-                Err(attempts)
-            } else {
-                Ok(attempts)
-            }
-        },
-    )
-    .await;
+    let attempts = recorded_attempts(channel, &key, &endpoint.id).await;
     // The killed attempt left no record; the one after it is the second.
     assert_eq!(attempts.len(), 1, "{attempts:?}");
     assert_eq!(attempts[0].attempt, 2);
@@ -234,6 +199,69 @@ async fn a_delivery_killed_mid_flight_is_attempted_again(backend: Backend) {
     );
     db.close().await.ok();
     assert_eq!(receiver.received().len(), 2);
+}
+
+/// Subscribes `url` to `events`, then creates a customer.
+async fn subscribe_and_create(
+    channel: Channel,
+    key: &str,
+    url: String,
+    events: &str,
+) -> pb::WebhookEndpoint {
+    let endpoint = WebhookEndpointServiceClient::new(channel.clone())
+        .create_webhook_endpoint(authed(
+            key,
+            pb::CreateWebhookEndpointRequest {
+                url,
+                enabled_events: vec![events.into()],
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("endpoint created")
+        .into_inner()
+        .webhook_endpoint
+        .unwrap();
+    CustomerServiceClient::new(channel)
+        .create_customer(authed(
+            key,
+            pb::CreateCustomerRequest {
+                name: Some("Webhook subject".into()),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("created");
+    endpoint
+}
+
+/// The endpoint's recorded attempts, once there is one.
+async fn recorded_attempts(
+    channel: Channel,
+    key: &str,
+    endpoint: &str,
+) -> Vec<pb::WebhookDelivery> {
+    let mut client = WebhookEndpointServiceClient::new(channel);
+    eventually(Duration::from_secs(10), "an attempt recorded", async || {
+        let attempts = client
+            .list_webhook_deliveries(authed(
+                key,
+                pb::ListWebhookDeliveriesRequest {
+                    webhook_endpoint: endpoint.to_owned(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .deliveries;
+        if attempts.is_empty() {
+            Err(attempts)
+        } else {
+            Ok(attempts)
+        }
+    })
+    .await
 }
 
 backend_tests!(a_delivery_killed_mid_flight_is_attempted_again);
@@ -252,24 +280,7 @@ async fn a_stopping_server_records_the_attempts_under_way() {
         .connect()
         .await
         .unwrap();
-    let endpoint = WebhookEndpointServiceClient::new(channel.clone())
-        .create_webhook_endpoint(authed(
-            &key,
-            pb::CreateWebhookEndpointRequest {
-                url: receiver.url(),
-                enabled_events: vec!["*".into()],
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .webhook_endpoint
-        .unwrap();
-    CustomerServiceClient::new(channel)
-        .create_customer(authed(&key, pb::CreateCustomerRequest::default()))
-        .await
-        .unwrap();
+    let endpoint = subscribe_and_create(channel, &key, receiver.url(), "*").await;
     receiver
         .wait_for(Duration::from_secs(10), "the attempt", |r| !r.is_empty())
         .await;
@@ -289,18 +300,7 @@ async fn a_stopping_server_records_the_attempts_under_way() {
         .connect()
         .await
         .unwrap();
-    let attempts = WebhookEndpointServiceClient::new(channel)
-        .list_webhook_deliveries(authed(
-            &key,
-            pb::ListWebhookDeliveriesRequest {
-                webhook_endpoint: endpoint.id,
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .deliveries;
+    let attempts = recorded_attempts(channel, &key, &endpoint.id).await;
     assert_eq!(attempts.len(), 1, "{attempts:?}");
     assert_eq!(attempts[0].attempt, 1);
     assert!(attempts[0].delivered);
