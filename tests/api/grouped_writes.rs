@@ -195,11 +195,7 @@ async fn failing_writes_leave_the_rest_of_their_group_committed(backend: Backend
 /// acknowledged, then kills the server mid-stream; returns what was
 /// acknowledged, as id -> number.
 async fn create_until_killed(mut server: ServerProcess, key: &str) -> BTreeMap<String, usize> {
-    let channel = Channel::from_shared(server.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     let acknowledged = Arc::new(Mutex::new(BTreeMap::new()));
     let writers: Vec<_> = (0..32)
         .map(|w| {

@@ -25,11 +25,7 @@ async fn probes_answer_and_health_turns_not_serving_on_sigterm() {
         assert_eq!(reply.text().await.unwrap(), body, "{path}");
     }
 
-    let channel = tonic::transport::Channel::from_shared(server.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     let mut health = HealthClient::new(channel);
     let overall = health
         .check(HealthCheckRequest {

@@ -64,6 +64,15 @@ impl ServerProcess {
         format!("http://{}", self.grpc)
     }
 
+    /// A connected channel to the server's gRPC port.
+    pub async fn channel(&self) -> tonic::transport::Channel {
+        tonic::transport::Channel::from_shared(self.grpc_url())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
     /// Kills the process at once (SIGKILL): no flush, no checkpoint.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -156,11 +156,7 @@ async fn a_delivery_killed_mid_flight_is_attempted_again(backend: Backend) {
     .await;
     let flags = ["--webhook-allow-private"];
     let mut server = ServerProcess::start(&url, &flags).await;
-    let channel = Channel::from_shared(server.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     let endpoint = subscribe_and_create(channel, &key, receiver.url(), "customer.created").await;
     let first = receiver
         .wait_for(Duration::from_secs(10), "the first attempt", |r| {
@@ -180,11 +176,7 @@ async fn a_delivery_killed_mid_flight_is_attempted_again(backend: Backend) {
     assert_eq!(got[1].event, first[0].event);
     assert_eq!(got[1].body, first[0].body);
     assert!(signed_by(&got[1], &endpoint.secret));
-    let channel = Channel::from_shared(restarted.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = restarted.channel().await;
     let attempts = recorded_attempts(channel, &key, &endpoint.id).await;
     // The killed attempt left no record; the one after it is the second.
     assert_eq!(attempts.len(), 1, "{attempts:?}");
@@ -275,11 +267,7 @@ async fn a_stopping_server_records_the_attempts_under_way() {
     let receiver = Receiver::with(Arc::new(|_, _| (200, Duration::from_secs(2)))).await;
     let flags = ["--webhook-allow-private"];
     let server = ServerProcess::start(&url, &flags).await;
-    let channel = Channel::from_shared(server.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = server.channel().await;
     let endpoint = subscribe_and_create(channel, &key, receiver.url(), "*").await;
     receiver
         .wait_for(Duration::from_secs(10), "the attempt", |r| !r.is_empty())
@@ -295,11 +283,7 @@ async fn a_stopping_server_records_the_attempts_under_way() {
         .unwrap();
     assert_eq!(exit.code(), Some(0));
     let restarted = ServerProcess::start(&url, &flags).await;
-    let channel = Channel::from_shared(restarted.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = restarted.channel().await;
     let attempts = recorded_attempts(channel, &key, &endpoint.id).await;
     assert_eq!(attempts.len(), 1, "{attempts:?}");
     assert_eq!(attempts[0].attempt, 1);
