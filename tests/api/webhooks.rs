@@ -124,6 +124,12 @@ pub async fn scheduled(
         .collect()
 }
 
+/// The ids of the events scheduled for `endpoint`, in the order scheduled.
+pub async fn scheduled_events(db: &sea_orm::DatabaseConnection, endpoint: &str) -> Vec<String> {
+    let scheduled = scheduled(db, endpoint).await;
+    scheduled.into_iter().map(|(event, _)| event).collect()
+}
+
 /// Checks `Customerd-Signature` as a receiver would, with HMAC-SHA256 over
 /// `"<t>.<body>"`.
 pub fn signed_by(received: &Received, secret: &str) -> bool {
@@ -202,11 +208,7 @@ async fn delivers_signed_events_in_the_profiles_format(backend: Backend) {
     assert_eq!(got.len(), 2, "only subscribed types are sent");
     assert_eq!(got[1].json()["type"], "customer.created");
     assert_eq!(got[1].json()["data"]["object"]["id"], marker.id.as_str());
-    let events: Vec<String> = scheduled(&app.db, &endpoint.id)
-        .await
-        .into_iter()
-        .map(|(event, _)| event)
-        .collect();
+    let events = scheduled_events(&app.db, &endpoint.id).await;
     assert_eq!(
         events,
         [first.event.clone(), got[1].event.clone()],
@@ -357,11 +359,7 @@ async fn a_disabled_endpoint_receives_nothing(backend: Backend) {
     // stream: the event was scheduled for the enabled endpoint and not for
     // the disabled one, and enabling that one again moves its cursor past
     // the event, so it never will be.
-    let events: Vec<String> = scheduled(&app.db, &enabled.id)
-        .await
-        .into_iter()
-        .map(|(event, _)| event)
-        .collect();
+    let events = scheduled_events(&app.db, &enabled.id).await;
     assert_eq!(events, [sent[0].event.clone()]);
     let nothing = scheduled(&app.db, &disabled.id).await;
     assert!(nothing.is_empty(), "{nothing:?}");
@@ -384,11 +382,7 @@ async fn a_disabled_endpoint_receives_nothing(backend: Backend) {
         .await;
     // Scheduled in order: with the later event's delivery recorded, the
     // missed one would have its own by now.
-    let events: Vec<String> = scheduled(&app.db, &disabled.id)
-        .await
-        .into_iter()
-        .map(|(event, _)| event)
-        .collect();
+    let events = scheduled_events(&app.db, &disabled.id).await;
     assert_eq!(
         events,
         [got[0].event.clone()],
