@@ -237,6 +237,11 @@ impl Server {
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         let grpc = grpc.ok_or("the server exited before listening")?;
+        let mut served_by = SERVED_BY.lock().unwrap_or_else(|e| e.into_inner());
+        for addr in std::iter::once(grpc).chain(http) {
+            served_by.insert(addr, child.id());
+        }
+        drop(served_by);
         Ok(Self {
             child,
             grpc,
@@ -270,6 +275,72 @@ impl Drop for Server {
             libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
         }
         let _ = self.child.wait();
+    }
+}
+
+/// The server process behind each address a phase drives, for the CPU time
+/// the phase costs it.
+static SERVED_BY: std::sync::Mutex<BTreeMap<SocketAddr, u32>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+/// CPU time (user and system, all threads) process `pid` has used, in ticks.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name (in parentheses, maybe with spaces): fields 3 on.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// CPU time the PostgreSQL processes on this machine have used, in ticks
+/// (0 where none runs here).
+fn postgres_ticks() -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == "postgres")
+        })
+        .filter_map(cpu_ticks)
+        .sum()
+}
+
+/// Microseconds per clock tick of /proc's CPU times.
+fn tick_micros() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    1e6 / per_second.max(1) as f64
+}
+
+/// CPU a phase cost its server and the local PostgreSQL, in microseconds
+/// per counted call: sampled when counting starts and when it ends.
+struct CpuWindow {
+    server: Option<u64>,
+    database: u64,
+}
+
+impl CpuWindow {
+    fn sample(pid: Option<u32>) -> Self {
+        Self {
+            server: pid.and_then(cpu_ticks),
+            database: postgres_ticks(),
+        }
+    }
+
+    /// (server, database) microseconds per call between `self` and `later`.
+    fn per_call(&self, later: &Self, calls: usize) -> (f64, f64) {
+        let calls = calls.max(1) as f64;
+        let server = match (self.server, later.server) {
+            (Some(a), Some(b)) => b.saturating_sub(a) as f64 * tick_micros() / calls,
+            _ => f64::NAN,
+        };
+        let database = later.database.saturating_sub(self.database) as f64 * tick_micros() / calls;
+        (server, database)
     }
 }
 
@@ -343,6 +414,8 @@ struct Outcome {
     p50: f64,
     p90: f64,
     p99: f64,
+    /// CPU per counted call of the server and of the local PostgreSQL, in µs.
+    cpu: (f64, f64),
 }
 
 impl Outcome {
@@ -362,6 +435,7 @@ impl Outcome {
             p50: at(0.50),
             p90: at(0.90),
             p99: at(0.99),
+            cpu: (f64::NAN, f64::NAN),
         }
     }
 }
@@ -437,6 +511,17 @@ async fn drive_calls(
     );
     let start = Instant::now() + warmup;
     let end = start + window;
+    let pid = SERVED_BY
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&addr)
+        .copied();
+    let cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(start.into()).await;
+        let first = CpuWindow::sample(pid);
+        tokio::time::sleep_until(end.into()).await;
+        (first, CpuWindow::sample(pid))
+    });
     let calls: Vec<Arc<Call>> = calls.into_iter().map(Arc::new).collect();
     let mut workers = Vec::with_capacity(concurrency);
     for worker in 0..concurrency {
@@ -459,8 +544,12 @@ async fn drive_calls(
             Err(err) => panic!("{name}: a worker panicked: {err}"),
         }
     }
-    let outcome = Outcome::from(name.to_owned(), concurrency, window, all);
+    let counted = all.len();
+    let mut outcome = Outcome::from(name.to_owned(), concurrency, window, all);
     let shed = Outcome::from(shed_name, concurrency, window, shed);
+    if let Ok((first, last)) = cpu.await {
+        outcome.cpu = first.per_call(&last, counted);
+    }
     for o in [&outcome, &shed] {
         if o.per_second > 0.0 || std::ptr::eq(o, &outcome) {
             eprintln!(
@@ -1352,13 +1441,13 @@ async fn run(placement: Placement) -> Result<(), Failure> {
 
     println!();
     println!(
-        "{:<52} {:>4} {:>10} {:>9} {:>9} {:>9}",
-        "call", "c", "req/s", "p50 ms", "p90 ms", "p99 ms"
+        "{:<52} {:>4} {:>10} {:>9} {:>9} {:>9} {:>10} {:>8}",
+        "call", "c", "req/s", "p50 ms", "p90 ms", "p99 ms", "server µs", "pg µs"
     );
     for o in &outcomes {
         println!(
-            "{:<52} {:>4} {:>10.0} {:>9.2} {:>9.2} {:>9.2}",
-            o.name, o.concurrency, o.per_second, o.p50, o.p90, o.p99
+            "{:<52} {:>4} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>10.1} {:>8.1}",
+            o.name, o.concurrency, o.per_second, o.p50, o.p90, o.p99, o.cpu.0, o.cpu.1
         );
     }
     println!();
