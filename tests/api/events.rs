@@ -281,6 +281,79 @@ async fn a_deletion_is_the_events_of_its_cascade(backend: Backend) {
     }
 }
 
+/// A deletion that detaches 1,100 payments, so that one transaction writes
+/// 1,101 events (several insert statements on SQLite and MySQL, one on
+/// PostgreSQL): every event is written, in one gap-free order, the cascade's
+/// events one run of numbers ending with the customer's.
+async fn a_large_cascade_keeps_its_events_in_order(backend: Backend) {
+    const PAYMENTS: usize = 1_100;
+    let app = spawn_app(backend).await;
+    let customer = create_customer(&app, "Ada").await;
+    let mut payers = Vec::new();
+    for worker in 0..8 {
+        let mut client = app.payments().await;
+        let (key, customer) = (app.key.clone(), customer.id.clone());
+        payers.push(tokio::spawn(async move {
+            for n in (worker..PAYMENTS).step_by(8) {
+                let request = pb::CreatePaymentRequest {
+                    customer: Some(customer.clone()),
+                    amount: 100 + n as i64,
+                    currency: "USD".into(),
+                    ..Default::default()
+                };
+                client
+                    .create_payment(authed(&key, request))
+                    .await
+                    .expect("payment created");
+            }
+        }));
+    }
+    for payer in payers {
+        payer.await.unwrap();
+    }
+    let delete = pb::DeleteCustomerRequest {
+        id: customer.id.clone(),
+    };
+    let mut customers = app.customers().await;
+    customers
+        .delete_customer(with_origin(&app.key, delete, "req-delete", None))
+        .await
+        .unwrap();
+
+    let log = every_event(events(&app).await, &app.key, 500).await;
+    let mut types = vec!["customer.created"];
+    types.extend(["payment.created"; PAYMENTS]);
+    types.extend(["payment.updated"; PAYMENTS]);
+    types.push("customer.deleted");
+    assert_stream(&log, &types);
+    let cascade = &log[1 + PAYMENTS..];
+    let mut detached: Vec<&str> = cascade[..PAYMENTS]
+        .iter()
+        .map(|event| match &event.object {
+            Some(pb::event::Object::Payment(payment)) => {
+                assert_eq!(payment.customer, None);
+                payment.id.as_str()
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let mut paid: Vec<&str> = log[1..=PAYMENTS]
+        .iter()
+        .map(|event| match &event.object {
+            Some(pb::event::Object::Payment(payment)) => payment.id.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    detached.sort_unstable();
+    paid.sort_unstable();
+    assert_eq!(detached, paid, "each payment detached once");
+    assert_eq!(customer_of(&log[log.len() - 1]).id, customer.id);
+    for event in cascade {
+        let request = event.request.as_ref().unwrap();
+        assert_eq!(request.id.as_deref(), Some("req-delete"));
+    }
+}
+
 async fn streams_are_kept_apart_by_account_and_mode(backend: Backend) {
     let app = spawn_app(backend).await;
     let other = app.key_for("globex", Mode::Test).await;
@@ -515,6 +588,7 @@ backend_tests!(
     customer_changes_are_events_with_their_requests,
     payments_and_subscriptions_are_events,
     a_deletion_is_the_events_of_its_cascade,
+    a_large_cascade_keeps_its_events_in_order,
     streams_are_kept_apart_by_account_and_mode,
     lists_filter_and_page_both_ways,
 );
